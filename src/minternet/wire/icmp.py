@@ -1,0 +1,132 @@
+"""ICMP for IPv4 (RFC 792, RFC 1191 for "fragmentation needed", RFC 1812 4.3.2.3 for error sizes)."""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+from enum import IntEnum
+
+from .checksum import ones_sum, ones_sum2
+from .errors import MalformedPacket
+
+_HDR = struct.Struct("!BBHI")
+HEADER_LEN = 8
+# RFC 1812 4.3.2.3: an error carries as much of the offending datagram as fits in 576 bytes.
+MAX_ERROR_DATAGRAM = 576
+
+
+class ICMPType(IntEnum):
+    ECHO_REPLY = 0
+    DEST_UNREACHABLE = 3
+    SOURCE_QUENCH = 4
+    REDIRECT = 5
+    ECHO_REQUEST = 8
+    TIME_EXCEEDED = 11
+    PARAMETER_PROBLEM = 12
+
+
+class UnreachCode(IntEnum):
+    NET = 0
+    HOST = 1
+    PROTOCOL = 2
+    PORT = 3
+    FRAG_NEEDED = 4
+    SOURCE_ROUTE_FAILED = 5
+    NET_UNKNOWN = 6
+    HOST_UNKNOWN = 7
+    NET_PROHIBITED = 9
+    HOST_PROHIBITED = 10
+    ADMIN_PROHIBITED = 13
+
+
+class TimeExceededCode(IntEnum):
+    TTL = 0  # time to live exceeded in transit
+    REASSEMBLY = 1  # fragment reassembly time exceeded
+
+
+ERROR_TYPES = frozenset({ICMPType.DEST_UNREACHABLE, ICMPType.SOURCE_QUENCH, ICMPType.REDIRECT,
+                         ICMPType.TIME_EXCEEDED, ICMPType.PARAMETER_PROBLEM})
+
+
+class ICMP(NamedTuple):
+    """An ICMP message. ``rest`` is the 32-bit "rest of header" whose meaning depends on the type
+    (identifier and sequence for echo, next-hop MTU for fragmentation needed); ``payload`` is the
+    echo data or, for errors, the start of the datagram that caused it."""
+
+    type: int
+    code: int = 0
+    rest: int = 0
+    payload: bytes = b""
+    checksum: int = 0
+
+    # -- constructors -----------------------------------------------------------------------------
+    @classmethod
+    def echo_request(cls, ident: int, seq: int, data: bytes = b"") -> "ICMP":
+        return cls(ICMPType.ECHO_REQUEST, 0, (ident << 16) | seq, data)
+
+    @classmethod
+    def echo_reply(cls, ident: int, seq: int, data: bytes = b"") -> "ICMP":
+        return cls(ICMPType.ECHO_REPLY, 0, (ident << 16) | seq, data)
+
+    @classmethod
+    def dest_unreachable(cls, code: int, original: bytes, next_hop_mtu: int = 0) -> "ICMP":
+        return cls(ICMPType.DEST_UNREACHABLE, code, next_hop_mtu & 0xFFFF,
+                   original[:MAX_ERROR_DATAGRAM - 20 - HEADER_LEN])
+
+    @classmethod
+    def time_exceeded(cls, code: int, original: bytes) -> "ICMP":
+        return cls(ICMPType.TIME_EXCEEDED, code, 0, original[:MAX_ERROR_DATAGRAM - 20 - HEADER_LEN])
+
+    # -- fields by type ---------------------------------------------------------------------------
+    @property
+    def ident(self) -> int:
+        return self.rest >> 16
+
+    @property
+    def seq(self) -> int:
+        return self.rest & 0xFFFF
+
+    @property
+    def next_hop_mtu(self) -> int:
+        return self.rest & 0xFFFF
+
+    @property
+    def is_error(self) -> bool:
+        return self.type in ERROR_TYPES
+
+    def encode(self) -> bytes:
+        header = _HDR.pack(self.type, self.code, 0, self.rest)
+        csum = ~ones_sum2(header, self.payload) & 0xFFFF
+        return _HDR.pack(self.type, self.code, csum, self.rest) + self.payload
+
+    @classmethod
+    def decode(cls, data: bytes | memoryview, verify: bool = True) -> "ICMP":
+        if len(data) < HEADER_LEN:
+            raise MalformedPacket("icmp", "truncated", f"{len(data)} bytes, header needs {HEADER_LEN}")
+        if verify and ones_sum(data) != 0xFFFF:
+            raise MalformedPacket("icmp", "bad-checksum")
+        type_, code, csum, rest = _HDR.unpack_from(data)
+        return cls(type_, code, rest, bytes(data[HEADER_LEN:]), csum)
+
+    def summary(self) -> str:
+        t = self.type
+        if t == ICMPType.ECHO_REQUEST:
+            return f"ICMP echo request id={self.ident} seq={self.seq} len={len(self.payload)}"
+        if t == ICMPType.ECHO_REPLY:
+            return f"ICMP echo reply id={self.ident} seq={self.seq} len={len(self.payload)}"
+        if t == ICMPType.DEST_UNREACHABLE:
+            try:
+                what = UnreachCode(self.code).name.lower().replace("_", " ")
+            except ValueError:
+                what = f"code {self.code}"
+            if self.code == UnreachCode.FRAG_NEEDED:
+                return f"ICMP destination unreachable: fragmentation needed (next-hop MTU {self.next_hop_mtu})"
+            return f"ICMP destination unreachable: {what} unreachable" if what != f"code {self.code}" \
+                else f"ICMP destination unreachable ({what})"
+        if t == ICMPType.TIME_EXCEEDED:
+            why = "TTL exceeded in transit" if self.code == 0 else "fragment reassembly time exceeded"
+            return f"ICMP time exceeded: {why}"
+        try:
+            return f"ICMP {ICMPType(t).name.lower()} code={self.code}"
+        except ValueError:
+            return f"ICMP type={t} code={self.code}"
