@@ -51,22 +51,29 @@ def dissect(frame: bytes) -> Dissection:
         if eth.ethertype == EtherType.ARP:
             out.layers.append(ARP.decode(eth.payload))
         elif eth.ethertype == EtherType.IPV4:
-            out.layers.extend(dissect_ip(eth.payload))
+            _dissect_ip_into(eth.payload, out.layers)
     except MalformedPacket as exc:
         out.error = exc
     return out
 
 
 def dissect_ip(packet: bytes) -> list:
-    """IPv4 and what it carries. A non-first fragment carries no transport header to decode."""
-    ip = IPv4.decode(packet)
-    layers: list = [ip]
-    if ip.frag_offset:
-        return layers
-    if ip.proto == IPProto.ICMP and not ip.mf:
-        layers.append(ICMP.decode(ip.payload))
-    elif ip.proto == IPProto.UDP and not ip.mf:
-        layers.append(UDP.decode(ip.payload, ip.src, ip.dst))
-    elif ip.proto == IPProto.TCP and not ip.mf:
-        layers.append(TCP.decode(ip.payload, ip.src, ip.dst))
+    """IPv4 and what it carries. A fragment carries no whole transport header to decode."""
+    layers: list = []
+    _dissect_ip_into(packet, layers)
     return layers
+
+
+def _dissect_ip_into(packet: bytes, layers: list) -> None:
+    # Appends each layer as soon as it decodes, so that when a transport header is malformed the
+    # caller still has the IPv4 header that carried it.
+    ip = IPv4.decode(packet)
+    layers.append(ip)
+    if ip.frag_offset or ip.mf:
+        return
+    if ip.proto == IPProto.ICMP:
+        layers.append(ICMP.decode(ip.payload))
+    elif ip.proto == IPProto.UDP:
+        layers.append(UDP.decode(ip.payload, ip.src, ip.dst))
+    elif ip.proto == IPProto.TCP:
+        layers.append(TCP.decode(ip.payload, ip.src, ip.dst))
