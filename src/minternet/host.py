@@ -1,0 +1,192 @@
+"""A host: one protocol stack (interfaces, ARP, IPv4 with ICMP, UDP). A router is a host with
+forwarding on.
+
+The stack sees only a clock, a seeded random source, a tracer and the devices behind its
+interfaces; the simulator and the real (TAP) world each provide those.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Callable
+
+from .internet.icmp import ICMPService
+from .internet.ip import IPLayer
+from .internet.routing import Route, RoutingTable
+from .link.arp import ARPService
+from .link.interface import Interface
+from .observe.trace import Tracer
+from .runtime import Clock
+from .transport.udp import UDPLayer
+from .wire.errors import MalformedPacket
+from .wire.icmp import ICMP
+from .wire.ipv4 import IPProto, IPv4
+
+_ETH_IPV4 = b"\x08\x00"
+_ETH_ARP = b"\x08\x06"
+
+
+class Host:
+    """One machine's network stack."""
+
+    forwarding = False
+    kind = "host"
+
+    def __init__(self, name: str, clock: Clock, rng: random.Random | None = None,
+                 tracer: Tracer | None = None) -> None:
+        self.name = name
+        self.clock = clock
+        self.rng = rng if rng is not None else random.Random(name)
+        self.tracer = tracer if tracer is not None else Tracer(clock)
+        self.up = True
+        self.interfaces: dict[str, Interface] = {}
+        self.stats: Counter[str] = Counter()
+        self.routes = RoutingTable()
+        self.arp = ARPService(self)
+        self.ip = IPLayer(self)
+        self.icmp = ICMPService(self)
+        self.udp = UDPLayer(self)
+        self.protocols: dict[int, Callable[[IPv4, Interface], None]] = {
+            IPProto.ICMP: self.icmp.receive,
+            IPProto.UDP: self.udp.receive,
+        }
+        # Called when a datagram this host sent could not be delivered (ARP failed locally).
+        self.local_unreachable: list[Callable[[bytes], None]] = []
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {' '.join(i.cidr or i.name for i in self.interfaces.values())}>"
+
+    # -- configuration ----------------------------------------------------------------------------
+    def add_interface(self, name: str, address: str | None = None, mac: bytes | None = None,
+                      mtu: int = 1500) -> Interface:
+        """Add an interface, optionally with an address (``"10.0.1.10/24"``); adds the connected route."""
+        if name in self.interfaces:
+            raise ValueError(f"{self.name} already has an interface named {name!r}")
+        if mac is None:
+            mac = bytes((0x02, 0, 0, self.rng.randrange(256), self.rng.randrange(256), len(self.interfaces) + 1))
+        iface = Interface(self, name, mac, mtu)
+        self.interfaces[name] = iface
+        if address is not None:
+            self.set_address(name, address)
+        return iface
+
+    def set_address(self, iface_name: str, cidr: str) -> None:
+        iface = self.interfaces[iface_name]
+        self.routes.remove(origin="connected", iface=iface)
+        iface.set_address(cidr)
+        self.routes.add(f"{iface.address}/{iface.prefixlen}", iface, origin="connected")
+        self.ip.update_addresses()
+
+    def add_route(self, prefix: str, via: str | None = None, iface: str | None = None, metric: int = 0,
+                  origin: str = "static") -> Route:
+        """``ip route add PREFIX via GATEWAY [dev IFACE]``. The interface is found from the gateway
+        when not given."""
+        if iface is None:
+            if via is None:
+                raise ValueError("a route needs a gateway (via) or an interface")
+            import socket
+            gw = int.from_bytes(socket.inet_aton(via), "big")
+            for candidate in self.interfaces.values():
+                if candidate.on_link(gw):
+                    iface = candidate.name
+                    break
+            else:
+                raise ValueError(f"{self.name}: gateway {via} is not on any of its links "
+                                 f"({', '.join(i.cidr for i in self.interfaces.values() if i.cidr)})")
+        return self.routes.add(prefix, self.interfaces[iface], via, metric, origin)
+
+    def set_gateway(self, via: str) -> Route:
+        """The default route: ``ip route add default via GATEWAY``."""
+        self.routes.remove(origin="default")
+        return self.add_route("0.0.0.0/0", via, origin="default")
+
+    @property
+    def addresses(self) -> list[str]:
+        return [i.address for i in self.interfaces.values() if i.address]
+
+    @property
+    def address(self) -> str | None:
+        """The first interface's address: handy for hosts with one interface."""
+        addrs = self.addresses
+        return addrs[0] if addrs else None
+
+    # -- life -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Announce ourselves on every connected interface (gratuitous ARP)."""
+        for iface in self.interfaces.values():
+            if iface.attached and iface.address:
+                self.arp.announce(iface)
+
+    def power_off(self) -> None:
+        """The node dies: it stops sending and receiving and forgets its soft state."""
+        self.up = False
+        self.arp.clear()
+        self.ip.reassembler.clear()
+
+    def power_on(self) -> None:
+        self.up = True
+        self.start()
+
+    # -- frames in --------------------------------------------------------------------------------
+    def receive_frame(self, iface: Interface, frame: bytes) -> None:
+        if not self.up:
+            return
+        if self.tracer.enabled:
+            self.tracer.emit(self.name, iface.name, "link", "recv", frame=frame)
+        dst = frame[:6]
+        if dst != iface.mac and not (dst[0] & 1):  # not ours, not broadcast/multicast: the NIC ignores it
+            self.stats["link.filtered"] += 1
+            return
+        ethertype = frame[12:14]
+        if ethertype == _ETH_IPV4:
+            self.ip.receive(iface, frame)
+        elif ethertype == _ETH_ARP:
+            self.arp.receive(iface, frame)
+        elif len(frame) < 14:
+            self.drop("link", "malformed-truncated", iface.name, frame=frame)
+        else:
+            self.drop("link", "unknown-ethertype", iface.name, frame=frame)
+
+    # -- errors back up the stack -----------------------------------------------------------------
+    def transport_error(self, ip: IPv4, icmp: ICMP) -> None:
+        """An ICMP error arrived: find the transport endpoint from the datagram it quotes."""
+        try:
+            quoted = IPv4.decode(icmp.payload, verify=False)
+        except MalformedPacket:
+            return
+        if quoted.proto == IPProto.UDP:
+            self.udp.error(ip, icmp, quoted)
+
+    def notify_local_unreachable(self, packet: bytes) -> None:
+        for callback in list(self.local_unreachable):
+            callback(packet)
+
+    # -- observation ------------------------------------------------------------------------------
+    def drop(self, layer: str, reason: str, iface: str | None = None, frame: bytes | None = None,
+             packet: bytes | None = None, text: str | None = None, count: int = 1) -> None:
+        """Count a drop under its reason and trace it."""
+        self.stats[f"drop.{reason}"] += count
+        if self.tracer.enabled:
+            self.tracer.emit(self.name, iface, layer, "drop", reason, frame, packet, text)
+
+    def netstat(self) -> str:
+        """Counters by protocol, like ``netstat -s``."""
+        groups: dict[str, list[tuple[str, int]]] = {}
+        for key, value in sorted(self.stats.items()):
+            if not value:
+                continue
+            group, _, name = key.partition(".")
+            groups.setdefault(group, []).append((name, value))
+        lines = [f"{self.name}:"]
+        for group, items in groups.items():
+            lines.append(f"  {'Dropped' if group == 'drop' else group.upper()}:")
+            lines.extend(f"    {value:>8}  {name.replace('_', ' ')}" for name, value in items)
+        return "\n".join(lines)
+
+
+class Router(Host):
+    """A host that forwards datagrams between its interfaces."""
+
+    forwarding = True
+    kind = "router"

@@ -1,0 +1,1 @@
+"""The internet layer: IPv4 routing, forwarding, fragmentation and reassembly, ICMP."""

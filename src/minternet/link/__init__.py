@@ -1,0 +1,1 @@
+"""The network interface layer: interfaces (MAC, MTU, addresses) and ARP."""

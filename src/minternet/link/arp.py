@@ -1,0 +1,139 @@
+"""ARP (RFC 826): a cache with entry timeouts, a queue of packets waiting for an answer, retries,
+and gratuitous announcements (RFC 5227 2.3)."""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING
+
+from ..runtime import NS_PER_S, Timer
+from ..wire.arp import ARP, ARPOp
+from ..wire.errors import MalformedPacket
+from ..wire.ethernet import BROADCAST, EtherType
+
+if TYPE_CHECKING:
+    from ..host import Host
+    from .interface import Interface
+
+_ARP_ETHERTYPE = EtherType.ARP.to_bytes(2, "big")
+_ZERO_MAC = b"\x00" * 6
+
+
+class _Pending:
+    __slots__ = ("iface", "packets", "tries", "timer")
+
+    def __init__(self, iface: "Interface", timer: Timer) -> None:
+        self.iface = iface
+        self.packets: list[bytes] = []
+        self.tries = 0
+        self.timer = timer
+
+
+class ARPService:
+    """Resolves next-hop IPv4 addresses to MAC addresses for one host."""
+
+    def __init__(self, host: "Host", entry_timeout: int = 60 * NS_PER_S, retry_interval: int = NS_PER_S,
+                 max_tries: int = 3, queue_limit: int = 100) -> None:
+        self.host = host
+        self.entry_timeout = entry_timeout
+        self.retry_interval = retry_interval
+        self.max_tries = max_tries
+        self.queue_limit = queue_limit
+        self.cache: dict[bytes, tuple[bytes, int]] = {}  # ip (4 bytes) -> (mac, expires at)
+        self.pending: dict[bytes, _Pending] = {}
+
+    def clear(self) -> None:
+        for p in self.pending.values():
+            p.timer.cancel()
+        self.cache.clear()
+        self.pending.clear()
+
+    def lookup(self, ip: bytes) -> bytes | None:
+        entry = self.cache.get(ip)
+        if entry is not None and entry[1] > self.host.clock.now:
+            return entry[0]
+        return None
+
+    def entries(self) -> list[tuple[str, str, float]]:
+        """(address, MAC, seconds left) for `arp -n`-style display."""
+        now = self.host.clock.now
+        return [(socket.inet_ntoa(ip), mac.hex(":"), (exp - now) / NS_PER_S)
+                for ip, (mac, exp) in sorted(self.cache.items()) if exp > now]
+
+    # -- sending --------------------------------------------------------------------------------
+    def resolve_and_send(self, iface: "Interface", next_hop: bytes, packet: bytes) -> None:
+        """Send ``packet`` to ``next_hop`` once its MAC is known, asking for it if need be."""
+        p = self.pending.get(next_hop)
+        if p is None:
+            timer = Timer(self.host.clock, lambda: self._retry(next_hop))
+            p = self.pending[next_hop] = _Pending(iface, timer)
+            p.packets.append(packet)
+            self._request(p, next_hop)
+            return
+        if len(p.packets) >= self.queue_limit:
+            self.host.drop("arp", "arp-queue-full", iface.name, packet=packet)
+            return
+        p.packets.append(packet)
+
+    def _request(self, p: _Pending, target: bytes) -> None:
+        p.tries += 1
+        iface = p.iface
+        msg = ARP(ARPOp.REQUEST, iface.mac, iface.address, _ZERO_MAC, socket.inet_ntoa(target))
+        self.host.stats["arp.requests_sent"] += 1
+        self._send(iface, BROADCAST, msg)
+        p.timer.arm_in(self.retry_interval)
+
+    def _retry(self, target: bytes) -> None:
+        p = self.pending.get(target)
+        if p is None or not self.host.up:
+            return
+        if p.tries < self.max_tries:
+            self._request(p, target)
+            return
+        # No answer: the neighbour is not there. Linux answers the senders with host unreachable.
+        del self.pending[target]
+        for packet in p.packets:
+            self.host.drop("arp", "arp-failed", p.iface.name, packet=packet)
+            self.host.ip.unreachable_after_arp(packet)
+
+    def announce(self, iface: "Interface") -> None:
+        """Gratuitous ARP: tell the segment our address and MAC (on start, after a change)."""
+        if iface.address is None:
+            return
+        self.host.stats["arp.announcements_sent"] += 1
+        self._send(iface, BROADCAST, ARP(ARPOp.REQUEST, iface.mac, iface.address, _ZERO_MAC, iface.address))
+
+    def _send(self, iface: "Interface", dst_mac: bytes, msg: ARP) -> None:
+        frame = dst_mac + iface.mac + _ARP_ETHERTYPE + msg.encode()
+        host = self.host
+        if host.tracer.enabled:
+            host.tracer.emit(host.name, iface.name, "arp", "send", frame=frame)
+        iface.transmit(frame)
+
+    # -- receiving ------------------------------------------------------------------------------
+    def receive(self, iface: "Interface", frame: bytes) -> None:
+        host = self.host
+        try:
+            msg = ARP.decode(memoryview(frame)[14:])
+        except MalformedPacket as exc:
+            host.drop("arp", f"malformed-{exc.reason}", iface.name, frame=frame)
+            return
+        if host.tracer.enabled:
+            host.tracer.emit(host.name, iface.name, "arp", "recv", frame=frame)
+        spa = socket.inet_aton(msg.spa)
+        tpa = socket.inet_aton(msg.tpa)
+        for_us = iface.ip is not None and tpa == iface.ip
+        # RFC 826 "merge": refresh an entry we have; learn a new one only when the message is for us.
+        if spa != b"\x00\x00\x00\x00" and (spa in self.cache or for_us or msg.is_gratuitous and spa in self.pending):
+            self.learn(spa, msg.sha)
+        if for_us and msg.op == ARPOp.REQUEST:
+            host.stats["arp.replies_sent"] += 1
+            self._send(iface, msg.sha, ARP(ARPOp.REPLY, iface.mac, iface.address, msg.sha, msg.spa))
+
+    def learn(self, ip: bytes, mac: bytes) -> None:
+        self.cache[ip] = (mac, self.host.clock.now + self.entry_timeout)
+        p = self.pending.pop(ip, None)
+        if p is not None:
+            p.timer.cancel()
+            for packet in p.packets:
+                self.host.ip.transmit_to(p.iface, mac, packet)

@@ -1,0 +1,91 @@
+"""A network interface: a MAC address, an MTU, an IPv4 address with its prefix, and a device.
+
+The device is whatever moves frames: a simulated link or a TAP file descriptor. It calls
+:meth:`Interface.receive` with each frame that arrives and is given frames through ``attach``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import TYPE_CHECKING, Callable
+
+from ..wire.ethernet import mac_to_str
+
+if TYPE_CHECKING:
+    from ..host import Host
+
+Tap = Callable[[int, bytes, str], None]  # (time_ns, frame, "in" | "out")
+
+
+class Interface:
+    __slots__ = ("name", "host", "mac", "mtu", "address", "ip", "ip_int", "prefixlen", "mask",
+                 "network", "broadcast", "up", "_tx", "taps", "eth_header_ip")
+
+    def __init__(self, host: "Host", name: str, mac: bytes, mtu: int = 1500) -> None:
+        self.host = host
+        self.name = name
+        self.mac = mac
+        self.mtu = mtu
+        self.address: str | None = None  # "10.0.1.10"
+        self.ip: bytes | None = None  # the same, 4 bytes
+        self.ip_int = 0
+        self.prefixlen = 0
+        self.mask = 0
+        self.network = 0
+        self.broadcast: bytes | None = None
+        self.up = True
+        self._tx: Callable[[bytes], None] | None = None
+        self.taps: list[Tap] = []
+        self.eth_header_ip = mac + b"\x08\x00"  # our MAC + EtherType IPv4: the tail of every header we send
+
+    def set_address(self, cidr: str) -> None:
+        """Give the interface an address with its prefix: ``"10.0.1.10/24"``."""
+        iface = ipaddress.IPv4Interface(cidr)
+        self.address = str(iface.ip)
+        self.ip = socket.inet_aton(self.address)
+        self.ip_int = int(iface.ip)
+        self.prefixlen = iface.network.prefixlen
+        self.mask = int(iface.network.netmask)
+        self.network = int(iface.network.network_address)
+        self.broadcast = iface.network.broadcast_address.packed
+
+    @property
+    def cidr(self) -> str | None:
+        return f"{self.address}/{self.prefixlen}" if self.address else None
+
+    @property
+    def attached(self) -> bool:
+        return self._tx is not None
+
+    def attach(self, transmit: Callable[[bytes], None] | None) -> None:
+        """Connect the interface to a device: ``transmit(frame)`` puts a frame on the wire."""
+        self._tx = transmit
+
+    def on_link(self, addr_int: int) -> bool:
+        return self.address is not None and (addr_int & self.mask) == self.network
+
+    def transmit(self, frame: bytes) -> None:
+        """Put a frame on the wire (the stack's last step)."""
+        if self._tx is None or not self.up:
+            self.host.drop("link", "iface-down", self.name, frame=frame)
+            return
+        host = self.host
+        if host.tracer.enabled:
+            host.tracer.emit(host.name, self.name, "link", "send", frame=frame)
+        if self.taps:
+            now = host.clock.now
+            for tap in self.taps:
+                tap(now, frame, "out")
+        self._tx(frame)
+
+    def receive(self, frame: bytes) -> None:
+        """A frame arrived from the wire (the device's call)."""
+        if self.taps:
+            now = self.host.clock.now
+            for tap in self.taps:
+                tap(now, frame, "in")
+        self.host.receive_frame(self, frame)
+
+    def __repr__(self) -> str:
+        return f"<Interface {self.host.name}:{self.name} {mac_to_str(self.mac)} {self.cidr or '-'} mtu {self.mtu}>"

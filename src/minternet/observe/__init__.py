@@ -1,0 +1,1 @@
+"""Watching the network: trace events, timelines, pcap capture."""

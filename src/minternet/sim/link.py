@@ -1,0 +1,201 @@
+"""Links of the simulated world: point-to-point cables with bandwidth, delay and faults.
+
+A frame's journey is arithmetic, not a chain of events: it starts when the line is next free,
+takes size/bandwidth to serialise, then the propagation delay (plus jitter) to arrive. One heap
+entry per frame per hop.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, Callable
+
+from .units import format_rate, format_time
+
+if TYPE_CHECKING:
+    from .network import Network
+
+
+@dataclass(frozen=True)
+class LinkParams:
+    """How one direction of a link behaves. Probabilities are per frame, 0..1."""
+
+    delay: int = 1_000_000  # ns of propagation
+    bandwidth: int | None = 1_000_000_000  # bits per second; None = infinitely fast
+    jitter: int = 0  # extra delay, uniform in [0, jitter) ns (can reorder frames)
+    loss: float = 0.0
+    duplicate: float = 0.0
+    reorder: float = 0.0  # probability a frame is held back by reorder_delay, letting others pass
+    reorder_delay: int | None = None  # ns; default: the link's delay (at least 1 ms)
+    corrupt: float = 0.0  # probability one bit of the frame's IP part is flipped
+    mtu: int | None = None  # bytes of IP packet the link carries (sets the interfaces' MTU)
+    queue: int = 1000  # frames waiting to be sent before drop-tail (Linux's txqueuelen)
+
+    def describe(self) -> str:
+        parts = [format_time(self.delay)]
+        if self.bandwidth:
+            parts.append(format_rate(self.bandwidth))
+        for name in ("jitter",):
+            if getattr(self, name):
+                parts.append(f"{name} {format_time(getattr(self, name))}")
+        for name in ("loss", "duplicate", "reorder", "corrupt"):
+            value = getattr(self, name)
+            if value:
+                parts.append(f"{name} {value * 100:g}%")
+        if self.mtu:
+            parts.append(f"mtu {self.mtu}")
+        return ", ".join(parts)
+
+
+PARAM_NAMES = tuple(f.name for f in fields(LinkParams))
+
+
+class Endpoint:
+    """Something a link can deliver frames to: an interface or a switch port."""
+
+    node_name: str
+    port_name: str
+
+    def receive(self, frame: bytes) -> None: ...
+
+    @property
+    def alive(self) -> bool: ...
+
+
+class Channel:
+    """One direction of a link."""
+
+    __slots__ = ("link", "src", "dst", "params", "next_free", "_queue", "_ns_per_byte", "_rng",
+                 "_sched", "_net", "cost", "sent", "delivered")
+
+    def __init__(self, link: "Link", src: Endpoint, dst: Endpoint, params: LinkParams, cost: float) -> None:
+        self.link = link
+        self.src = src
+        self.dst = dst
+        self.cost = cost
+        self._net = link.network
+        self._sched = link.network.scheduler
+        self._rng = link.network.rng_for("link", src.node_name, src.port_name, dst.node_name, dst.port_name)
+        self.next_free = 0
+        self._queue: deque[int] = deque()
+        self.sent = 0
+        self.delivered = 0
+        self.set_params(params)
+
+    def set_params(self, params: LinkParams) -> None:
+        self.params = params
+        self._ns_per_byte = 8e9 / params.bandwidth if params.bandwidth else 0.0
+
+    def _drop(self, reason: str, frame: bytes, at_dst: bool = False) -> None:
+        net = self._net
+        net.stats[f"drop.{reason}"] += 1
+        self.link.stats[f"drop.{reason}"] += 1
+        if net.tracer.enabled:
+            end = self.dst if at_dst else self.src
+            net.tracer.emit(end.node_name, end.port_name, "link", "drop", reason, frame=frame)
+
+    def send(self, frame: bytes) -> None:
+        """The source end puts a frame on this direction of the link."""
+        link = self.link
+        if not link.up:
+            self._drop("link-down", frame)
+            return
+        p = self.params
+        rng = self._rng
+        if p.mtu is not None and len(frame) - 14 > p.mtu:
+            self._drop("mtu-exceeded", frame)
+            return
+        now = self._sched.now
+        self.sent += 1
+        if self._ns_per_byte:
+            q = self._queue
+            while q and q[0] <= now:
+                q.popleft()
+            if len(q) >= p.queue:
+                self._drop("queue-full", frame)
+                return
+            start = self.next_free if self.next_free > now else now
+            finish = start + int(len(frame) * self._ns_per_byte)
+            self.next_free = finish
+            q.append(finish)
+        else:
+            finish = now
+        # Loss happens on the wire: the frame used its time on the line.
+        if p.loss and rng.random() < p.loss:
+            self._drop("link-loss", frame)
+            return
+        arrival = finish + p.delay
+        if p.jitter:
+            arrival += int(rng.random() * p.jitter)
+        if p.reorder and rng.random() < p.reorder:
+            arrival += p.reorder_delay if p.reorder_delay is not None else max(p.delay, 1_000_000)
+            self._net.stats["link.reordered"] += 1
+        if p.corrupt and rng.random() < p.corrupt and len(frame) > 14:
+            bit = 14 * 8 + rng.randrange((len(frame) - 14) * 8)
+            b = bytearray(frame)
+            b[bit >> 3] ^= 0x80 >> (bit & 7)
+            frame = bytes(b)
+            self._net.stats["link.corrupted"] += 1
+            if self._net.tracer.enabled:
+                self._net.tracer.emit(self.src.node_name, self.src.port_name, "link", "corrupt",
+                                      frame=frame, text=f"bit {bit - 14 * 8} of the IP packet flipped")
+        self._sched.call_at(arrival, self._arrive, frame)
+        if p.duplicate and rng.random() < p.duplicate:
+            self._net.stats["link.duplicated"] += 1
+            self._sched.call_at(arrival + (int(rng.random() * p.jitter) if p.jitter else 0), self._arrive, frame)
+
+    def _arrive(self, frame: bytes) -> None:
+        if not self.link.up:
+            self._drop("link-down", frame, at_dst=True)
+            return
+        dst = self.dst
+        if not dst.alive:
+            self._drop("node-down", frame, at_dst=True)
+            return
+        self.delivered += 1
+        dst.receive(frame)
+
+
+class Link:
+    """A cable between two endpoints, with a channel each way."""
+
+    def __init__(self, network: "Network", a: Endpoint, b: Endpoint, params_ab: LinkParams,
+                 params_ba: LinkParams | None = None, cost: tuple[float, float] | None = None,
+                 name: str | None = None) -> None:
+        self.network = network
+        self.a = a
+        self.b = b
+        self.name = name or f"{a.node_name}:{a.port_name}--{b.node_name}:{b.port_name}"
+        self.up = True
+        from collections import Counter
+        self.stats: Counter[str] = Counter()
+        params_ba = params_ba or params_ab
+        default_cost = (params_ab.delay / 1e6, params_ba.delay / 1e6)  # ms of delay
+        cost = cost or default_cost
+        self.ab = Channel(self, a, b, params_ab, cost[0])
+        self.ba = Channel(self, b, a, params_ba, cost[1])
+        self.explicit_cost = cost is not default_cost
+
+    def ends(self) -> tuple[Endpoint, Endpoint]:
+        return self.a, self.b
+
+    def channel_from(self, end: Endpoint) -> Channel:
+        return self.ab if end is self.a else self.ba
+
+    def other(self, end: Endpoint) -> Endpoint:
+        return self.b if end is self.a else self.a
+
+    def set_params(self, **changes: Any) -> None:
+        """Change parameters of both directions at once (``link.set_params(loss=0.1)``)."""
+        for ch in (self.ab, self.ba):
+            ch.set_params(replace(ch.params, **changes))
+
+    def describe(self) -> str:
+        text = self.ab.params.describe()
+        if self.ba.params != self.ab.params:
+            text += f" / back: {self.ba.params.describe()}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"<Link {self.name} {'up' if self.up else 'DOWN'} {self.describe()}>"

@@ -1,0 +1,386 @@
+"""The simulated world: nodes, links, a timeline of faults, one virtual clock.
+
+Build it from Python::
+
+    net = Network(seed=1)
+    client = net.add_host("client", {"eth0": "10.0.1.10/24"}, gateway="10.0.1.1")
+    r1 = net.add_router("r1", {"eth0": "10.0.1.1/24", "eth1": "10.0.2.1/24"})
+    server = net.add_host("server", {"eth0": "10.0.2.10/24"}, gateway="10.0.2.1")
+    net.connect("client:eth0", "r1:eth0", delay="5ms", bandwidth="100Mbps")
+    net.connect("r1:eth1", "server:eth0", delay="5ms")
+    result = net.run_app(ping(client, "10.0.2.10", count=3))
+
+or from a topology file with :func:`minternet.sim.topology.load`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+from collections import Counter
+from dataclasses import replace
+from typing import Any, Awaitable, Callable, Iterable, TypeVar
+
+from ..host import Host, Router
+from ..link.interface import Interface
+from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
+from ..wire.pcap import PcapWriter
+from .link import Link, LinkParams
+from .loop import VirtualTimeLoop
+from .routes import compute_routes
+from .scheduler import Scheduler
+from .switch import Switch
+from .units import parse_rate, parse_time
+
+T = TypeVar("T")
+
+
+class IfaceEnd:
+    """Adapts a host's interface to a link end."""
+
+    __slots__ = ("iface", "node_name", "port_name", "receive")
+
+    def __init__(self, iface: Interface) -> None:
+        self.iface = iface
+        self.node_name = iface.host.name
+        self.port_name = iface.name
+        self.receive = iface.receive
+
+    @property
+    def alive(self) -> bool:
+        return self.iface.host.up and self.iface.up
+
+
+def make_params(base: LinkParams | None = None, **kw: Any) -> LinkParams:
+    """LinkParams from friendly values: ``delay="5ms"``, ``bandwidth="100Mbps"``, ``loss=0.01``."""
+    p = base or LinkParams()
+    changes: dict[str, Any] = {}
+    for key, value in kw.items():
+        if value is None and key not in ("bandwidth", "mtu", "reorder_delay"):
+            continue
+        if key in ("delay", "jitter", "reorder_delay") and value is not None:
+            changes[key] = parse_time(value) if isinstance(value, str) else int(value)
+        elif key == "bandwidth" and value is not None:
+            changes[key] = parse_rate(value) if isinstance(value, str) else int(value)
+        else:
+            changes[key] = value
+    return replace(p, **changes)
+
+
+class Network:
+    """A simulated internet. Deterministic: the same build and seed give the same run."""
+
+    def __init__(self, seed: int = 0, reconverge: str | int | None = "1s", name: str = "network") -> None:
+        self.seed = seed
+        self.name = name
+        self.scheduler = Scheduler()
+        self.tracer = Tracer(self.scheduler)
+        self.nodes: dict[str, Host | Switch] = {}
+        self.links: list[Link] = []
+        self.stats: Counter[str] = Counter()
+        self.reconverge: int | None = parse_time(reconverge) if isinstance(reconverge, str) else reconverge
+        self.started = False
+        self._loop: VirtualTimeLoop | None = None
+        self._ends: dict[tuple[str, str], IfaceEnd] = {}
+        self._pcaps: list[PcapWriter] = []
+        self._reconverge_pending = False
+        self._closers: list[Callable[[], None]] = []
+
+    # -- randomness -------------------------------------------------------------------------------
+    def rng_for(self, *names: object) -> random.Random:
+        """A random source of its own for every component, derived from the seed and its name,
+        so adding a link does not change the losses of another."""
+        return random.Random("/".join([str(self.seed), *map(str, names)]))
+
+    # -- building ---------------------------------------------------------------------------------
+    def _check_name(self, name: str) -> None:
+        if name in self.nodes:
+            raise ValueError(f"there is already a node named {name!r}")
+        if not name or any(c in name for c in ": \t,"):
+            raise ValueError(f"bad node name {name!r}: use letters, digits, '-' and '_'")
+
+    def add_host(self, name: str, interfaces: dict[str, Any] | None = None, gateway: str | None = None,
+                 forwarding: bool = False) -> Host:
+        """Add a host (a router when ``forwarding``) with interfaces ``{"eth0": "10.0.1.10/24"}``
+        (or ``{"eth0": {"address": ..., "mtu": ..., "mac": ...}}``)."""
+        self._check_name(name)
+        cls = Router if forwarding else Host
+        node = cls(name, self.scheduler, self.rng_for("host", name), self.tracer)
+        self.nodes[name] = node
+        index = len(self.nodes)
+        for i, (ifname, spec) in enumerate((interfaces or {}).items(), start=1):
+            if isinstance(spec, str):
+                spec = {"address": spec}
+            mac = spec.get("mac")
+            if isinstance(mac, str):
+                from ..wire.ethernet import mac_from_str
+                mac = mac_from_str(mac)
+            if mac is None:
+                mac = bytes((0x02, 0, 0, index >> 8 & 0xFF, index & 0xFF, i & 0xFF))
+            node.add_interface(ifname, spec.get("address"), mac=mac, mtu=spec.get("mtu", 1500))
+        if gateway:
+            node.set_gateway(gateway)
+        return node
+
+    def add_router(self, name: str, interfaces: dict[str, Any] | None = None) -> Router:
+        return self.add_host(name, interfaces, forwarding=True)  # type: ignore[return-value]
+
+    def add_switch(self, name: str) -> Switch:
+        self._check_name(name)
+        sw = Switch(self, name)
+        self.nodes[name] = sw
+        return sw
+
+    def host(self, name: str) -> Host:
+        node = self.nodes.get(name)
+        if not isinstance(node, Host):
+            raise KeyError(f"no host or router named {name!r} (have: {', '.join(sorted(self.nodes))})")
+        return node
+
+    __getitem__ = host
+
+    @property
+    def hosts(self) -> list[Host]:
+        return [n for n in self.nodes.values() if isinstance(n, Host)]
+
+    def _endpoint(self, spec: str | Interface | Switch):
+        if isinstance(spec, Switch):
+            return spec.new_port()
+        if isinstance(spec, Interface):
+            iface = spec
+        else:
+            node_name, _, ifname = spec.partition(":")
+            node = self.nodes.get(node_name)
+            if node is None:
+                raise ValueError(f"no node named {node_name!r} (have: {', '.join(sorted(self.nodes))})")
+            if isinstance(node, Switch):
+                return node.new_port()
+            if ifname not in node.interfaces:
+                raise ValueError(f"{node_name} has no interface {ifname!r} "
+                                 f"(has: {', '.join(node.interfaces) or 'none'})")
+            iface = node.interfaces[ifname]
+        key = (iface.host.name, iface.name)
+        if key in self._ends:
+            raise ValueError(f"{key[0]}:{key[1]} is already connected to a link")
+        end = self._ends[key] = IfaceEnd(iface)
+        return end
+
+    def connect(self, a: str | Interface | Switch, b: str | Interface | Switch,
+                cost: float | tuple[float, float] | None = None, name: str | None = None,
+                params: LinkParams | None = None, back: dict[str, Any] | None = None, **kw: Any) -> Link:
+        """Connect two interfaces ("node:iface"), or an interface and a switch, with a cable.
+
+        Keyword arguments are :class:`LinkParams` fields with friendly units (``delay="5ms"``,
+        ``bandwidth="100Mbps"``, ``loss=0.01``); ``back`` overrides some of them for the b->a
+        direction; ``cost`` is one number or (a->b, b->a)."""
+        end_a, end_b = self._endpoint(a), self._endpoint(b)
+        p_ab = make_params(params, **kw)
+        p_ba = make_params(p_ab, **back) if back else p_ab
+        if isinstance(cost, (int, float)):
+            cost = (float(cost), float(cost))
+        link = Link(self, end_a, end_b, p_ab, p_ba, cost, name)
+        for end, ch in ((end_a, link.ab), (end_b, link.ba)):
+            if isinstance(end, IfaceEnd):
+                end.iface.attach(ch.send)
+                if p_ab.mtu:
+                    end.iface.mtu = p_ab.mtu
+            else:
+                end.channel = ch
+        self.links.append(link)
+        return link
+
+    def link(self, name: str) -> Link:
+        """A link by its name, or by one of its ends ("r1:eth1")."""
+        for link in self.links:
+            if link.name == name:
+                return link
+        for link in self.links:
+            for end in link.ends():
+                if f"{end.node_name}:{end.port_name}" == name:
+                    return link
+        raise KeyError(f"no link named or attached at {name!r}")
+
+    # -- names and addresses --------------------------------------------------------------------------
+    def address_of(self, name_or_address: str) -> str:
+        """A node name gives its first address; an address is returned as it is."""
+        node = self.nodes.get(name_or_address)
+        if isinstance(node, Host):
+            if node.address is None:
+                raise ValueError(f"{name_or_address} has no address")
+            return node.address
+        try:
+            socket.inet_aton(name_or_address)
+        except OSError:
+            raise ValueError(f"{name_or_address!r} is neither a node of this network nor an IPv4 address "
+                             f"(nodes: {', '.join(sorted(n for n, x in self.nodes.items() if isinstance(x, Host)))})") from None
+        return name_or_address
+
+    def name_of(self, address: str) -> str | None:
+        """Reverse lookup, like /etc/hosts: which node has this address."""
+        for node in self.hosts:
+            if address in node.addresses:
+                return node.name
+        return None
+
+    # -- routing ----------------------------------------------------------------------------------
+    def compute_routes(self) -> None:
+        """(Re)install shortest-path routes; static and default routes are left alone."""
+        table = compute_routes(self)
+        for node in self.hosts:
+            before = {str(r) for r in node.routes if r.origin == "computed"}
+            node.routes.remove(origin="computed")
+            has_default = any(r.origin == "default" for r in node.routes)
+            if has_default and not node.forwarding:
+                continue  # a host with a gateway sends everything off-link there
+            for r in table.get(node.name, []):
+                node.add_route(r.prefix, r.gateway, r.iface, origin="computed")
+            after = {str(r) for r in node.routes if r.origin == "computed"}
+            if self.started and before != after and self.tracer.enabled:
+                for text in sorted(after - before):
+                    self.tracer.emit(node.name, None, "route", "add", text=text)
+                for text in sorted(before - after):
+                    self.tracer.emit(node.name, None, "route", "remove", text=text)
+
+    def _topology_changed(self) -> None:
+        if self.reconverge is None or self._reconverge_pending:
+            return
+        self._reconverge_pending = True
+
+        def reconverge() -> None:
+            self._reconverge_pending = False
+            self.stats["routing.reconvergences"] += 1
+            self.compute_routes()
+        self.scheduler.call_later(self.reconverge, reconverge)
+
+    # -- faults -----------------------------------------------------------------------------------
+    def _fault(self, node: str, text: str) -> None:
+        self.stats["faults"] += 1
+        if self.tracer.enabled:
+            self.tracer.emit(node, None, "fault", "fault", text=text)
+
+    def node_down(self, name: str) -> None:
+        node = self.nodes[name]
+        node.power_off()
+        self._fault(name, f"{name} goes down")
+        self._topology_changed()
+
+    def node_up(self, name: str) -> None:
+        node = self.nodes[name]
+        node.power_on()
+        self._fault(name, f"{name} comes back up")
+        self._topology_changed()
+
+    def link_down(self, link: Link | str) -> None:
+        link = self.link(link) if isinstance(link, str) else link
+        link.up = False
+        self._fault(link.a.node_name, f"link {link.name} goes down")
+        self._topology_changed()
+
+    def link_up(self, link: Link | str) -> None:
+        link = self.link(link) if isinstance(link, str) else link
+        link.up = True
+        self._fault(link.a.node_name, f"link {link.name} comes back up")
+        self._topology_changed()
+
+    def set_link(self, link: Link | str, **changes: Any) -> None:
+        """Change a link's behaviour now: ``net.set_link("r1:eth1", loss=0.2, delay="50ms")``."""
+        link = self.link(link) if isinstance(link, str) else link
+        params = make_params(link.ab.params, **changes)
+        diff = {k: getattr(params, k) for k in changes}
+        link.set_params(**diff)
+        self._fault(link.a.node_name, f"link {link.name} now: {link.describe()}")
+
+    def at(self, when: str | int, action: Callable[..., Any], *args: Any) -> None:
+        """Schedule ``action(*args)`` at a virtual time ("2s" or nanoseconds)."""
+        t = parse_time(when) if isinstance(when, str) else when
+        self.scheduler.call_at(t, action, *args)
+
+    # -- observation ------------------------------------------------------------------------------
+    def capture(self, directory: str, nanosecond: bool = False) -> list[str]:
+        """Write a pcap per interface into ``directory`` (``node-iface.pcap``), like tcpdump -i on
+        each. Returns the file paths."""
+        os.makedirs(directory, exist_ok=True)
+        paths = []
+        for node in self.hosts:
+            for iface in node.interfaces.values():
+                if not iface.attached:
+                    continue
+                path = os.path.join(directory, f"{node.name}-{iface.name}.pcap")
+                writer = PcapWriter(path, nanosecond=nanosecond)
+                self._pcaps.append(writer)
+                iface.taps.append(lambda t, frame, _d, w=writer: w.write(t, frame))
+                paths.append(path)
+        return paths
+
+    def trace_to(self, path: str) -> None:
+        """Write every trace event to ``path`` as JSON lines."""
+        stream = open(path, "w", encoding="utf-8")
+        self.tracer.subscribe(JsonLinesSink(stream))
+        self._closers.append(stream.close)
+
+    def print_timeline(self, stream, **filters: Any) -> None:
+        self.tracer.subscribe(TimelinePrinter(stream, **filters))
+
+    def close(self) -> None:
+        for w in self._pcaps:
+            w.close()
+        self._pcaps.clear()
+        for c in self._closers:
+            c()
+        self._closers.clear()
+
+    # -- running ----------------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return self.scheduler.now
+
+    @property
+    def loop(self) -> VirtualTimeLoop:
+        if self._loop is None:
+            self._loop = VirtualTimeLoop(self.scheduler)
+        return self._loop
+
+    def start(self) -> None:
+        """Compute routes and bring every node up (gratuitous ARP). Idempotent."""
+        if self.started:
+            return
+        self.compute_routes()
+        self.started = True
+        for node in self.hosts:
+            node.start()
+
+    def run(self, until: str | int | None = None) -> None:
+        """Run the network (and any application tasks) until virtual time ``until``."""
+        self.start()
+        limit = parse_time(until) if isinstance(until, str) else until
+        if limit is None:
+            self.scheduler.run_until(None)
+            return
+        loop = self.loop
+        fut = loop.create_future()
+        loop.call_at(limit / 1e9, lambda: fut.done() or fut.set_result(None))
+        loop.run_until_complete(fut)
+        if self.scheduler.now < limit:
+            self.scheduler.now = limit
+
+    def run_app(self, coro: Awaitable[T], timeout: str | int | None = None) -> T:
+        """Run a coroutine on the virtual clock until it finishes; the network runs meanwhile."""
+        self.start()
+        loop = self.loop
+        if timeout is not None:
+            t = parse_time(timeout) if isinstance(timeout, str) else timeout
+            coro = asyncio.wait_for(coro, t / 1e9)
+        return loop.run_until_complete(coro)
+
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task:
+        """Start a coroutine as a background task (a server, say) on the virtual clock."""
+        return self.loop.create_task(coro)  # type: ignore[arg-type]
+
+    def counters(self) -> Counter[str]:
+        """All drop and traffic counters of every node and of the links, summed."""
+        total: Counter[str] = Counter(self.stats)
+        for node in self.nodes.values():
+            total.update(node.stats)
+        return total

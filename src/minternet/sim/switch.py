@@ -1,0 +1,88 @@
+"""A shared Ethernet segment: a learning switch (IEEE 802.1D transparent bridging, no STP).
+
+It learns which port each source MAC lives behind, forwards known unicast there and floods
+broadcast, multicast and unknown unicast to every other port.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from ..runtime import NS_PER_S
+
+if TYPE_CHECKING:
+    from .link import Channel
+    from .network import Network
+
+
+class SwitchPort:
+    """One port of a switch: the endpoint a link delivers frames to."""
+
+    __slots__ = ("switch", "port_name", "node_name", "channel")
+
+    def __init__(self, switch: "Switch", name: str) -> None:
+        self.switch = switch
+        self.port_name = name
+        self.node_name = switch.name
+        self.channel: Channel | None = None  # the link direction leaving this port
+
+    @property
+    def alive(self) -> bool:
+        return self.switch.up
+
+    def receive(self, frame: bytes) -> None:
+        self.switch.forward(self, frame)
+
+
+class Switch:
+    kind = "switch"
+
+    def __init__(self, network: "Network", name: str, aging: int = 300 * NS_PER_S) -> None:
+        self.network = network
+        self.name = name
+        self.aging = aging
+        self.up = True
+        self.ports: list[SwitchPort] = []
+        self.table: dict[bytes, tuple[SwitchPort, int]] = {}  # MAC -> (port, expires)
+        self.stats: Counter[str] = Counter()
+
+    def new_port(self) -> SwitchPort:
+        port = SwitchPort(self, f"p{len(self.ports) + 1}")
+        self.ports.append(port)
+        return port
+
+    def power_off(self) -> None:
+        self.up = False
+        self.table.clear()
+
+    def power_on(self) -> None:
+        self.up = True
+
+    def forward(self, in_port: SwitchPort, frame: bytes) -> None:
+        if len(frame) < 14:
+            self.stats["drop.malformed-truncated"] += 1
+            return
+        now = self.network.scheduler.now
+        src, dst = frame[6:12], frame[0:6]
+        if not src[0] & 1:
+            self.table[src] = (in_port, now + self.aging)
+        entry = None if dst[0] & 1 else self.table.get(dst)
+        if entry is not None and entry[1] > now:
+            out = entry[0]
+            if out is in_port:
+                self.stats["filtered"] += 1  # destination is on the segment it came from
+                return
+            self.stats["forwarded"] += 1
+            if out.channel is not None:
+                out.channel.send(frame)
+            return
+        self.stats["flooded"] += 1
+        for port in self.ports:
+            if port is not in_port and port.channel is not None:
+                port.channel.send(frame)
+
+    def mac_table(self) -> list[tuple[str, str, float]]:
+        now = self.network.scheduler.now
+        return [(mac.hex(":"), port.port_name, (exp - now) / NS_PER_S)
+                for mac, (port, exp) in sorted(self.table.items()) if exp > now]

@@ -1,0 +1,1 @@
+"""The transport layer: UDP port demultiplexing (TCP comes with its own issue)."""
