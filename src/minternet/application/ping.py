@@ -161,7 +161,10 @@ async def ping(host: "Host", destination: str, count: int = 4, size: int = 56, i
             pass
     finally:
         host.icmp.listeners.remove(listener)
-    result.elapsed = clock.now - start
+    # Like ping(8), "time" runs to the last packet sent or received, not to the end of waiting.
+    last = max([start] + [start + (r.seq - 1) * interval + r.rtt for r in result.replies]
+               + [start + (result.transmitted - 1) * interval])
+    result.elapsed = last - start
     for line in [""] + result.summary_lines():
         say(line)
     return result

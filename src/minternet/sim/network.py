@@ -229,6 +229,8 @@ class Network:
         """(Re)install shortest-path routes; static and default routes are left alone."""
         table = compute_routes(self)
         for node in self.hosts:
+            if not node.up:
+                continue  # a dead node keeps its table; it is recomputed when it comes back
             before = {str(r) for r in node.routes if r.origin == "computed"}
             node.routes.remove(origin="computed")
             has_default = any(r.origin == "default" for r in node.routes)

@@ -1,0 +1,282 @@
+"""The ``minternet`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from .runtime import NS_PER_S
+from .sim.topology import Topology, TopologyError, load, loads
+from .sim.units import parse_time
+
+EXAMPLE = "internet.toml"
+
+
+def example_text() -> str:
+    return resources.files("minternet").joinpath("examples", EXAMPLE).read_text(encoding="utf-8")
+
+
+def _load(args: argparse.Namespace, out: Callable[[str], None] = print) -> Topology:
+    if getattr(args, "topology", None):
+        topo = load(args.topology, seed=args.seed, out=out)
+    else:
+        topo = loads(example_text(), f"(built-in example {EXAMPLE})", seed=args.seed, out=out)
+    net = topo.network
+    if args.trace:
+        net.trace_to(args.trace)
+    if args.pcap:
+        paths = net.capture(args.pcap, nanosecond=args.pcap_ns)
+        args._pcap_paths = paths
+    if args.verbose:
+        layers = None if args.verbose > 1 else {"ip", "icmp", "udp", "tcp", "arp", "fault", "route"}
+        events = None if args.verbose > 1 else None
+        net.print_timeline(sys.stdout, layers=layers, events=events)
+        if args.verbose == 1:
+            # At -v the timeline shows IP-level events and drops; -vv adds every frame on every link.
+            pass
+    return topo
+
+
+def _finish(args: argparse.Namespace, topo: Topology) -> None:
+    net = topo.network
+    net.close()
+    if getattr(args, "stats", False):
+        print()
+        for node in net.hosts:
+            text = node.netstat()
+            if "\n" in text:
+                print(text)
+        link_drops = {k: v for k, v in sorted(net.stats.items()) if v}
+        if link_drops:
+            print("links:")
+            for k, v in link_drops.items():
+                print(f"    {v:>8}  {k.replace('drop.', 'dropped: ')}")
+    if args.pcap:
+        print(f"\npcap files written to {args.pcap}/ (one per interface; open them in Wireshark)", file=sys.stderr)
+    if args.trace:
+        print(f"trace written to {args.trace} (JSON lines)", file=sys.stderr)
+
+
+def _time_arg(text: str) -> int:
+    try:
+        return parse_time(text if any(c.isalpha() for c in text) else f"{text}s")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_common(p: argparse.ArgumentParser, topology_flag: bool = True) -> None:
+    if topology_flag:
+        p.add_argument("-t", "--topology", metavar="FILE",
+                       help="topology file (TOML); default: the built-in example internet")
+    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same run); default: the file's or 0")
+    p.add_argument("--trace", metavar="FILE", help="write every event as JSON lines to FILE")
+    p.add_argument("--pcap", metavar="DIR", help="write a pcap file per interface into DIR")
+    p.add_argument("--pcap-ns", action="store_true", help="nanosecond pcap timestamps (default: microseconds)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="print the timeline of packets as they move (-vv: every frame on every link)")
+    p.add_argument("--stats", action="store_true", help="print each node's counters at the end, like netstat -s")
+
+
+def cmd_ping(args: argparse.Namespace) -> int:
+    from .application.ping import ping
+    topo = _load(args)
+    net = topo.network
+    src = net.host(args.src)
+    dst = net.address_of(args.dest)
+    result = net.run_app(ping(src, dst, count=args.count, size=args.size, interval=args.interval,
+                              timeout=args.timeout, ttl=args.ttl, df=args.df, out=print))
+    _finish(args, topo)
+    return 0 if result.received else 1
+
+
+def cmd_traceroute(args: argparse.Namespace) -> int:
+    from .application.traceroute import traceroute
+    topo = _load(args)
+    net = topo.network
+    src = net.host(args.src)
+    dst = net.address_of(args.dest)
+    result = net.run_app(traceroute(src, dst, max_hops=args.max_hops, probes=args.queries, wait=args.wait,
+                                    name_of=net.name_of, out=print))
+    _finish(args, topo)
+    return 0 if result.reached else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    args.topology = args.file
+    topo = _load(args)
+    net = topo.network
+    until = args.until if args.until is not None else max(10 * NS_PER_S, topo.last_event + 10 * NS_PER_S)
+    print(f"running {net.name} until {until / NS_PER_S:g}s (virtual time)")
+    net.run(until)
+    print(f"done at {net.now / NS_PER_S:g}s: {net.scheduler.events_run} events")
+    _finish(args, topo)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .host import Host
+    topo = _load(args)
+    net = topo.network
+    net.start()
+    print(f"{net.name}: {len(net.hosts)} hosts and routers, {len(net.links)} links")
+    for node in net.nodes.values():
+        kind = getattr(node, "kind", "node")
+        print(f"\n{node.name} ({kind})")
+        if isinstance(node, Host):
+            for iface in node.interfaces.values():
+                print(f"  {iface.name:<6} {iface.cidr or '-':<18} mac {iface.mac.hex(':')}  mtu {iface.mtu}")
+            if args.routes:
+                for r in node.routes:
+                    print(f"    route {r}")
+    print("\nlinks:")
+    for link in net.links:
+        cost = f"  cost {link.ab.cost:g}/{link.ba.cost:g}"
+        print(f"  {link.name:<28} {link.describe()}{cost}")
+    if topo.events:
+        print("\ntimeline:")
+        for t, text in sorted(topo.events):
+            print(f"  {t / NS_PER_S:8.3f}s  {text}")
+    net.close()
+    return 0
+
+
+def cmd_routes(args: argparse.Namespace) -> int:
+    topo = _load(args)
+    net = topo.network
+    net.start()
+    nodes = [net.host(args.node)] if args.node else net.hosts
+    for node in nodes:
+        print(f"{node.name}:")
+        for r in node.routes:
+            print(f"  {r}")
+    net.close()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    topo = load(args.file, out=lambda line: None)
+    net = topo.network
+    net.start()
+    print(f"{args.file}: ok: {len(net.hosts)} hosts and routers, {len(net.links)} links, "
+          f"{len(topo.events)} timeline events")
+    return 0
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    sys.stdout.write(example_text())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="minternet",
+        description="A miniature internet: simulated hosts, routers and links where every packet "
+                    "can be watched. Commands run on a topology file (-t FILE) or on the built-in example.",
+        epilog="Start with: minternet demo   |   minternet ping client server -v   |   minternet example > my.toml")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"minternet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ping", help="send ICMP echo requests from one node to another, like ping(8)",
+                       description="Send ICMP echo requests from SRC to DEST across the simulated network "
+                                   "and print the replies with their TTL and round-trip time, like ping(8).")
+    p.add_argument("src", metavar="SRC", help="the node that pings (a name from the topology)")
+    p.add_argument("dest", metavar="DEST", help="a node name or an IPv4 address")
+    p.add_argument("-c", "--count", type=int, default=4, help="how many requests (default 4)")
+    p.add_argument("-s", "--size", type=int, default=56,
+                   help="bytes of data per request (default 56); above the MTU it gets fragmented")
+    p.add_argument("-i", "--interval", type=_time_arg, default=NS_PER_S, help="time between requests (default 1s)")
+    p.add_argument("-W", "--timeout", type=_time_arg, default=5 * NS_PER_S,
+                   help="how long to wait for the last reply (default 5s)")
+    p.add_argument("--ttl", type=int, default=None, help="time to live of the requests (default 64)")
+    p.add_argument("--df", action="store_true", help="set Don't Fragment (-M do): too big means an error")
+    _add_common(p)
+    p.set_defaults(func=cmd_ping)
+
+    p = sub.add_parser("traceroute", help="list the routers on the way, like traceroute(8)",
+                       description="Find the routers between SRC and DEST by sending UDP probes with TTL 1, 2, "
+                                   "3, ...: each router where the TTL runs out answers ICMP time exceeded, the "
+                                   "destination answers port unreachable. Stars are probes nobody answered.")
+    p.add_argument("src", metavar="SRC", help="the node that traces")
+    p.add_argument("dest", metavar="DEST", help="a node name or an IPv4 address")
+    p.add_argument("-m", "--max-hops", type=int, default=30, help="largest TTL to try (default 30)")
+    p.add_argument("-q", "--queries", type=int, default=3, help="probes per hop (default 3)")
+    p.add_argument("-w", "--wait", type=_time_arg, default=5 * NS_PER_S, help="wait per probe (default 5s)")
+    _add_common(p)
+    p.set_defaults(func=cmd_traceroute)
+
+    p = sub.add_parser("run", help="run a topology file and its timeline of events",
+                       description="Run the network described in FILE, with its [[event]] timeline (faults, "
+                                   "link changes, pings, traceroutes), in virtual time.")
+    p.add_argument("file", metavar="FILE", help="topology file (TOML)")
+    p.add_argument("--until", type=_time_arg, default=None,
+                   help="virtual time to stop at (default: 10s after the last event)")
+    _add_common(p, topology_flag=False)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("show", help="describe a topology: nodes, interfaces, links, timeline",
+                       description="Print the nodes with their interfaces (address, MAC, MTU), the links with "
+                                   "their delay, bandwidth, faults and routing cost, and the timeline.")
+    p.add_argument("--routes", action="store_true", help="also print each node's routing table")
+    _add_common(p)
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("routes", help="print routing tables, like `ip route` on each node",
+                       description="Print the routing table of every node (or of NODE) after routes are "
+                                   "computed: connected, static, default and computed (shortest path) routes.")
+    p.add_argument("node", metavar="NODE", nargs="?", help="only this node")
+    _add_common(p)
+    p.set_defaults(func=cmd_routes)
+
+    p = sub.add_parser("check", help="validate a topology file without running it",
+                       description="Load FILE and report the first mistake with its line, or 'ok'.")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("example", help="print the built-in example topology (a start for your own)",
+                       description="Print the built-in example topology file, to copy and change: "
+                                   "minternet example > my.toml")
+    p.set_defaults(func=cmd_example)
+
+    p = sub.add_parser("demo", help="a guided tour of the internet layer on the example network",
+                       description="Narrates, with the real packets of a run on the built-in example: "
+                                   "ping through routers, the path there and back, fragmentation, "
+                                   "and a router failing mid-ping.")
+    p.add_argument("--pcap", metavar="DIR", help="also write pcap files into DIR")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--trace", metavar="FILE", help="write every event as JSON lines to FILE")
+    p.add_argument("--pcap-ns", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("-v", "--verbose", action="count", default=0, help="also print the full packet timeline")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except TopologyError as exc:
+        print(f"minternet: error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"minternet: error: {msg}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
