@@ -152,7 +152,7 @@ class Host:
     def transport_error(self, ip: IPv4, icmp: ICMP) -> None:
         """An ICMP error arrived: find the transport endpoint from the datagram it quotes."""
         try:
-            quoted = IPv4.decode(icmp.payload, verify=False)
+            quoted = icmp.quoted()
         except MalformedPacket:
             return
         if quoted.proto == IPProto.UDP:

@@ -122,7 +122,7 @@ async def ping(host: "Host", destination: str, count: int = 4, size: int = 56, i
             check_done()
         elif msg.is_error:
             try:
-                quoted = IPv4.decode(msg.payload, verify=False)
+                quoted = msg.quoted()
             except MalformedPacket:
                 return
             if quoted.proto != IPProto.ICMP or len(quoted.payload) < 8:

@@ -80,7 +80,7 @@ async def traceroute(host: "Host", destination: str, max_hops: int = 30, probes:
         if msg.type not in (ICMPType.TIME_EXCEEDED, ICMPType.DEST_UNREACHABLE):
             return
         try:
-            quoted = IPv4.decode(msg.payload, verify=False)
+            quoted = msg.quoted()
         except MalformedPacket:
             return
         if quoted.proto != IPProto.UDP or len(quoted.payload) < 4 or quoted.dst != destination:

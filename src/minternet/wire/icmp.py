@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import struct
 from typing import NamedTuple
 from enum import IntEnum
 
 from .checksum import ones_sum, ones_sum2
 from .errors import MalformedPacket
+from .ipv4 import IPv4
 
 _HDR = struct.Struct("!BBHI")
 HEADER_LEN = 8
@@ -93,6 +95,22 @@ class ICMP(NamedTuple):
     @property
     def is_error(self) -> bool:
         return self.type in ERROR_TYPES
+
+    def quoted(self) -> "IPv4":
+        """The datagram an error message quotes: its IP header and as much of its payload as the
+        error carried (RFC 792 promises 8 bytes). The total length field still says how long the
+        original was, so this is decoded leniently. Raises MalformedPacket if not even the header
+        is there."""
+        data = self.payload
+        if len(data) < 20 or data[0] >> 4 != 4 or (data[0] & 0x0F) < 5 or len(data) < (data[0] & 0x0F) * 4:
+            raise MalformedPacket("icmp", "bad-quoted-datagram", f"{len(data)} bytes quoted")
+        hl = (data[0] & 0x0F) * 4
+        total = int.from_bytes(data[2:4], "big")
+        ff = int.from_bytes(data[6:8], "big")
+        return IPv4(socket.inet_ntoa(data[12:16]), socket.inet_ntoa(data[16:20]), data[9],
+                    bytes(data[hl:max(hl, min(total, len(data)))]), data[8], data[1],
+                    int.from_bytes(data[4:6], "big"), ff >> 13, ff & 0x1FFF, bytes(data[20:hl]),
+                    int.from_bytes(data[10:12], "big"))
 
     def encode(self) -> bytes:
         header = _HDR.pack(self.type, self.code, 0, self.rest)
