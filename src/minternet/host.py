@@ -134,6 +134,9 @@ class Host:
             return
         if self.tracer.enabled:
             self.tracer.emit(self.name, iface.name, "link", "recv", frame=frame)
+        if len(frame) < 14:
+            self.drop("link", "malformed-truncated", iface.name, frame=frame)
+            return
         dst = frame[:6]
         if dst != iface.mac and not (dst[0] & 1):  # not ours, not broadcast/multicast: the NIC ignores it
             self.stats["link.filtered"] += 1
@@ -143,8 +146,6 @@ class Host:
             self.ip.receive(iface, frame)
         elif ethertype == _ETH_ARP:
             self.arp.receive(iface, frame)
-        elif len(frame) < 14:
-            self.drop("link", "malformed-truncated", iface.name, frame=frame)
         else:
             self.drop("link", "unknown-ethertype", iface.name, frame=frame)
 

@@ -145,11 +145,12 @@ class Reassembler:
         host.stats["ip.reassembled"] += 1
         return d.first._replace(payload=payload, flags=d.first.flags & ~IPFlags.MF, frag_offset=0)
 
-    def _discard(self, key: tuple, reason: str) -> None:
+    def _discard(self, key: tuple, reason: str, arriving: int = 1) -> None:
+        """Drop a datagram's fragments, counting the one that just arrived (``arriving``) too."""
         d = self._datagrams.pop(key)
         d.timer.cancel()
         self.buffered -= d.size
-        self.host.drop("ip", reason, d.iface, count=max(1, len(d.pieces)),
+        self.host.drop("ip", reason, d.iface, count=len(d.pieces) + arriving,
                        text=f"fragments of {key[0]} > {key[1]} id={key[3]} discarded")
         return None
 
@@ -159,9 +160,9 @@ class Reassembler:
             if self.buffered <= self.max_bytes:
                 break
             if key != keep:
-                self._discard(key, "reassembly-memory")
+                self._discard(key, "reassembly-memory", arriving=0)
         if self.buffered > self.max_bytes and keep in self._datagrams:
-            self._discard(keep, "reassembly-memory")
+            self._discard(keep, "reassembly-memory", arriving=0)
 
     def _expire(self, key: tuple) -> None:
         d = self._datagrams.pop(key, None)
