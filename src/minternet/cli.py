@@ -28,15 +28,11 @@ def _load(args: argparse.Namespace, out: Callable[[str], None] = print) -> Topol
     if args.trace:
         net.trace_to(args.trace)
     if args.pcap:
-        paths = net.capture(args.pcap, nanosecond=args.pcap_ns)
-        args._pcap_paths = paths
+        net.capture(args.pcap, nanosecond=args.pcap_ns)
     if args.verbose:
+        # -v: IP-level events, ARP, faults and route changes; -vv: also every frame on every link.
         layers = None if args.verbose > 1 else {"ip", "icmp", "udp", "tcp", "arp", "fault", "route"}
-        events = None if args.verbose > 1 else None
-        net.print_timeline(sys.stdout, layers=layers, events=events)
-        if args.verbose == 1:
-            # At -v the timeline shows IP-level events and drops; -vv adds every frame on every link.
-            pass
+        net.print_timeline(sys.stdout, layers=layers)
     return topo
 
 
