@@ -111,6 +111,22 @@ class Host:
         addrs = self.addresses
         return addrs[0] if addrs else None
 
+    # -- sockets ----------------------------------------------------------------------------------
+    def socket(self, family: int = 2, type: int = 2, proto: int = 0):
+        """A socket on this host, like ``socket.socket(AF_INET, SOCK_DGRAM)``."""
+        import errno
+        from .sockets import AF_INET, SOCK_DGRAM, DatagramSocket, os_error
+        if family != AF_INET:
+            raise os_error(errno.EAFNOSUPPORT, "minternet speaks IPv4 (AF_INET) only")
+        if type == SOCK_DGRAM:
+            return DatagramSocket(self)
+        raise os_error(errno.EPROTONOSUPPORT, f"socket type {type} is not available yet (UDP: SOCK_DGRAM)")
+
+    async def create_datagram_endpoint(self, protocol_factory, local_addr=None, remote_addr=None, **kw):
+        """Like ``loop.create_datagram_endpoint`` on this host: returns (transport, protocol)."""
+        from .sockets import create_datagram_endpoint
+        return await create_datagram_endpoint(self, protocol_factory, local_addr, remote_addr, **kw)
+
     # -- life -------------------------------------------------------------------------------------
     def start(self) -> None:
         """Announce ourselves on every connected interface (gratuitous ARP)."""

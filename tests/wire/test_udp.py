@@ -107,4 +107,5 @@ def test_decode_never_raises_anything_but_malformed(data: bytes, verify: bool) -
 
 
 def test_summary() -> None:
-    assert UDP(5353, 53, b"abc").summary() == "UDP 5353 > 53 len=3"
+    assert UDP(5353, 53, b"abc").summary() == "UDP 5353 (mdns) > 53 (domain) len=3"
+    assert UDP(50000, 40000, b"").summary() == "UDP 50000 > 40000 len=0"

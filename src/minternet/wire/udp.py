@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from .checksum import ones_sum, ones_sum2, pseudo_header_sum
 from .errors import MalformedPacket
+from .services import port_text
 
 _HDR = struct.Struct("!HHHH")
 HEADER_LEN = 8
@@ -46,4 +47,4 @@ class UDP(NamedTuple):
         return cls(sport, dport, bytes(data[HEADER_LEN:length]), csum)
 
     def summary(self) -> str:
-        return f"UDP {self.sport} > {self.dport} len={len(self.payload)}"
+        return f"UDP {port_text(self.sport)} > {port_text(self.dport)} len={len(self.payload)}"
