@@ -12,16 +12,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# Debian packages the interop/cross-validation tests use. Installed only when we are root and they
-# are missing; the tests that need them skip with a reason otherwise.
+# Debian packages the cross-validation and interop tests use (command:package). Installed only
+# when we are root and one is missing; the tests that need a missing one skip with a reason.
+SYSTEM_TOOLS = tshark:tshark dig:bind9-dnsutils
+
 system-deps:
-	@if ! command -v tshark >/dev/null 2>&1; then \
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing tshark (Debian package) for the pcap cross-check"; \
+	    echo "installing Debian packages:$$missing"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null || \
-	    echo "warning: could not install tshark; its tests will be skipped"; \
-	  else echo "note: tshark is not installed and we are not root; its tests will be skipped"; fi; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+	    echo "warning: could not install$$missing; the tests that need them will be skipped"; \
+	  else echo "note:$$missing not installed and we are not root; the tests that need them will be skipped"; fi; \
 	fi
 
 demo: $(VENV)/.installed
