@@ -1,0 +1,851 @@
+r"""DNS messages (RFC 1035 4, clarified by RFC 2181, RFC 2308, RFC 3596, RFC 3597).
+
+Names are ``str`` in presentation format without the trailing dot; the root is ``""``. Inside a
+label a literal dot is ``\.``, a backslash ``\\``, the other specials ``" ( ) ; @ $`` are written
+``\"`` etc., and space, control and 8-bit bytes are ``\DDD`` (decimal), exactly as dnspython prints
+them (RFC 1035 5.1). Case is kept as it came (RFC 4343); compare with :func:`name_eq` or
+:func:`canonical`.
+
+Rdata of types A, AAAA, NS, CNAME, PTR, MX, TXT and SOA is decoded into frozen dataclasses; any
+other type (and A/AAAA outside class IN, and anything in class ANY or NONE) is kept opaque as
+:class:`Unknown` (RFC 3597). Names are compressed in the question, in owner names and inside NS,
+CNAME, PTR, MX and SOA rdata only: RFC 3597 4 forbids it for types a receiver may not know.
+
+``DNSMessage.decode`` raises :class:`MalformedPacket` (layer ``"dns"``) and nothing else, whatever
+the bytes; its reasons are listed in :data:`REASONS`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from functools import lru_cache
+from typing import ClassVar, Iterable, Union
+
+from .errors import MalformedPacket
+
+_HDR = struct.Struct("!HHHHHH")
+_RR = struct.Struct("!HHIH")
+_Q = struct.Struct("!HH")
+_SOA_TAIL = struct.Struct("!IIIII")
+HEADER_LEN = 12
+MAX_LABEL_LEN = 63
+MAX_NAME_LEN = 255  # on the wire, length bytes and the root's zero included (RFC 1035 3.1)
+_MIN_QUESTION = 5  # root name + type + class
+_MIN_RR = 11  # root name + type, class, TTL, rdlength
+
+#: Every ``reason`` that :meth:`DNSMessage.decode` may give.
+REASONS = frozenset({"truncated", "bad-count", "bad-pointer", "bad-label-type", "name-too-long",
+                     "bad-rdata"})
+
+
+class RRType(IntEnum):
+    A = 1
+    NS = 2
+    CNAME = 5
+    SOA = 6
+    PTR = 12
+    MX = 15
+    TXT = 16
+    AAAA = 28
+    OPT = 41
+    ANY = 255
+
+
+class RRClass(IntEnum):
+    IN = 1
+    CH = 3
+    ANY = 255
+
+
+class Rcode(IntEnum):
+    NOERROR = 0
+    FORMERR = 1
+    SERVFAIL = 2
+    NXDOMAIN = 3
+    NOTIMP = 4
+    REFUSED = 5
+
+
+class Opcode(IntEnum):
+    QUERY = 0
+    IQUERY = 1
+    STATUS = 2
+    NOTIFY = 4
+    UPDATE = 5
+
+
+_TYPES = {int(t): t for t in RRType}
+_CLASSES = {int(c): c for c in RRClass}
+_RCODES = {int(r): r for r in Rcode}
+_OPCODES = {int(o): o for o in Opcode}
+
+
+def type_text(rrtype: int) -> str:
+    """The mnemonic of a type, or ``TYPEnnn`` (RFC 3597 5) for one we do not know."""
+    t = _TYPES.get(rrtype)
+    return t.name if t is not None else f"TYPE{rrtype}"
+
+
+def class_text(rrclass: int) -> str:
+    """The mnemonic of a class, or ``CLASSnnn`` (RFC 3597 5)."""
+    c = _CLASSES.get(rrclass)
+    return c.name if c is not None else f"CLASS{rrclass}"
+
+
+def rcode_text(rcode: int) -> str:
+    r = _RCODES.get(rcode)
+    return r.name if r is not None else f"RCODE{rcode}"
+
+
+def opcode_text(opcode: int) -> str:
+    o = _OPCODES.get(opcode)
+    return o.name if o is not None else f"OPCODE{opcode}"
+
+
+def _check_u(value: int, bits: int, what: str) -> None:
+    if not isinstance(value, int) or not 0 <= value < (1 << bits):
+        raise ValueError(f"{what} {value!r} is not a {bits}-bit unsigned integer")
+
+
+# -- names ------------------------------------------------------------------------------------------
+_SPECIAL = b'"().;\\@$'
+_PLAIN = bytes(c for c in range(0x21, 0x7F) if c not in _SPECIAL)
+_ESCAPED = tuple(chr(c) if c in _PLAIN else "\\" + chr(c) if c in _SPECIAL else f"\\{c:03d}"
+                 for c in range(256))
+
+
+def _label_text(label: bytes) -> str:
+    if not label.translate(None, _PLAIN):  # nothing to escape: the common case, in C
+        return label.decode("ascii")
+    return "".join([_ESCAPED[c] for c in label])
+
+
+def labels_to_name(labels: Iterable[bytes]) -> str:
+    """Presentation text (no trailing dot) of a sequence of labels; ``()`` is the root, ``""``."""
+    labels = tuple(labels)
+    wire = 1
+    for label in labels:
+        if not label or len(label) > MAX_LABEL_LEN:
+            raise ValueError(f"label {label!r}: a label is 1 to {MAX_LABEL_LEN} bytes")
+        wire += len(label) + 1
+    if wire > MAX_NAME_LEN:
+        raise ValueError(f"name is {wire} bytes on the wire (at most {MAX_NAME_LEN})")
+    return ".".join([_label_text(label) for label in labels])
+
+
+def _ascii(text: str, name: str) -> bytes:
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError:
+        raise ValueError(f"name {name!r} is not ASCII: write it in punycode (IDNA) or with \\DDD "
+                         "escapes") from None
+
+
+@lru_cache(maxsize=8192)
+def name_to_labels(name: str) -> tuple[bytes, ...]:
+    r"""The labels of a name in presentation format (RFC 1035 5.1).
+
+    A trailing unescaped dot is accepted and ignored, ``""`` and ``"."`` are the root. Raises
+    ValueError on an empty label, a label over 63 bytes, a name over 255 bytes on the wire, a bad
+    ``\DDD`` escape or a character outside ASCII.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"name {name!r} is not a str")
+    if name in ("", "."):
+        return ()
+    if "\\" not in name:
+        labels = _ascii(name[:-1] if name.endswith(".") else name, name).split(b".")
+    else:
+        labels, cur, i, n = [], bytearray(), 0, len(name)
+        while i < n:
+            ch = name[i]
+            if ch == "\\":
+                if i + 1 >= n:
+                    raise ValueError(f"name {name!r} ends with a lone backslash")
+                nxt = name[i + 1]
+                if "0" <= nxt <= "9":
+                    digits = name[i + 1:i + 4]
+                    if len(digits) < 3 or not all("0" <= d <= "9" for d in digits) or int(digits) > 255:
+                        raise ValueError(f"name {name!r}: \\DDD needs three decimal digits, 000 to 255")
+                    cur.append(int(digits))
+                    i += 4
+                else:
+                    cur += _ascii(nxt, name)
+                    i += 2
+            elif ch == ".":
+                labels.append(bytes(cur))
+                cur = bytearray()
+                i += 1
+                if i == n:  # the trailing dot of an absolute name
+                    break
+            else:
+                cur += _ascii(ch, name)
+                i += 1
+        else:
+            labels.append(bytes(cur))
+    wire = 1
+    for label in labels:
+        if not label:
+            raise ValueError(f"name {name!r} has an empty label")
+        if len(label) > MAX_LABEL_LEN:
+            raise ValueError(f"name {name!r}: label of {len(label)} bytes (at most {MAX_LABEL_LEN})")
+        wire += len(label) + 1
+    if wire > MAX_NAME_LEN:
+        raise ValueError(f"name {name!r} is {wire} bytes on the wire (at most {MAX_NAME_LEN})")
+    return tuple(labels)
+
+
+@lru_cache(maxsize=8192)
+def normalize_name(name: str) -> str:
+    r"""The one presentation text of a name: no trailing dot, escapes as :func:`labels_to_name`
+    writes them (``\065`` becomes ``A``). Case is kept. ValueError on an invalid name."""
+    return ".".join([_label_text(label) for label in name_to_labels(name)])
+
+
+@lru_cache(maxsize=8192)
+def _canon_labels(name: str) -> tuple[bytes, ...]:
+    return tuple(label.lower() for label in name_to_labels(name))
+
+
+@lru_cache(maxsize=8192)
+def canonical(name: str) -> str:
+    """The name with ASCII letters in lower case: equal for names that DNS treats as equal
+    (RFC 4343: only A-Z and a-z fold; other bytes compare exactly)."""
+    return ".".join([_label_text(label) for label in _canon_labels(name)])
+
+
+def name_eq(a: str, b: str) -> bool:
+    """Whether two names are the same name (case-insensitive for ASCII, RFC 4343)."""
+    return a == b or _canon_labels(a) == _canon_labels(b)
+
+
+def is_subdomain(name: str, zone: str) -> bool:
+    """Whether ``name`` is ``zone`` or below it (every name is under the root ``""``)."""
+    n, z = _canon_labels(name), _canon_labels(zone)
+    return not z or (len(n) >= len(z) and n[len(n) - len(z):] == z)
+
+
+def _abs(name: str) -> str:
+    """A name as master-file text: absolute, with its trailing dot."""
+    return name + "." if name else "."
+
+
+class CompressCtx:
+    """A message being written: its bytes so far and, when compressing, where each name suffix
+    already written starts (RFC 1035 4.1.4: a pointer can only reach the first 16 KiB)."""
+
+    __slots__ = ("buf", "table")
+
+    def __init__(self, compress: bool = True) -> None:
+        self.buf = bytearray()
+        self.table: dict[tuple[bytes, ...], int] | None = {} if compress else None
+
+    def write_name(self, name: str) -> None:
+        labels = name_to_labels(name)
+        buf, table = self.buf, self.table
+        for i in range(len(labels)):
+            if table is not None:
+                # Matching is exact, case included, so a decoded name is byte for byte the one
+                # encoded (dnspython folds case here; both are allowed).
+                suffix = labels[i:]
+                off = table.get(suffix)
+                if off is not None:
+                    buf += (0xC000 | off).to_bytes(2, "big")
+                    return
+                if len(buf) < 0x4000:
+                    table[suffix] = len(buf)
+            label = labels[i]
+            buf.append(len(label))
+            buf += label
+        buf.append(0)
+
+
+def _read_name(data: bytes, pos: int, end: int, overrun: str) -> tuple[str, int]:
+    """Read the name at ``pos``; inline labels must not pass ``end`` (an overrun is ``overrun``).
+
+    Returns the name and the position after it. Every pointer must point strictly before the
+    start of the name or of the previous pointer's target, as dnspython requires: the targets then
+    strictly decrease, so decoding ends whatever the bytes, with no loop detection to get wrong.
+    """
+    labels: list[bytes] = []
+    wire = 1
+    limit = pos
+    after = -1
+    n = len(data)
+    while True:
+        if pos >= end:
+            raise MalformedPacket("dns", overrun if after < 0 else "truncated",
+                                  f"name at offset {pos} runs past the end")
+        length = data[pos]
+        if length == 0:
+            break
+        top = length & 0xC0
+        if top == 0:
+            stop = pos + 1 + length
+            if stop > end:
+                raise MalformedPacket("dns", overrun if after < 0 else "truncated",
+                                      f"label at offset {pos} runs past the end")
+            wire += length + 1
+            if wire > MAX_NAME_LEN:
+                raise MalformedPacket("dns", "name-too-long", f"over {MAX_NAME_LEN} bytes")
+            labels.append(data[pos + 1:stop])
+            pos = stop
+        elif top == 0xC0:
+            if pos + 2 > end:
+                raise MalformedPacket("dns", overrun if after < 0 else "truncated",
+                                      f"pointer at offset {pos} cut short")
+            target = ((length & 0x3F) << 8) | data[pos + 1]
+            if target >= n:
+                raise MalformedPacket("dns", "bad-pointer", f"pointer at offset {pos} to {target}, "
+                                      f"out of bounds ({n} bytes)")
+            if target >= limit:
+                what = "loop" if target == pos or after >= 0 else "points forward"
+                raise MalformedPacket("dns", "bad-pointer",
+                                      f"pointer at offset {pos} to {target} ({what})")
+            if after < 0:
+                after = pos + 2
+            limit = pos = target
+            end = n
+        else:
+            # 01 and 10 are reserved (RFC 1035 4.1.4; 01 was RFC 2673's bit labels, now historic)
+            raise MalformedPacket("dns", "bad-label-type", f"length byte 0x{length:02x} at offset {pos}")
+    name = ".".join([_label_text(label) for label in labels])
+    return name, (after if after >= 0 else pos + 1)
+
+
+# -- rdata ------------------------------------------------------------------------------------------
+def _put(ctx: CompressCtx | None, data: bytes) -> bytes:
+    if ctx is not None:
+        ctx.buf += data
+    return data
+
+
+def _bad(rrtype: str, detail: str) -> MalformedPacket:
+    return MalformedPacket("dns", "bad-rdata", f"{rrtype}: {detail}")
+
+
+@dataclass(frozen=True, slots=True)
+class A:
+    """An IPv4 address (RFC 1035 3.4.1), class IN only."""
+
+    address: str
+    rrtype: ClassVar[int] = RRType.A
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", str(ipaddress.IPv4Address(self.address)))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        """The rdata bytes; appended to ``ctx.buf`` when a context is given."""
+        return _put(ctx, socket.inet_aton(self.address))
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "A":
+        if end - start != 4:
+            raise _bad("A", f"rdlength {end - start}, must be 4")
+        return cls(socket.inet_ntoa(data[start:end]))
+
+    def to_text(self) -> str:
+        return self.address
+
+
+@dataclass(frozen=True, slots=True)
+class AAAA:
+    """An IPv6 address (RFC 3596 2.2), class IN only, kept in RFC 5952 compressed text."""
+
+    address: str
+    rrtype: ClassVar[int] = RRType.AAAA
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", ipaddress.IPv6Address(self.address).compressed)
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, ipaddress.IPv6Address(self.address).packed)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "AAAA":
+        if end - start != 16:
+            raise _bad("AAAA", f"rdlength {end - start}, must be 16")
+        return cls(ipaddress.IPv6Address(data[start:end]).compressed)
+
+    def to_text(self) -> str:
+        return self.address
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    target: str
+    rrtype: ClassVar[int] = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", normalize_name(self.target))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        c = ctx if ctx is not None else CompressCtx(False)
+        start = len(c.buf)
+        c.write_name(self.target)
+        return bytes(c.buf[start:])
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "_Target":
+        name, pos = _read_name(data, start, end, "bad-rdata")
+        if pos != end:
+            raise _bad(cls.__name__, f"{end - pos} bytes after the name, inside rdlength")
+        return cls(name)
+
+    def to_text(self) -> str:
+        return _abs(self.target)
+
+
+@dataclass(frozen=True, slots=True)
+class NS(_Target):
+    """An authoritative name server for the owner (RFC 1035 3.3.11)."""
+
+    rrtype: ClassVar[int] = RRType.NS
+
+
+@dataclass(frozen=True, slots=True)
+class CNAME(_Target):
+    """The canonical name of an alias (RFC 1035 3.3.1)."""
+
+    rrtype: ClassVar[int] = RRType.CNAME
+
+
+@dataclass(frozen=True, slots=True)
+class PTR(_Target):
+    """A pointer to another name, as in reverse lookups (RFC 1035 3.3.12)."""
+
+    rrtype: ClassVar[int] = RRType.PTR
+
+
+@dataclass(frozen=True, slots=True)
+class MX:
+    """A mail exchanger and its preference, lower preferred (RFC 1035 3.3.9)."""
+
+    preference: int
+    exchange: str
+    rrtype: ClassVar[int] = RRType.MX
+
+    def __post_init__(self) -> None:
+        _check_u(self.preference, 16, "MX preference")
+        object.__setattr__(self, "exchange", normalize_name(self.exchange))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        c = ctx if ctx is not None else CompressCtx(False)
+        start = len(c.buf)
+        c.buf += self.preference.to_bytes(2, "big")
+        c.write_name(self.exchange)
+        return bytes(c.buf[start:])
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "MX":
+        if end - start < 3:
+            raise _bad("MX", f"rdlength {end - start}, needs a preference and a name")
+        name, pos = _read_name(data, start + 2, end, "bad-rdata")
+        if pos != end:
+            raise _bad("MX", f"{end - pos} bytes after the name, inside rdlength")
+        return cls(int.from_bytes(data[start:start + 2], "big"), name)
+
+    def to_text(self) -> str:
+        return f"{self.preference} {_abs(self.exchange)}"
+
+
+def _quote(s: bytes) -> str:
+    # As dnspython's rdata._escapify: only " and \ are backslashed inside quotes; space is literal.
+    return '"' + "".join(['\\' + chr(c) if c in b'"\\' else chr(c) if 0x20 <= c < 0x7F
+                          else f"\\{c:03d}" for c in s]) + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class TXT:
+    """One or more character-strings of up to 255 bytes each (RFC 1035 3.3.14)."""
+
+    strings: tuple[bytes, ...]
+    rrtype: ClassVar[int] = RRType.TXT
+
+    def __post_init__(self) -> None:
+        strings = tuple(s.encode() if isinstance(s, str) else bytes(s) for s in self.strings)
+        if not strings:
+            raise ValueError("TXT needs at least one string (RFC 1035 3.3.14)")
+        for s in strings:
+            if len(s) > 255:
+                raise ValueError(f"TXT string of {len(s)} bytes (at most 255)")
+        object.__setattr__(self, "strings", strings)
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, b"".join([bytes((len(s),)) + s for s in self.strings]))
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "TXT":
+        strings = []
+        pos = start
+        while pos < end:
+            stop = pos + 1 + data[pos]
+            if stop > end:
+                raise _bad("TXT", f"string at offset {pos} runs past rdlength")
+            strings.append(data[pos + 1:stop])
+            pos = stop
+        if not strings:
+            raise _bad("TXT", "rdlength 0, needs at least one string")
+        return cls(tuple(strings))
+
+    def to_text(self) -> str:
+        return " ".join(map(_quote, self.strings))
+
+
+@dataclass(frozen=True, slots=True)
+class SOA:
+    """Start of a zone of authority (RFC 1035 3.3.13). ``minimum`` is the negative-caching TTL
+    (RFC 2308 4); ``rname`` is a mailbox with its first dot standing for the @."""
+
+    mname: str
+    rname: str
+    serial: int
+    refresh: int
+    retry: int
+    expire: int
+    minimum: int
+    rrtype: ClassVar[int] = RRType.SOA
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mname", normalize_name(self.mname))
+        object.__setattr__(self, "rname", normalize_name(self.rname))
+        for field in ("serial", "refresh", "retry", "expire", "minimum"):
+            _check_u(getattr(self, field), 32, f"SOA {field}")
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        c = ctx if ctx is not None else CompressCtx(False)
+        start = len(c.buf)
+        c.write_name(self.mname)
+        c.write_name(self.rname)
+        c.buf += _SOA_TAIL.pack(self.serial, self.refresh, self.retry, self.expire, self.minimum)
+        return bytes(c.buf[start:])
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "SOA":
+        mname, pos = _read_name(data, start, end, "bad-rdata")
+        rname, pos = _read_name(data, pos, end, "bad-rdata")
+        if end - pos != _SOA_TAIL.size:
+            raise _bad("SOA", f"{end - pos} bytes after the names, must be {_SOA_TAIL.size}")
+        return cls(mname, rname, *_SOA_TAIL.unpack_from(data, pos))
+
+    def to_text(self) -> str:
+        return (f"{_abs(self.mname)} {_abs(self.rname)} {self.serial} {self.refresh} {self.retry} "
+                f"{self.expire} {self.minimum}")
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """Rdata we do not interpret, kept byte for byte (RFC 3597); text ``\\# LEN HEX``."""
+
+    type: int
+    data: bytes = b""
+
+    def __post_init__(self) -> None:
+        _check_u(self.type, 16, "type")
+        object.__setattr__(self, "data", bytes(self.data))
+
+    @property
+    def rrtype(self) -> int:
+        return self.type
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, self.data)
+
+    def to_text(self) -> str:
+        return f"\\# {len(self.data)} {self.data.hex()}" if self.data else "\\# 0"
+
+
+Rdata = Union[A, AAAA, NS, CNAME, PTR, MX, TXT, SOA, Unknown]
+
+#: The rdata class for each type we interpret; everything else is :class:`Unknown`.
+RDATA_CLASSES: dict[int, type] = {RRType.A: A, RRType.AAAA: AAAA, RRType.NS: NS,
+                                  RRType.CNAME: CNAME, RRType.PTR: PTR, RRType.MX: MX,
+                                  RRType.TXT: TXT, RRType.SOA: SOA}
+_IN_ONLY = frozenset({RRType.A, RRType.AAAA})
+_NOT_TYPED = frozenset({254, 255})  # classes NONE and ANY carry RFC 2136 update markers
+
+
+def decode_rdata(data: bytes, rrtype: int, rrclass: int, start: int, end: int) -> Rdata:
+    """The rdata at ``data[start:end]`` (``data`` being the whole message, for pointers)."""
+    cls = RDATA_CLASSES.get(rrtype)
+    if cls is None or rrclass in _NOT_TYPED or (rrtype in _IN_ONLY and rrclass != RRClass.IN):
+        return Unknown(rrtype, data[start:end])
+    return cls.decode(data, start, end)
+
+
+# -- records and messages ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What is asked: a name, a type and a class (RFC 1035 4.1.2)."""
+
+    name: str
+    type: int
+    cls: int = RRClass.IN
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", normalize_name(self.name))
+        _check_u(self.type, 16, "type")
+        _check_u(self.cls, 16, "class")
+        object.__setattr__(self, "type", _TYPES.get(self.type, self.type))
+        object.__setattr__(self, "cls", _CLASSES.get(self.cls, self.cls))
+
+    def to_text(self) -> str:
+        return f";{_abs(self.name)}\t\t{class_text(self.cls)}\t{type_text(self.type)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRecord:
+    """A resource record (RFC 1035 4.1.3). ``ttl`` is kept as it came, top bit included
+    (RFC 2181 8 asks a receiver to treat such values as zero; that is the cache's business)."""
+
+    name: str
+    type: int
+    cls: int
+    ttl: int
+    data: Rdata
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", normalize_name(self.name))
+        _check_u(self.type, 16, "type")
+        _check_u(self.cls, 16, "class")
+        _check_u(self.ttl, 32, "TTL")
+        object.__setattr__(self, "type", _TYPES.get(self.type, self.type))
+        object.__setattr__(self, "cls", _CLASSES.get(self.cls, self.cls))
+
+    def to_text(self) -> str:
+        """One line of a master file, absolute owner name, tab-separated as dig prints it."""
+        return (f"{_abs(self.name)}\t{self.ttl}\t{class_text(self.cls)}\t{type_text(self.type)}\t"
+                f"{self.data.to_text()}")
+
+
+def _flags(m: "DNSMessage") -> int:
+    _check_u(m.opcode, 4, "opcode")
+    _check_u(m.rcode, 4, "rcode")
+    _check_u(m.z, 1, "z")
+    return ((bool(m.qr) << 15) | (m.opcode << 11) | (bool(m.aa) << 10) | (bool(m.tc) << 9)
+            | (bool(m.rd) << 8) | (bool(m.ra) << 7) | (m.z << 6) | (bool(m.ad) << 5)
+            | (bool(m.cd) << 4) | m.rcode)
+
+
+_SECTION_NAMES = ("ANSWER", "AUTHORITY", "ADDITIONAL")
+
+
+@dataclass(frozen=True, slots=True)
+class DNSMessage:
+    """A DNS message (RFC 1035 4.1). ``z`` is the one reserved header bit; ``ad`` and ``cd`` are
+    RFC 4035's. ``opcode`` and ``rcode`` are :class:`Opcode` / :class:`Rcode` when known."""
+
+    id: int
+    qr: bool = False
+    opcode: int = Opcode.QUERY
+    aa: bool = False
+    tc: bool = False
+    rd: bool = False
+    ra: bool = False
+    z: int = 0
+    ad: bool = False
+    cd: bool = False
+    rcode: int = Rcode.NOERROR
+    questions: tuple[Question, ...] = ()
+    answers: tuple[ResourceRecord, ...] = ()
+    authority: tuple[ResourceRecord, ...] = ()
+    additional: tuple[ResourceRecord, ...] = ()
+
+    def __post_init__(self) -> None:
+        for section in ("questions", "answers", "authority", "additional"):
+            value = getattr(self, section)
+            if type(value) is not tuple:
+                object.__setattr__(self, section, tuple(value))
+
+    @property
+    def sections(self) -> tuple[tuple[ResourceRecord, ...], ...]:
+        """Answer, authority and additional, in that order."""
+        return (self.answers, self.authority, self.additional)
+
+    def encode(self, compress: bool = True) -> bytes:
+        """The message on the wire; names compressed unless ``compress`` is false."""
+        return bytes(_encode(self, compress)[0])
+
+    @classmethod
+    def decode(cls, data: bytes | memoryview) -> "DNSMessage":
+        """Parse a message; bytes after the last counted record are ignored."""
+        data = bytes(data)
+        n = len(data)
+        if n < HEADER_LEN:
+            raise MalformedPacket("dns", "truncated", f"{n} bytes, header needs {HEADER_LEN}")
+        ident, flags, qdcount, ancount, nscount, arcount = _HDR.unpack_from(data)
+        least = HEADER_LEN + qdcount * _MIN_QUESTION + (ancount + nscount + arcount) * _MIN_RR
+        if least > n:  # cheap, and it bounds the work a lying header can ask for
+            raise MalformedPacket("dns", "bad-count", f"counts {qdcount}/{ancount}/{nscount}/{arcount} "
+                                  f"need at least {least} bytes, have {n}")
+        pos = HEADER_LEN
+        questions = []
+        for i in range(qdcount):
+            if pos >= n:
+                raise MalformedPacket("dns", "bad-count", f"message ends after {i} of {qdcount} questions")
+            name, pos = _read_name(data, pos, n, "truncated")
+            if pos + 4 > n:
+                raise MalformedPacket("dns", "truncated", f"question {i + 1} cut short")
+            qtype, qclass = _Q.unpack_from(data, pos)
+            pos += 4
+            questions.append(Question(name, qtype, qclass))
+        sections = []
+        for title, count in zip(_SECTION_NAMES, (ancount, nscount, arcount)):
+            records = []
+            for i in range(count):
+                if pos >= n:
+                    raise MalformedPacket("dns", "bad-count",
+                                          f"message ends after {i} of {count} {title.lower()} records")
+                name, pos = _read_name(data, pos, n, "truncated")
+                if pos + 10 > n:
+                    raise MalformedPacket("dns", "truncated", f"{title.lower()} record {i + 1} cut short")
+                rtype, rclass, ttl, rdlength = _RR.unpack_from(data, pos)
+                pos += 10
+                end = pos + rdlength
+                if end > n:
+                    raise MalformedPacket("dns", "truncated", f"rdlength {rdlength}, {n - pos} bytes left")
+                records.append(ResourceRecord(name, rtype, rclass, ttl,
+                                              decode_rdata(data, rtype, rclass, pos, end)))
+                pos = end
+            sections.append(tuple(records))
+        return cls(ident, bool(flags & 0x8000), _OPCODES.get((flags >> 11) & 0xF, (flags >> 11) & 0xF),
+                   bool(flags & 0x0400), bool(flags & 0x0200), bool(flags & 0x0100),
+                   bool(flags & 0x0080), (flags >> 6) & 1, bool(flags & 0x0020), bool(flags & 0x0010),
+                   _RCODES.get(flags & 0xF, flags & 0xF), tuple(questions), *sections)
+
+    def flag_names(self) -> list[str]:
+        return [name for name, on in (("qr", self.qr), ("aa", self.aa), ("tc", self.tc),
+                                      ("rd", self.rd), ("ra", self.ra), ("z", self.z),
+                                      ("ad", self.ad), ("cd", self.cd)) if on]
+
+    def to_text(self) -> str:
+        """The message as dig prints it."""
+        lines = [f";; ->>HEADER<<- opcode: {opcode_text(self.opcode)}, status: "
+                 f"{rcode_text(self.rcode)}, id: {self.id}",
+                 f";; flags: {' '.join(self.flag_names())}; QUERY: {len(self.questions)}, "
+                 f"ANSWER: {len(self.answers)}, AUTHORITY: {len(self.authority)}, "
+                 f"ADDITIONAL: {len(self.additional)}",
+                 "", ";; QUESTION SECTION:"]
+        lines += [q.to_text() for q in self.questions]
+        for title, records in zip(_SECTION_NAMES, self.sections):
+            if records:
+                lines += ["", f";; {title} SECTION:"]
+                lines += [rr.to_text() for rr in records]
+        return "\n".join(lines) + "\n"
+
+    def summary(self) -> str:
+        """One line for traces: what was asked and, for a response, what came back."""
+        op = "" if self.opcode == Opcode.QUERY else f" {opcode_text(self.opcode)}"
+        if self.questions:
+            q = self.questions[0]
+            asked = f" {type_text(q.type)} {q.name or '.'}"
+            if len(self.questions) > 1:
+                asked += f" (+{len(self.questions) - 1} questions)"
+        else:
+            asked = " (no question)"
+        if not self.qr:
+            return f"DNS{op} query id=0x{self.id:04x}{asked}"
+        flags = "".join(f" {f}" for f in ("aa", "tc") if getattr(self, f))
+        head = f"DNS{op} response id=0x{self.id:04x} {rcode_text(self.rcode)}{flags}{asked}"
+        n = len(self.answers)
+        if n:
+            qtype = self.questions[0].type if self.questions else None
+            shown = [(rr.data.to_text() if rr.type == qtype else f"{type_text(rr.type)} {rr.data.to_text()}")
+                     for rr in self.answers[:3]]
+            more = ", ..." if n > 3 else ""
+            return f"{head}: {', '.join(shown)}{more} ({n} answer{'s' if n != 1 else ''})"
+        ns = [rr for rr in self.authority if rr.type == RRType.NS]
+        if ns and not self.aa and self.rcode == Rcode.NOERROR:
+            return f"{head}: 0 answers, {len(ns)} NS (referral to {ns[0].name or '.'})"
+        nodata = ", NODATA" if self.rcode == Rcode.NOERROR else ""
+        return f"{head} (0 answers{nodata})"
+
+
+def _encode(m: DNSMessage, compress: bool) -> tuple[bytearray, int, list[int]]:
+    """The message's bytes, where the question section ends and where each record ends."""
+    ctx = CompressCtx(compress)
+    buf = ctx.buf
+    ends: list[int] = []
+    try:
+        _check_u(m.id, 16, "id")
+        buf += _HDR.pack(m.id, _flags(m), len(m.questions), len(m.answers), len(m.authority),
+                         len(m.additional))
+        for q in m.questions:
+            ctx.write_name(q.name)
+            buf += _Q.pack(q.type, q.cls)
+        q_end = len(buf)
+        for section in m.sections:
+            for rr in section:
+                ctx.write_name(rr.name)
+                buf += _RR.pack(rr.type, rr.cls, rr.ttl, 0)
+                start = len(buf)
+                rr.data.encode(ctx)
+                rdlength = len(buf) - start
+                if rdlength > 0xFFFF:
+                    raise ValueError(f"rdata of {rdlength} bytes (at most 65535)")
+                buf[start - 2:start] = rdlength.to_bytes(2, "big")
+                ends.append(len(buf))
+    except struct.error as exc:  # a count or field out of range
+        raise ValueError(f"cannot encode DNS message: {exc}") from None
+    return buf, q_end, ends
+
+
+def encode_limited(msg: DNSMessage, limit: int = 512) -> bytes:
+    """Encode ``msg`` in at most ``limit`` bytes (512 for plain UDP, RFC 1035 4.2.1).
+
+    When it does not fit, whole RRsets are dropped from the end: additional first, then
+    authority, then answers. TC is set only when something from the answer or authority section
+    had to go: missing additional data is no truncation (RFC 2181 9). An OPT record is kept
+    whatever else goes (RFC 6891 7). ValueError when not even the header and question fit.
+    """
+    data = msg.encode()
+    if len(data) <= limit:
+        return data
+    opts = tuple(rr for rr in msg.additional if rr.type == RRType.OPT)
+    rest = replace(msg, additional=tuple(rr for rr in msg.additional if rr.type != RRType.OPT))
+    buf, q_end, ends = _encode(rest, True)
+    # An OPT record needs no compression context: root owner, opaque rdata.
+    opt_bytes = b"".join(DNSMessage(0, additional=(rr,)).encode()[HEADER_LEN:] for rr in opts)
+    records = [(s, rr) for s, section in enumerate(rest.sections) for rr in section]
+    # A cut after k records keeps whole RRsets when no RRset of a section straddles it.
+    last: dict[tuple, int] = {}
+    for i, (s, rr) in enumerate(records):
+        last[(s, canonical(rr.name), rr.type, rr.cls)] = i
+    cuts = [0]
+    reach = -1
+    for i, (s, rr) in enumerate(records):
+        reach = max(reach, last[(s, canonical(rr.name), rr.type, rr.cls)])
+        if reach == i:
+            cuts.append(i + 1)
+    for extra in (opt_bytes, b""):
+        for k in reversed(cuts):
+            size = (ends[k - 1] if k else q_end) + len(extra)
+            if size <= limit:
+                n_an, n_ns = len(rest.answers), len(rest.authority)
+                an, ns = min(k, n_an), min(max(k - n_an, 0), n_ns)
+                ar = k - an - ns
+                tc = msg.tc or k < n_an + n_ns
+                flags = _flags(msg) | (0x0200 if tc else 0)
+                header = _HDR.pack(msg.id, flags, len(msg.questions), an, ns,
+                                   ar + (len(opts) if extra else 0))
+                return header + bytes(buf[HEADER_LEN:size - len(extra)]) + extra
+    raise ValueError(f"the header and question alone take {q_end} bytes, over the limit of {limit}")
+
+
+def make_query(name: str, type: int, id: int, rd: bool = True, cls: int = RRClass.IN) -> DNSMessage:
+    """A query for one name and type (RFC 1035 4.1.1)."""
+    return DNSMessage(id, rd=rd, questions=(Question(name, type, cls),))
+
+
+def make_response(query: DNSMessage, rcode: int = Rcode.NOERROR, aa: bool = False,
+                  answers: Iterable[ResourceRecord] = (), authority: Iterable[ResourceRecord] = (),
+                  additional: Iterable[ResourceRecord] = (), ra: bool = False) -> DNSMessage:
+    """A response to ``query``: same id, opcode, question, RD (RFC 1035 4.1.1) and CD (RFC 4035
+    3.1.6); QR set; RA as given (a recursive resolver sets it, an authority does not)."""
+    return DNSMessage(query.id, qr=True, opcode=query.opcode, aa=aa, rd=query.rd, ra=ra, cd=query.cd,
+                      rcode=rcode, questions=query.questions, answers=tuple(answers),
+                      authority=tuple(authority), additional=tuple(additional))
