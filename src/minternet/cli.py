@@ -156,6 +156,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     topo = load(args.file, out=lambda line: None)
     net = topo.network
     net.start()
+    net.close()
     print(f"{args.file}: ok: {len(net.hosts)} hosts and routers, {len(net.links)} links, "
           f"{len(topo.events)} timeline events")
     return 0
@@ -163,6 +164,116 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_example(args: argparse.Namespace) -> int:
     sys.stdout.write(example_text())
+    return 0
+
+
+def _rrtype(text: str) -> int:
+    from .wire.dns import RRType
+    try:
+        return RRType[text.upper()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"unknown record type {text!r} (try: {', '.join(t.name for t in RRType)})") from None
+
+
+def cmd_dig(args: argparse.Namespace) -> int:
+    """dig in the simulation: from a host, ask its resolver (or @SERVER), or walk the hierarchy (--trace)."""
+    import asyncio
+    from .application.dns.dig import dig_output, trace_output
+    from .application.dns.resolver import RecursiveResolver
+    from .wire.dns import DNSMessage, make_query
+    if args.os:
+        from .real.ossocket import OSHost
+        host = OSHost()
+        if not args.server:
+            raise ValueError("with --os, say which server to ask: @ADDRESS (and -p PORT)")
+        topo = None
+    else:
+        topo = _load(args)
+        host = topo.network.host(args.src)
+    server = args.server[1:] if args.server else None
+
+    async def run() -> str:
+        if args.walk:
+            hints = [("root", server)] if server else topo.network.dns.root_hints
+            if not hints:
+                raise ValueError("this network has no root server to start from")
+            resolver = RecursiveResolver(host, hints, port=args.port)
+            result = await resolver.resolve(args.name, args.type)
+            return trace_output(result)
+        target = server or (host.stub_resolver.nameservers[0] if host.stub_resolver.nameservers else None)
+        if target is None:
+            raise ValueError(f"{args.src} has no name server configured; give one as @ADDRESS")
+        sock = host.socket()
+        sock.connect((target, args.port))
+        qid = host.rng.randrange(65536)
+        t0 = host.clock.now
+        sock.send(make_query(args.name, args.type, qid, rd=not args.norecurse).encode())
+        sock.settimeout(args.timeout)
+        try:
+            data = await sock.recv(65535)
+        except TimeoutError:
+            return f";; connection timed out; no servers could be reached ({target}#{args.port})"
+        finally:
+            sock.close()
+        return dig_output(DNSMessage.decode(data), target, args.port, host.clock.now - t0, len(data))
+
+    if topo is None:
+        print(asyncio.run(run()))
+        return 0
+    print(topo.network.run_app(run()))
+    _finish(args, topo)
+    return 0
+
+
+def cmd_dns_serve(args: argparse.Namespace) -> int:
+    """Serve zones on the operating system's UDP sockets (loopback by default)."""
+    import asyncio
+    import ipaddress
+    from .application.dns.server import AuthoritativeServer
+    from .application.dns.zone import ZoneError, load_zone
+    from .real.ossocket import OSHost
+    zones = []
+    for path in args.zone:
+        try:
+            zones.append(load_zone(path))
+        except ZoneError as exc:
+            print(f"minternet: error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"minternet: error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 2
+    if not ipaddress.IPv4Address(args.address).is_loopback:
+        print(f"warning: serving on {args.address}, which is not a loopback address", file=sys.stderr)
+    server = AuthoritativeServer(zones)
+    host = OSHost()
+
+    def log(data: bytes, addr: tuple[str, int]) -> bytes | None:
+        reply = server.handle(data)
+        if not args.quiet:
+            from .wire.dns import DNSMessage
+            try:
+                text = DNSMessage.decode(reply).summary() if reply else "no answer (malformed)"
+            except Exception:  # noqa: BLE001 - a log line must never stop the server
+                text = f"{len(reply or b'')} bytes"
+            print(f"{addr[0]}#{addr[1]}: {text}", flush=True)
+        return reply
+
+    async def main() -> None:
+        from .application.dns.server import serve_udp
+        started = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(serve_udp(host, args.port, args.address, log, started))
+        addr = await started
+        names = ", ".join(f"{z.origin or '.'}" for z in zones)
+        print(f"serving {names} on {addr[0]}:{addr[1]} (UDP); Ctrl-C to stop", flush=True)
+        await task
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    except OSError as exc:
+        print(f"minternet: error: cannot serve on {args.address}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -242,6 +353,37 @@ def build_parser() -> argparse.ArgumentParser:
                                    "minternet example > my.toml")
     p.set_defaults(func=cmd_example)
 
+    p = sub.add_parser("dig", prefix_chars="-+", help="ask DNS from a simulated host, like dig(1): dig www.example.com [@SERVER]",
+                       description="Ask a DNS question from a simulated host (--from, default client): to its configured resolver (like "
+                                   "/etc/resolv.conf), to @SERVER, or walk the hierarchy yourself from the "
+                                   "root with --walk (or +trace). With --os, ask a real server on this machine "
+                                   "(e.g. one started with minternet dns-serve).")
+    p.add_argument("name", metavar="NAME", help="the name to look up, e.g. www.example.com")
+    p.add_argument("type", metavar="TYPE", nargs="?", type=_rrtype, default="A",
+                   help="record type: A (default), AAAA, NS, CNAME, SOA, MX, TXT, PTR, ANY")
+    p.add_argument("server", metavar="@SERVER", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--from", dest="src", metavar="HOST", default="client",
+                   help="the simulated host that asks (default: client)")
+    p.add_argument("-p", "--port", type=int, default=53, help="server port (default 53)")
+    p.add_argument("--walk", "+trace", action="store_true",
+                   help="walk root -> TLD -> authoritative yourself and show each step (like dig +trace)")
+    p.add_argument("--norecurse", "+norecurse", action="store_true",
+                   help="RD=0: ask the server only for what it knows itself")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait (default 5)")
+    p.add_argument("--os", action="store_true", help="use this machine's real UDP sockets (needs @SERVER)")
+    _add_common(p)
+    p.set_defaults(func=cmd_dig)
+
+    p = sub.add_parser("dns-serve", help="serve DNS zones on this machine's loopback (for dig)",
+                       description="Serve zone files (RFC 1035 master files, or TOML) with the same "
+                                   "authoritative server the simulation uses, on real UDP sockets: "
+                                   "dig @127.0.0.1 -p 5353 www.example.com")
+    p.add_argument("--zone", metavar="FILE", action="append", required=True, help="a zone file (repeatable)")
+    p.add_argument("--port", type=int, default=5353, help="UDP port (default 5353; 53 needs root)")
+    p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not log each query")
+    p.set_defaults(func=cmd_dns_serve)
+
     p = sub.add_parser("demo", help="a guided tour of the internet layer on the example network",
                        description="Narrates, with the real packets of a run on the built-in example: "
                                    "ping through routers, the path there and back, fragmentation, "
@@ -257,7 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # dig-style "@SERVER" may come anywhere: pull it out before argparse sees it.
+    at = [a for a in argv if a.startswith("@")]
+    argv = [a for a in argv if not a.startswith("@")]
     args = parser.parse_args(argv)
+    if hasattr(args, "server"):
+        args.server = at[0] if at else None
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

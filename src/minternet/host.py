@@ -51,6 +51,7 @@ class Host:
             IPProto.ICMP: self.icmp.receive,
             IPProto.UDP: self.udp.receive,
         }
+        self._stub = None
         # Called when a datagram this host sent could not be delivered (ARP failed locally).
         self.local_unreachable: list[Callable[[bytes], None]] = []
 
@@ -126,6 +127,25 @@ class Host:
         """Like ``loop.create_datagram_endpoint`` on this host: returns (transport, protocol)."""
         from .sockets import create_datagram_endpoint
         return await create_datagram_endpoint(self, protocol_factory, local_addr, remote_addr, **kw)
+
+    # -- names ------------------------------------------------------------------------------------
+    @property
+    def stub_resolver(self):
+        """This host's stub resolver: a hosts table (like /etc/hosts) and its name servers (like
+        /etc/resolv.conf)."""
+        if self._stub is None:
+            from .application.dns.stub import StubResolver
+            self._stub = StubResolver(self)
+        return self._stub
+
+    async def resolve(self, name: str) -> str:
+        """The first IPv4 address of ``name`` (an address is returned as it is). Raises
+        socket.gaierror like getaddrinfo: EAI_NONAME for a name that does not exist, EAI_AGAIN
+        when no name server answers."""
+        return (await self.stub_resolver.resolve_all(name))[0]
+
+    async def resolve_all(self, name: str) -> list[str]:
+        return await self.stub_resolver.resolve_all(name)
 
     # -- life -------------------------------------------------------------------------------------
     def start(self) -> None:

@@ -87,6 +87,8 @@ class Network:
         self._pcaps: list[PcapWriter] = []
         self._reconverge_pending = False
         self._closers: list[Callable[[], None]] = []
+        self._dns = None
+        self._tasks: set[asyncio.Task] = set()
 
     # -- randomness -------------------------------------------------------------------------------
     def rng_for(self, *names: object) -> random.Random:
@@ -224,6 +226,16 @@ class Network:
                 return node.name
         return None
 
+    # -- names ------------------------------------------------------------------------------------
+    @property
+    def dns(self):
+        """The network's DNS: ``net.dns.add_root(host)``, ``add_tld("com", host)``,
+        ``register("example.com", address, server_host)``, ``add_resolver(host)``."""
+        if self._dns is None:
+            from ..application.dns.hierarchy import DNSHierarchy
+            self._dns = DNSHierarchy(self)
+        return self._dns
+
     # -- routing ----------------------------------------------------------------------------------
     def compute_routes(self) -> None:
         """(Re)install shortest-path routes; static and default routes are left alone."""
@@ -326,6 +338,14 @@ class Network:
         self.tracer.subscribe(TimelinePrinter(stream, **filters))
 
     def close(self) -> None:
+        """Stop background programs, flush and close captures and traces."""
+        if self._loop is not None and not self._loop.is_closed():
+            tasks = [t for t in self._tasks if not t.done()]
+            for t in tasks:
+                t.cancel()
+            if tasks:
+                self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self._loop.close()
         for w in self._pcaps:
             w.close()
         self._pcaps.clear()
@@ -352,6 +372,8 @@ class Network:
         self.started = True
         for node in self.hosts:
             node.start()
+        if self._dns is not None:
+            self._dns.start()
 
     def run(self, until: str | int | None = None) -> None:
         """Run the network (and any application tasks) until virtual time ``until``."""
@@ -378,7 +400,10 @@ class Network:
 
     def spawn(self, coro: Awaitable[Any]) -> asyncio.Task:
         """Start a coroutine as a background task (a server, say) on the virtual clock."""
-        return self.loop.create_task(coro)  # type: ignore[arg-type]
+        task = self.loop.create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def counters(self) -> Counter[str]:
         """All drop and traffic counters of every node and of the links, summed."""

@@ -22,15 +22,18 @@ from .units import parse_rate, parse_time
 
 LINK_PARAM_KEYS = set(PARAM_NAMES)
 KEYS = {
-    "": {"name", "seed", "routing", "host", "router", "switch", "link", "route", "event"},
+    "": {"name", "seed", "routing", "host", "router", "switch", "link", "route", "event", "domain"},
     "routing": {"reconverge"},
-    "host": {"name", "interfaces", "gateway"},
+    "host": {"name", "interfaces", "gateway", "dns", "nameserver", "hosts"},
     "router": {"name", "interfaces"},
     "switch": {"name"},
     "link": {"endpoints", "name", "cost"} | LINK_PARAM_KEYS,
     "route": {"node", "prefix", "via", "dev", "metric"},
     "event": {"at", "down", "up", "link", "ping", "traceroute"} | LINK_PARAM_KEYS,
+    "domain": {"name", "address", "server"},
 }
+DNS_ROLES = ("root", "tld", "authoritative", "resolver")
+DNS_KEYS = {"role", "zone", "zone_files", "ns_name"}
 IFACE_KEYS = {"address", "mtu", "mac"}
 PING_KEYS = {"from", "to", "count", "size", "interval"}
 TRACE_KEYS = {"from", "to", "max_hops"}
@@ -190,9 +193,103 @@ class _Builder:
         self.check_segments(net)
         for i, spec in self.items("route"):
             self.route(net, i, spec)
+        self.dns(net)
         for i, spec in self.items("event"):
             self.event(net, topo, i, spec)
         return topo
+
+    # -- DNS ------------------------------------------------------------------------------------------
+    def dns(self, net: Network) -> None:
+        """DNS roles on hosts (root first, then TLDs, then the rest), [[domain]] registrations,
+        and each host's name server and static hosts table."""
+        specs = [(i, spec) for i, spec in self.items("host") if "dns" in spec]
+        roles: list[tuple[int, dict, str]] = []
+        for i, spec in specs:
+            role_spec = spec["dns"]
+            if isinstance(role_spec, str):
+                role_spec = {"role": role_spec}
+            if not isinstance(role_spec, dict) or role_spec.get("role") not in DNS_ROLES:
+                raise self.error("host", i, "dns", f"{spec['name']}: dns must be one of "
+                                 f"{', '.join(repr(r) for r in DNS_ROLES)}, or a table like "
+                                 "{ role = \"tld\", zone = \"com\" }")
+            for key in role_spec:
+                if key not in DNS_KEYS:
+                    raise self.error("host", i, "dns", f"{spec['name']}: dns: unknown key {key!r} (valid keys: "
+                                     f"{', '.join(sorted(DNS_KEYS))}){_suggest(key, DNS_KEYS)}")
+            roles.append((i, role_spec, spec["name"]))
+        order = {r: n for n, r in enumerate(DNS_ROLES)}
+        for i, role_spec, name in sorted(roles, key=lambda x: order[x[1]["role"]]):
+            host = net.host(name)
+            role = role_spec["role"]
+            try:
+                if role == "root":
+                    net.dns.add_root(host, role_spec.get("ns_name"))
+                elif role == "tld":
+                    if not isinstance(role_spec.get("zone"), str):
+                        raise ValueError("a TLD server needs zone = \"com\" (the top-level domain it serves)")
+                    net.dns.add_tld(role_spec["zone"], host, role_spec.get("ns_name"))
+                elif role == "resolver":
+                    if not net.dns.root_hints:
+                        raise ValueError("a resolver needs a root server in the network (a host with dns = \"root\")")
+                    net.dns.add_resolver(host)
+                files = role_spec.get("zone_files", [])
+                if files and role != "authoritative":
+                    raise ValueError("zone_files go with role = \"authoritative\"")
+                for f in files:
+                    self.zone_file(net, host, f)
+                if role == "authoritative":
+                    net.dns._authority(host)
+            except ValueError as exc:
+                raise self.error("host", i, "dns", f"{name}: {exc}") from None
+        for i, spec in self.items("domain"):
+            what = f"[[domain]] #{i + 1}"
+            self.check_keys("domain", i, spec, what)
+            name, address, server = spec.get("name"), spec.get("address"), spec.get("server")
+            if not isinstance(name, str) or not isinstance(address, str) or not isinstance(server, str):
+                raise self.error("domain", i, None, f"{what}: give name = \"example.com\", address = \"10.0.2.10\" "
+                                 "(where the name points) and server = \"HOST\" (the host that serves its zone)")
+            try:
+                ipaddress.IPv4Address(address)
+            except ValueError:
+                raise self.error("domain", i, "address", f"{what}: {address!r} is not an IPv4 address") from None
+            if server not in net.dns.authorities:
+                raise self.error("domain", i, "server", f"{what}: server {server!r} is not a DNS server; give it "
+                                 "dns = \"authoritative\" in its [[host]] table")
+            try:
+                net.dns.register(name, address, net.host(server))
+            except ValueError as exc:
+                raise self.error("domain", i, "name", f"{what}: {exc}") from None
+        for i, spec in self.items("host"):
+            host = net.host(spec["name"])
+            ns = spec.get("nameserver")
+            if ns is not None:
+                try:
+                    ipaddress.IPv4Address(ns)
+                except ValueError:
+                    raise self.error("host", i, "nameserver", f"{spec['name']}: nameserver {ns!r} is not an IPv4 "
+                                     "address (the address of a resolver, like /etc/resolv.conf)") from None
+                host.stub_resolver.nameservers = [ns]
+            table = spec.get("hosts", {})
+            if not isinstance(table, dict):
+                raise self.error("host", i, "hosts", f"{spec['name']}: hosts must be a table of name = \"address\"")
+            for hname, addr in table.items():
+                try:
+                    ipaddress.IPv4Address(addr)
+                except ValueError:
+                    raise self.error("host", i, "hosts", f"{spec['name']}: hosts: {hname} = {addr!r} is not an "
+                                     "IPv4 address", needle=hname) from None
+                host.stub_resolver.add_host(hname, addr)
+
+    def zone_file(self, net: Network, host, path: str) -> None:
+        from ..application.dns.zone import ZoneError, load_zone
+        full = Path(self.path).parent / path
+        try:
+            zone = load_zone(str(full))
+        except ZoneError as exc:
+            raise TopologyError(exc.path, exc.line, exc.message) from None
+        except OSError as exc:
+            raise ValueError(f"cannot read zone file {full}: {exc.strerror}") from None
+        net.dns.serve_zone(host, zone)
 
     def time(self, kind: str, index: int, key: str, value: Any) -> int:
         try:

@@ -1,0 +1,339 @@
+"""A recursive resolver (RFC 1034 5.3.3, RFC 2308 negative caching) that walks the hierarchy
+itself: root -> TLD -> authoritative, following referrals and CNAMEs, caching by TTL.
+
+Spoofing defences, as in every modern resolver: a random 16-bit ID and a random source port per
+query (RFC 5452), an answer is accepted only if it comes from the address and port we asked, with
+our ID and our question, and records outside the zone of the server that sent them ("out of
+bailiwick") are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...runtime import NS_PER_S
+from ...wire.dns import (CNAME, NS, SOA, DNSMessage, Rcode, ResourceRecord, RRType, canonical,
+                         is_subdomain, make_query, name_eq)
+from ...wire.errors import MalformedPacket
+
+MAX_CNAME_CHAIN = 8
+MAX_QUERIES = 40  # per resolution, against loops and amplification
+MAX_DEPTH = 4  # nested resolutions of NS names without glue
+
+
+@dataclass
+class Step:
+    """One query the resolver sent, for teaching: who was asked what, and what came back."""
+
+    server: str  # address
+    zone: str  # the zone that server is asked as an authority for ("" = root)
+    question: str
+    outcome: str
+    elapsed: int = 0  # ns
+
+
+@dataclass
+class Resolution:
+    name: str
+    type: int
+    rcode: int = Rcode.NOERROR
+    answers: list[ResourceRecord] = field(default_factory=list)  # the CNAME chain, then the records
+    authority: list[ResourceRecord] = field(default_factory=list)  # SOA for a negative answer
+    steps: list[Step] = field(default_factory=list)
+    from_cache: bool = False
+
+    @property
+    def addresses(self) -> list[str]:
+        return [rr.data.address for rr in self.answers if rr.type in (RRType.A, RRType.AAAA)]
+
+
+@dataclass
+class _Entry:
+    expires: int
+    rcode: int
+    records: list[ResourceRecord]
+    soa: list[ResourceRecord]
+
+
+class Cache:
+    """RRsets and negative answers keyed by (name, type), each kept for its TTL."""
+
+    def __init__(self, clock: Any, max_entries: int = 10_000) -> None:
+        self.clock = clock
+        self.max_entries = max_entries
+        self._data: dict[tuple[str, int], _Entry] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, name: str, rtype: int) -> _Entry | None:
+        key = (canonical(name), rtype)
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        if entry.expires <= self.clock.now:
+            del self._data[key]
+            return None
+        return entry
+
+    def remaining_ttl(self, entry: _Entry) -> int:
+        return max(0, (entry.expires - self.clock.now) // NS_PER_S)
+
+    def put(self, name: str, rtype: int, records: list[ResourceRecord], rcode: int = Rcode.NOERROR,
+            soa: list[ResourceRecord] | None = None, ttl: int | None = None) -> None:
+        if ttl is None:
+            ttl = min((rr.ttl for rr in records), default=0)
+        if ttl <= 0:
+            return
+        if len(self._data) >= self.max_entries:
+            self._data.pop(next(iter(self._data)))
+        self._data[(canonical(name), rtype)] = _Entry(self.clock.now + ttl * NS_PER_S, rcode, list(records),
+                                                      list(soa or []))
+
+    def put_rrsets(self, records: list[ResourceRecord]) -> None:
+        groups: dict[tuple[str, int], list[ResourceRecord]] = {}
+        for rr in records:
+            groups.setdefault((canonical(rr.name), rr.type), []).append(rr)
+        for (name, rtype), rrs in groups.items():
+            self.put(name, rtype, rrs)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_NXDOMAIN_KEY = -1  # cache type for "this name does not exist at all"
+
+
+def negative_ttl(soa_records: list[ResourceRecord]) -> int:
+    """RFC 2308 5: the TTL of a negative answer is min(SOA TTL, SOA minimum)."""
+    for rr in soa_records:
+        if isinstance(rr.data, SOA):
+            return min(rr.ttl, rr.data.minimum)
+    return 0
+
+
+class RecursiveResolver:
+    """Resolves names by asking the hierarchy, on any host that offers ``socket()``, ``rng`` and
+    ``clock`` (a simulated host, or :class:`minternet.real.ossocket.OSHost`)."""
+
+    def __init__(self, host: Any, root_hints: list[tuple[str, str]], port: int = 53,
+                 timeout: float = 2.0, attempts: int = 2) -> None:
+        self.host = host
+        self.root_hints = list(root_hints)  # (name server name, address)
+        self.port = port
+        self.timeout = timeout
+        self.attempts = attempts
+        self.cache = Cache(host.clock)
+        self.stats: dict[str, int] = {"queries_sent": 0, "timeouts": 0, "ignored_responses": 0,
+                                      "out_of_bailiwick": 0}
+
+    # -- public -------------------------------------------------------------------------------------
+    async def resolve(self, name: str, rtype: int = RRType.A) -> Resolution:
+        result = Resolution(name, rtype)
+        budget = [MAX_QUERIES]
+        await self._resolve(name, rtype, result, budget, depth=0)
+        return result
+
+    # -- the walk -------------------------------------------------------------------------------------
+    async def _resolve(self, name: str, rtype: int, result: Resolution, budget: list[int], depth: int) -> None:
+        sent_before = self.stats["queries_sent"]
+        try:
+            for _ in range(MAX_CNAME_CHAIN):
+                if self._from_cache(name, rtype, result):
+                    return
+                if rtype != RRType.CNAME:
+                    cname = self.cache.get(name, RRType.CNAME)
+                    if cname is not None:
+                        result.answers.extend(cname.records)
+                        name = cname.records[0].data.target
+                        continue
+                target = await self._iterate(name, rtype, result, budget, depth)
+                if target is None:
+                    return
+                name = target  # a CNAME to follow
+            result.rcode = Rcode.SERVFAIL  # CNAME chain too long
+        finally:
+            result.from_cache = self.stats["queries_sent"] == sent_before
+
+    def _from_cache(self, name: str, rtype: int, result: Resolution) -> bool:
+        """Answer from the cache if it holds the records, or a negative answer, for (name, type)."""
+        nx = self.cache.get(name, _NXDOMAIN_KEY)
+        if nx is not None:
+            result.rcode = Rcode.NXDOMAIN
+            result.authority = nx.soa
+            return True
+        entry = self.cache.get(name, rtype)
+        if entry is None:
+            return False
+        result.rcode = entry.rcode
+        ttl = self.cache.remaining_ttl(entry)
+        result.answers.extend(ResourceRecord(rr.name, rr.type, rr.cls, ttl, rr.data) for rr in entry.records)
+        result.authority = entry.soa
+        return True
+
+    def _best_servers(self, name: str) -> tuple[str, list[str], list[str]]:
+        """The deepest zone above ``name`` whose name servers we know: (zone, addresses, NS names)."""
+        labels = canonical(name).split(".") if name else []
+        for i in range(len(labels) + 1):
+            zone = ".".join(labels[i:])
+            ns = self.cache.get(zone, RRType.NS)
+            if ns is None:
+                continue
+            names = [rr.data.target for rr in ns.records]
+            addrs = []
+            for target in names:
+                a = self.cache.get(target, RRType.A)
+                if a is not None:
+                    addrs.extend(rr.data.address for rr in a.records)
+            if addrs or names:
+                return zone, addrs, names
+        return "", [addr for _, addr in self.root_hints], [n for n, _ in self.root_hints]
+
+    async def _iterate(self, name: str, rtype: int, result: Resolution, budget: list[int], depth: int) -> str | None:
+        """Ask servers, from the best known down, until an answer. Returns a CNAME target to follow
+        next, or None when ``result`` is final."""
+        zone, servers, ns_names = self._best_servers(name)
+        while True:
+            if not servers and ns_names and depth < MAX_DEPTH:
+                servers = await self._addresses_of(ns_names, result, budget, depth)
+            if not servers:
+                result.rcode = Rcode.SERVFAIL
+                return None
+            resp, server = await self._query_any(servers, name, rtype, zone, result, budget)
+            if resp is None:
+                result.rcode = Rcode.SERVFAIL
+                return None
+            answers = self._in_bailiwick(resp.answers, zone)
+            authority = self._in_bailiwick(resp.authority, zone)
+            additional = self._in_bailiwick(resp.additional, zone)
+            if resp.rcode == Rcode.NXDOMAIN:
+                chain = [rr for rr in answers if rr.type == RRType.CNAME]
+                result.answers.extend(chain)
+                soa = [rr for rr in authority if rr.type == RRType.SOA]
+                self.cache.put(chain[-1].data.target if chain else name, _NXDOMAIN_KEY, [], Rcode.NXDOMAIN,
+                               soa, ttl=negative_ttl(soa))
+                result.rcode = Rcode.NXDOMAIN
+                result.authority = soa
+                return None
+            if resp.rcode != Rcode.NOERROR:
+                servers = [s for s in servers if s != server]
+                continue
+            # Follow the answer section: CNAMEs from our name, then the records we asked for.
+            current = name
+            chain: list[ResourceRecord] = []
+            for _ in range(MAX_CNAME_CHAIN):
+                cname = [rr for rr in answers if name_eq(rr.name, current) and rr.type == RRType.CNAME]
+                if not cname or rtype == RRType.CNAME:
+                    break
+                chain.append(cname[0])
+                self.cache.put(current, RRType.CNAME, cname[:1])
+                current = cname[0].data.target
+            final = [rr for rr in answers if name_eq(rr.name, current) and (rr.type == rtype or rtype == RRType.ANY)]
+            result.answers.extend(chain)
+            if final:
+                self.cache.put(current, rtype, final)
+                result.answers.extend(final)
+                return None
+            if chain:
+                return current  # the target is elsewhere: resolve it from the top again
+            referral = [rr for rr in authority if rr.type == RRType.NS and is_subdomain(name, rr.name)
+                        and not name_eq(rr.name, zone)]
+            if referral:
+                zone = referral[0].name
+                referral = [rr for rr in referral if name_eq(rr.name, zone)]
+                self.cache.put(zone, RRType.NS, referral)
+                glue = [rr for rr in additional if rr.type == RRType.A]
+                self.cache.put_rrsets(glue)
+                ns_names = [rr.data.target for rr in referral]
+                wanted = {canonical(n) for n in ns_names}
+                servers = [rr.data.address for rr in glue if canonical(rr.name) in wanted]
+                continue
+            # NOERROR with no data: the name exists without records of this type (RFC 2308 2.2).
+            soa = [rr for rr in authority if rr.type == RRType.SOA]
+            if soa or resp.aa:
+                self.cache.put(name, rtype, [], Rcode.NOERROR, soa, ttl=negative_ttl(soa))
+                result.authority = soa
+                return None
+            servers = [s for s in servers if s != server]  # a lame answer: try another server
+
+    async def _addresses_of(self, ns_names: list[str], result: Resolution, budget: list[int], depth: int) -> list[str]:
+        for target in ns_names:
+            sub = Resolution(target, RRType.A)
+            await self._resolve(target, RRType.A, sub, budget, depth + 1)
+            result.steps.extend(sub.steps)
+            if sub.addresses:
+                return sub.addresses
+        return []
+
+    def _in_bailiwick(self, records: tuple[ResourceRecord, ...] | list[ResourceRecord], zone: str) -> list[ResourceRecord]:
+        kept = [rr for rr in records if is_subdomain(rr.name, zone)]
+        self.stats["out_of_bailiwick"] += len(records) - len(kept)
+        return kept
+
+    # -- one exchange -------------------------------------------------------------------------------
+    async def _query_any(self, servers: list[str], name: str, rtype: int, zone: str, result: Resolution,
+                         budget: list[int]) -> tuple[DNSMessage | None, str | None]:
+        start = self.host.rng.randrange(len(servers))
+        order = servers[start:] + servers[:start]
+        for _ in range(self.attempts):
+            for server in order:
+                if budget[0] <= 0:
+                    return None, None
+                budget[0] -= 1
+                t0 = self.host.clock.now
+                resp = await self._exchange(server, name, rtype)
+                elapsed = self.host.clock.now - t0
+                outcome = "no answer (timeout)" if resp is None else resp.summary()
+                result.steps.append(Step(server, zone, f"{name} {_type_name(rtype)}", outcome, elapsed))
+                if resp is not None:
+                    return resp, server
+        return None, None
+
+    async def _exchange(self, server: str, name: str, rtype: int) -> DNSMessage | None:
+        """Send one query from a fresh random port with a fresh random ID; accept only a response
+        from that server and port, with our ID and our question."""
+        sock = self.host.socket()
+        try:
+            sock.connect((server, self.port))  # connected: datagrams from anyone else never reach us
+            qid = self.host.rng.randrange(65536)
+            query = make_query(name, rtype, qid, rd=False)
+            sock.send(query.encode())
+            self.stats["queries_sent"] += 1
+            deadline = self.host.clock.now + int(self.timeout * NS_PER_S)
+            while True:
+                remaining = (deadline - self.host.clock.now) / NS_PER_S
+                if remaining <= 0:
+                    raise TimeoutError
+                sock.settimeout(remaining)
+                data = await sock.recv(65535)
+                try:
+                    resp = DNSMessage.decode(data)
+                except MalformedPacket:
+                    self.stats["ignored_responses"] += 1
+                    continue
+                if not resp.qr or resp.id != qid or len(resp.questions) != 1 or \
+                        not name_eq(resp.questions[0].name, name) or resp.questions[0].type != rtype:
+                    self.stats["ignored_responses"] += 1
+                    continue
+                return resp
+        except TimeoutError:
+            self.stats["timeouts"] += 1
+            return None
+        except OSError as exc:
+            if exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
+                return None
+            raise
+        finally:
+            sock.close()
+
+
+def _type_name(rtype: int) -> str:
+    try:
+        return RRType(rtype).name
+    except ValueError:
+        return f"TYPE{rtype}"

@@ -1,0 +1,131 @@
+"""DNS servers as programs on a host: an authoritative server (zones in, answers out) and a
+recursive resolver service (answers clients' RD queries by walking the hierarchy).
+
+Both speak UDP on port 53 through the host's sockets, so they run unchanged on a simulated host
+and, through :class:`minternet.real.ossocket.OSHost`, on the operating system's loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Iterable
+
+from ...wire.dns import DNSMessage, Opcode, Rcode, encode_limited, make_response
+from ...wire.errors import MalformedPacket
+from .authority import answer
+from .resolver import RecursiveResolver
+from .zone import Zone
+
+UDP_LIMIT = 512  # RFC 1035 4.2.1: larger answers are truncated (TC) and retried over TCP
+
+
+def _formerr(data: bytes) -> bytes | None:
+    """A FORMERR answer to a message we cannot parse, if at least its header is there."""
+    if len(data) < 12 or data[2] & 0x80:  # too short, or a response: never answer those
+        return None
+    header = bytearray(data[:12])
+    header[2] = 0x80 | (header[2] & 0x79)  # QR=1, keep opcode and RD
+    header[3] = Rcode.FORMERR
+    header[4:12] = bytes(8)  # no sections
+    return bytes(header)
+
+
+class AuthoritativeServer:
+    """Answers from its zones with the AA bit, referrals with glue, NXDOMAIN with the SOA."""
+
+    def __init__(self, zones: Iterable[Zone] = ()) -> None:
+        self.zones: list[Zone] = list(zones)
+        self.stats = {"queries": 0, "malformed": 0, "truncated": 0}
+
+    def add_zone(self, zone: Zone) -> None:
+        self.zones.append(zone)
+
+    def zone(self, origin: str) -> Zone | None:
+        from ...wire.dns import name_eq
+        for z in self.zones:
+            if name_eq(z.origin, origin):
+                return z
+        return None
+
+    def handle(self, data: bytes, limit: int = UDP_LIMIT) -> bytes | None:
+        """One query's bytes in, the response's bytes out (None: stay silent)."""
+        try:
+            query = DNSMessage.decode(data)
+        except MalformedPacket:
+            self.stats["malformed"] += 1
+            return _formerr(data)
+        if query.qr:
+            return None  # never answer a response (reflection loops)
+        self.stats["queries"] += 1
+        response = answer(self.zones, query)
+        wire = encode_limited(response, limit)
+        if wire[2] & 0x02:
+            self.stats["truncated"] += 1
+        return wire
+
+    async def serve(self, host: Any, port: int = 53, address: str = "0.0.0.0",
+                    started: asyncio.Future | None = None) -> None:
+        await serve_udp(host, port, address, lambda data, addr: self.handle(data), started)
+
+
+class ResolverService:
+    """A recursive resolver as a server: clients send RD queries, it walks the hierarchy for them."""
+
+    def __init__(self, resolver: RecursiveResolver) -> None:
+        self.resolver = resolver
+        self.stats = {"queries": 0, "malformed": 0}
+
+    async def handle(self, data: bytes) -> bytes | None:
+        try:
+            query = DNSMessage.decode(data)
+        except MalformedPacket:
+            self.stats["malformed"] += 1
+            return _formerr(data)
+        if query.qr:
+            return None
+        self.stats["queries"] += 1
+        if query.opcode != Opcode.QUERY:
+            return make_response(query, rcode=Rcode.NOTIMP, ra=True).encode()
+        if len(query.questions) != 1:
+            return make_response(query, rcode=Rcode.FORMERR, ra=True).encode()
+        if not query.rd:
+            return make_response(query, rcode=Rcode.REFUSED, ra=True).encode()
+        q = query.questions[0]
+        result = await self.resolver.resolve(q.name, q.type)
+        response = make_response(query, rcode=result.rcode, ra=True, answers=tuple(result.answers),
+                                 authority=tuple(result.authority))
+        return encode_limited(response, UDP_LIMIT)
+
+    async def serve(self, host: Any, port: int = 53, address: str = "0.0.0.0",
+                    started: asyncio.Future | None = None) -> None:
+        await serve_udp(host, port, address, self.handle, started, concurrent=True)
+
+
+async def serve_udp(host: Any, port: int, address: str, handler, started: asyncio.Future | None = None,
+                    concurrent: bool = False) -> None:
+    """Receive datagrams on (address, port) forever; answer each with ``handler(data, addr)``
+    (a coroutine function when ``concurrent``, each query then handled in its own task)."""
+    sock = host.socket()
+    sock.bind((address, port))
+    if started is not None and not started.done():
+        started.set_result(sock.getsockname())
+    tasks: set[asyncio.Task] = set()
+
+    async def answer_one(data: bytes, addr: tuple[str, int]) -> None:
+        reply = await handler(data)
+        if reply is not None:
+            sock.sendto(reply, addr)
+
+    try:
+        while True:
+            data, addr = await sock.recvfrom(65535)
+            if concurrent:
+                task = asyncio.ensure_future(answer_one(data, addr))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            else:
+                reply = handler(data, addr)
+                if reply is not None:
+                    sock.sendto(reply, addr)
+    finally:
+        sock.close()
