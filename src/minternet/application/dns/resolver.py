@@ -56,6 +56,7 @@ class _Entry:
     rcode: int
     records: list[ResourceRecord]
     soa: list[ResourceRecord]
+    trusted: bool = True  # False for referral NS and glue: good for finding servers, not as answers
 
 
 class Cache:
@@ -82,7 +83,12 @@ class Cache:
         return max(0, (entry.expires - self.clock.now) // NS_PER_S)
 
     def put(self, name: str, rtype: int, records: list[ResourceRecord], rcode: int = Rcode.NOERROR,
-            soa: list[ResourceRecord] | None = None, ttl: int | None = None) -> None:
+            soa: list[ResourceRecord] | None = None, ttl: int | None = None, trusted: bool = True) -> None:
+        """Store an RRset (or a negative answer). RFC 2181 5.4.1: data from an authoritative answer
+        (trusted) is never replaced by referral data or glue (untrusted)."""
+        old = self.get(name, rtype)
+        if old is not None and old.trusted and not trusted:
+            return
         if ttl is None:
             ttl = min((rr.ttl for rr in records), default=0)
         if ttl <= 0:
@@ -90,14 +96,14 @@ class Cache:
         if len(self._data) >= self.max_entries:
             self._data.pop(next(iter(self._data)))
         self._data[(canonical(name), rtype)] = _Entry(self.clock.now + ttl * NS_PER_S, rcode, list(records),
-                                                      list(soa or []))
+                                                      list(soa or []), trusted)
 
-    def put_rrsets(self, records: list[ResourceRecord]) -> None:
+    def put_rrsets(self, records: list[ResourceRecord], trusted: bool = True) -> None:
         groups: dict[tuple[str, int], list[ResourceRecord]] = {}
         for rr in records:
             groups.setdefault((canonical(rr.name), rr.type), []).append(rr)
         for (name, rtype), rrs in groups.items():
-            self.put(name, rtype, rrs)
+            self.put(name, rtype, rrs, trusted=trusted)
 
     def clear(self) -> None:
         self._data.clear()
@@ -129,7 +135,7 @@ class RecursiveResolver:
         self.timeout = timeout
         self.attempts = attempts
         self.cache = Cache(host.clock)
-        self.stats: dict[str, int] = {"queries_sent": 0, "timeouts": 0, "ignored_responses": 0,
+        self.stats: dict[str, int] = {"queries_sent": 0, "timeouts": 0, "unreachable": 0, "ignored_responses": 0,
                                       "out_of_bailiwick": 0}
 
     # -- public -------------------------------------------------------------------------------------
@@ -168,7 +174,7 @@ class RecursiveResolver:
             result.authority = nx.soa
             return True
         entry = self.cache.get(name, rtype)
-        if entry is None:
+        if entry is None or not entry.trusted:
             return False
         result.rcode = entry.rcode
         ttl = self.cache.remaining_ttl(entry)
@@ -246,12 +252,13 @@ class RecursiveResolver:
             if referral:
                 zone = referral[0].name
                 referral = [rr for rr in referral if name_eq(rr.name, zone)]
-                self.cache.put(zone, RRType.NS, referral)
-                glue = [rr for rr in additional if rr.type == RRType.A]
-                self.cache.put_rrsets(glue)
+                self.cache.put(zone, RRType.NS, referral, trusted=False)
                 ns_names = [rr.data.target for rr in referral]
                 wanted = {canonical(n) for n in ns_names}
-                servers = [rr.data.address for rr in glue if canonical(rr.name) in wanted]
+                # Glue: addresses of the name servers we were just referred to, and nothing else.
+                glue = [rr for rr in additional if rr.type == RRType.A and canonical(rr.name) in wanted]
+                self.cache.put_rrsets(glue, trusted=False)
+                servers = [rr.data.address for rr in glue]
                 continue
             # NOERROR with no data: the name exists without records of this type (RFC 2308 2.2).
             soa = [rr for rr in authority if rr.type == RRType.SOA]
@@ -326,6 +333,7 @@ class RecursiveResolver:
             return None
         except OSError as exc:
             if exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
+                self.stats["unreachable"] += 1
                 return None
             raise
         finally:

@@ -1,0 +1,129 @@
+"""The same DNS server and resolver code on the operating system's UDP sockets, on loopback:
+real dig queries our server, and our resolver queries it too."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+ZONE = """$ORIGIN example.com.
+$TTL 300
+@       IN SOA ns1 hostmaster ( 2026112601 3600 600 86400 60 )
+        IN NS  ns1
+ns1     IN A   127.0.0.1
+@       IN A   10.0.2.10
+www     IN CNAME @
+mail    IN A   10.0.2.25
+@       IN MX  10 mail
+@       IN TXT "v=spf1 mx -all" "second string"
+big     IN TXT {big}
+sub     IN NS  ns.sub
+ns.sub  IN A   10.9.9.9
+""".format(big=" ".join(f'"{"x" * 200}"' for _ in range(6)))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    zone = tmp_path_factory.mktemp("zones") / "example.com.zone"
+    zone.write_text(ZONE)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "minternet", "dns-serve", "--zone", str(zone),
+                             "--port", str(port), "--address", "127.0.0.1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": SRC})
+    line = proc.stdout.readline()
+    assert "serving example.com on 127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
+    yield port
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def dig(port, *args):
+    out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+time=2", "+tries=1", *args],
+                         capture_output=True, text=True, timeout=30)
+    return out.stdout
+
+
+needs_dig = pytest.mark.skipif(shutil.which("dig") is None,
+                               reason="dig is not installed (make test installs bind9-dnsutils as root)")
+
+
+@needs_dig
+def test_dig_gets_authoritative_answers(server):
+    out = dig(server, "www.example.com", "A")
+    assert "status: NOERROR" in out and " aa" in out.split("flags:")[1].split(";")[0]
+    assert "www.example.com.\t300\tIN\tCNAME\texample.com." in out
+    assert "example.com.\t\t300\tIN\tA\t10.0.2.10" in out or "example.com.\t300\tIN\tA\t10.0.2.10" in out
+    assert dig(server, "+short", "example.com", "MX").strip() == "10 mail.example.com."
+    assert dig(server, "+short", "example.com", "TXT").strip() == '"v=spf1 mx -all" "second string"'
+
+
+@needs_dig
+def test_dig_nxdomain_has_soa_for_negative_caching(server):
+    out = dig(server, "nope.example.com")
+    assert "status: NXDOMAIN" in out
+    assert "example.com.\t\t60\tIN\tSOA" in out or "example.com.\t60\tIN\tSOA" in out  # min(SOA TTL, minimum)
+
+
+@needs_dig
+def test_dig_referral_with_glue(server):
+    out = dig(server, "+norecurse", "host.sub.example.com")
+    assert "status: NOERROR" in out and "ANSWER: 0" in out
+    assert "sub.example.com.\t300\tIN\tNS\tns.sub.example.com." in out
+    assert "ns.sub.example.com.\t300\tIN\tA\t10.9.9.9" in out
+
+
+@needs_dig
+def test_big_answer_is_truncated_over_udp(server):
+    out = dig(server, "+ignore", "+bufsize=0", "+noedns", "big.example.com", "TXT")
+    assert " tc" in out.split("flags:")[1].split(";")[0]
+
+
+@needs_dig
+def test_refused_outside_our_zones(server):
+    assert "status: REFUSED" in dig(server, "www.example.org")
+
+
+def test_our_resolver_queries_it(server):
+    """Our recursive resolver, on OS sockets, with the loopback server as its only 'root'."""
+    out = subprocess.run([sys.executable, "-m", "minternet", "dig", "--os", "@127.0.0.1", "-p", str(server),
+                          "--walk", "www.example.com"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": SRC})
+    assert out.returncode == 0, out.stderr
+    assert "asked 127.0.0.1" in out.stdout
+    assert "www.example.com.\t300\tIN\tCNAME\texample.com." in out.stdout
+    assert "example.com.\t300\tIN\tA\t10.0.2.10" in out.stdout
+    assert ";; status: NOERROR" in out.stdout
+
+
+def test_our_stub_query_on_os_sockets(server):
+    out = subprocess.run([sys.executable, "-m", "minternet", "dig", "--os", "@127.0.0.1", "-p", str(server),
+                          "nope.example.com"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": SRC})
+    assert out.returncode == 0, out.stderr
+    assert "status: NXDOMAIN" in out.stdout and ";; SERVER: 127.0.0.1#" in out.stdout
+
+
+def test_malformed_queries_do_not_stop_the_server(server):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        for junk in (b"", b"\x00", b"\x12\x34\x01\x00\x00\x01" + b"\xff" * 20, os.urandom(64)):
+            s.sendto(junk, ("127.0.0.1", server))
+        time.sleep(0.2)
+    if shutil.which("dig"):
+        assert "status: NOERROR" in dig(server, "example.com")
