@@ -239,6 +239,8 @@ class _Builder:
                     self.zone_file(net, host, f)
                 if role == "authoritative":
                     net.dns._authority(host)
+            except TopologyError:
+                raise  # a zone file's own mistake, with its own file and line
             except ValueError as exc:
                 raise self.error("host", i, "dns", f"{name}: {exc}") from None
         for i, spec in self.items("domain"):
