@@ -21,9 +21,10 @@ CNAME alone at its name (RFC 1034 3.6.2, RFC 2181 10.1), one TTL per RRset (RFC 
     x           TYPE65280 \# 2 abcd    ; RFC 3597 generic syntax, for any type
 
 Names ending in a dot are absolute, others are relative to the current ``$ORIGIN``; ``@`` is the
-origin. A record without a TTL takes the ``$TTL``, or before any ``$TTL`` the SOA minimum, or else
-the last TTL given (the rules dnspython and BIND follow). The zone's origin is the ``origin``
-argument, or else the owner of the SOA record.
+origin. A record without a TTL takes the ``$TTL``; without one, the last TTL given (RFC 1035 5.1);
+before any, the SOA minimum (its old meaning, dropped by RFC 2308 4 but still found in files):
+the rules dnspython follows. The zone's origin is the ``origin`` argument, or else the owner of
+the SOA record.
 
 **TOML zones**, read by :func:`parse_toml`::
 
@@ -517,8 +518,9 @@ def parse_master(text: str, origin: str | None = None, path: str = "<zone>") -> 
             r.origin = normalize_name(origin)
         except ValueError as exc:
             raise ZoneError(path, 1, f"bad origin {origin!r}: {exc}") from None
-    default_ttl: int | None = None
+    default_ttl: int | None = None  # from $TTL
     last_ttl: int | None = None
+    soa_ttl: int | None = None  # the SOA minimum, the last resort
     owner: str | None = None
     entries: list[tuple[int, ResourceRecord]] = []
     for line, indented, toks in _tokenize(text, path):
@@ -564,16 +566,14 @@ def parse_master(text: str, origin: str | None = None, path: str = "<zone>") -> 
         rdata = r.rdata(rrtype, toks[idx + 1:])
         if ttl is not None:
             last_ttl = ttl
-        if rrtype == RRType.SOA and default_ttl is None:
-            # Before RFC 2308's $TTL the SOA minimum was the zone's default TTL.
-            default_ttl = rdata.minimum
-            ttl = rdata.minimum if ttl is None else ttl
+        if rrtype == RRType.SOA and soa_ttl is None:
+            soa_ttl = rdata.minimum
         if ttl is None:
-            ttl = default_ttl if default_ttl is not None else last_ttl
+            ttl = next((t for t in (default_ttl, last_ttl, soa_ttl) if t is not None), None)
             if ttl is None:
                 r.fail("no TTL for this record: give one, or put a $TTL line before it (RFC 2308 4)")
         entries.append((line, ResourceRecord(owner, rrtype, RRClass.IN, ttl, rdata)))
-    return _build(entries, r.origin if origin is not None else None, path)
+    return _build(entries, normalize_name(origin) if origin is not None else None, path)
 
 
 # -- TOML zones ---------------------------------------------------------------------------------------
@@ -720,7 +720,8 @@ def parse_toml(text: str, path: str = "<zone>") -> Zone:
             else:
                 toks = [t for _, _, line_toks in _tokenize_value(value, path, r.line) for t in line_toks]
                 rdata = r.rdata(rrtype, toks)
-            entries.append((r.line, ResourceRecord(owner, rrtype, RRClass.IN, ttl, rdata)))
+            # Mistakes found when the record joins the zone (a CNAME clash...) point at its table.
+            entries.append((where.of("record", i), ResourceRecord(owner, rrtype, RRClass.IN, ttl, rdata)))
     return _build(entries, r.origin, path)
 
 
