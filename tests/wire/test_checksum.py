@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minternet.wire import IPv4, UDP, incremental_update, internet_checksum, is_valid, ones_sum
-from minternet.wire.checksum import ones_sum2, pseudo_header_sum
+from minternet.wire.checksum import ones_sum2, pseudo_header_sum, sum_mod_ffff
 
-from .strategies import examples, ipv4_packets
+from .strategies import big_payloads, examples, ipv4_packets
 
 
 def reference_sum(data: bytes, initial: int = 0) -> int:
@@ -89,6 +89,21 @@ def test_ones_sum_long_buffers_match_reference() -> None:
         data = rng.randbytes(size)
         assert ones_sum(data) == reference_sum(data), size
     assert ones_sum(b"\xff" * 65535) == reference_sum(b"\xff" * 65535)
+
+
+@examples(200)
+@given(st.one_of(st.binary(max_size=700), big_payloads))
+def test_sum_mod_ffff_is_the_sum_reduced(data: bytes) -> None:
+    # The codecs' fast path: the ones' complement sum, but 0 where that is 0xFFFF.
+    assert sum_mod_ffff(data) == reference_sum(data) % 0xFFFF
+    assert sum_mod_ffff(memoryview(data)) == reference_sum(data) % 0xFFFF
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 599, 600, 601, 602, 1460, 1461, 9001, 65535])
+def test_sum_mod_ffff_sizes_around_the_fold_threshold(size: int) -> None:
+    data = random.Random(size).randbytes(size)
+    assert sum_mod_ffff(data) == reference_sum(data) % 0xFFFF
+    assert sum_mod_ffff(b"\xff" * (size & ~1)) == 0  # 0xFFFF words: negative zero, reduced to 0
 
 
 @examples(200)
