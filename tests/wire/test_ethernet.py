@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from minternet.wire import BROADCAST, EtherType, Ethernet, MalformedPacket, mac_from_str, mac_to_str
 

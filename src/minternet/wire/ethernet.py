@@ -11,6 +11,7 @@ from .errors import MalformedPacket
 BROADCAST = b"\xff" * 6
 HEADER_LEN = 14
 _HDR = struct.Struct("!6s6sH")
+_tuple_new = tuple.__new__
 
 
 class EtherType(IntEnum):
@@ -42,14 +43,15 @@ class Ethernet(NamedTuple):
     payload: bytes = b""
 
     def encode(self) -> bytes:
-        return _HDR.pack(self.dst, self.src, self.ethertype) + self.payload
+        dst, src, ethertype, payload = self
+        return _HDR.pack(dst, src, ethertype) + payload
 
     @classmethod
     def decode(cls, data: bytes | memoryview) -> "Ethernet":
         if len(data) < HEADER_LEN:
             raise MalformedPacket("ethernet", "truncated", f"{len(data)} bytes, header needs {HEADER_LEN}")
         dst, src, ethertype = _HDR.unpack_from(data)
-        return cls(dst, src, ethertype, bytes(data[HEADER_LEN:]))
+        return _tuple_new(cls, (dst, src, ethertype, bytes(data[HEADER_LEN:])))
 
     def summary(self) -> str:
         try:

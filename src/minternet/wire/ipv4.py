@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import socket
 import struct
 from typing import NamedTuple
 from enum import IntEnum, IntFlag
 
-from .checksum import internet_checksum, ones_sum
+from . import _addr
 from .errors import MalformedPacket
 
-_HDR = struct.Struct("!BBHHHBBH4s4s")
+# Addresses as 32-bit integers: they feed the checksum arithmetic directly.
+_HDR = struct.Struct("!BBHHHBBHII")
 MIN_HEADER_LEN = 20
 MAX_LENGTH = 65535
-_aton = socket.inet_aton
-_ntoa = socket.inet_ntoa
+_from_bytes = int.from_bytes
+_tuple_new = tuple.__new__
+_TO_INT = _addr.TO_INT
+_TO_STR = _addr.TO_STR
+_addr_int = _addr.addr_int
+_addr_str = _addr.addr_str
 
 
 class IPProto(IntEnum):
@@ -76,20 +80,36 @@ class IPv4(NamedTuple):
         return bool(self.flags & IPFlags.MF) or self.frag_offset != 0
 
     def encode(self) -> bytes:
-        options = self.options
-        if len(options) & 3:
-            options += b"\x00" * (4 - (len(options) & 3))  # pad with End of Option List
-        hl = MIN_HEADER_LEN + len(options)
-        if hl > 60:
-            raise ValueError(f"IPv4 options too long: {len(options)} bytes (at most 40)")
-        total = hl + len(self.payload)
+        src_text, dst_text, proto, payload, ttl, tos, ident, flags, frag_offset, options, _ = self
+        if options:
+            if len(options) & 3:
+                options += b"\x00" * (4 - (len(options) & 3))  # pad with End of Option List
+            hl = MIN_HEADER_LEN + len(options)
+            if hl > 60:
+                raise ValueError(f"IPv4 options too long: {len(options)} bytes (at most 40)")
+        else:
+            hl = MIN_HEADER_LEN
+        total = hl + len(payload)
         if total > MAX_LENGTH:
             raise ValueError(f"IPv4 datagram too long: {total} bytes (at most {MAX_LENGTH})")
-        header = _HDR.pack(0x40 | (hl >> 2), self.tos, total, self.ident,
-                           (self.flags << 13) | self.frag_offset, self.ttl, self.proto, 0,
-                           _aton(self.src), _aton(self.dst)) + options
-        csum = internet_checksum(header)
-        return header[:10] + csum.to_bytes(2, "big") + header[12:] + self.payload
+        src = _TO_INT.get(src_text)
+        if src is None:
+            src = _addr_int(src_text)
+        dst = _TO_INT.get(dst_text)
+        if dst is None:
+            dst = _addr_int(dst_text)
+        vihl = 0x40 | (hl >> 2)
+        frag = (flags << 13) | frag_offset
+        # The header checksum from the field values, without packing the header twice: the sum of
+        # the 16-bit words mod 0xFFFF, where a 32-bit address counts whole (2**16 == 1 mod 0xFFFF).
+        n = (vihl << 8) + tos + total + ident + frag + (ttl << 8) + proto + src + dst
+        if options:
+            n += _from_bytes(options, "big")
+        # ~ones_sum & 0xFFFF; the header is never all zeros (version 4), so no "positive zero" case.
+        header = _HDR.pack(vihl, tos, total, ident, frag, ttl, proto, -n % 0xFFFF, src, dst)
+        if options:
+            return b"".join((header, options, payload))
+        return header + payload
 
     @classmethod
     def decode(cls, data: bytes | memoryview, verify: bool = True) -> "IPv4":
@@ -104,10 +124,17 @@ class IPv4(NamedTuple):
             raise MalformedPacket("ipv4", "bad-ihl", f"IHL {hl >> 2} (at least 5)")
         if total < hl or total > n:
             raise MalformedPacket("ipv4", "bad-length", f"total length {total}, header {hl}, have {n} bytes")
-        if verify and ones_sum(data[:hl]) != 0xFFFF:
-            raise MalformedPacket("ipv4", "bad-checksum", f"header checksum 0x{csum:04x}")
-        return cls(_ntoa(src), _ntoa(dst), proto, bytes(data[hl:total]), ttl, tos, ident,
-                   ff >> 13, ff & 0x1FFF, bytes(data[MIN_HEADER_LEN:hl]), csum)
+        options = bytes(data[MIN_HEADER_LEN:hl]) if hl > MIN_HEADER_LEN else b""
+        if verify:
+            # The header verifies when its words sum to all ones, i.e. to 0 mod 0xFFFF (it is not
+            # all zeros: the version is 4). Summed from the unpacked fields, as in encode.
+            s = (vihl << 8) + tos + total + ident + ff + (ttl << 8) + proto + csum + src + dst
+            if options:
+                s += _from_bytes(options, "big")
+            if s % 0xFFFF:
+                raise MalformedPacket("ipv4", "bad-checksum", f"header checksum 0x{csum:04x}")
+        return _tuple_new(cls, (_TO_STR.get(src) or _addr_str(src), _TO_STR.get(dst) or _addr_str(dst), proto,
+                                bytes(data[hl:total]), ttl, tos, ident, ff >> 13, ff & 0x1FFF, options, csum))
 
     def summary(self) -> str:
         frag = ""
