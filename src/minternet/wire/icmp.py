@@ -7,12 +7,13 @@ import struct
 from typing import NamedTuple
 from enum import IntEnum
 
-from .checksum import ones_sum, ones_sum2
+from .checksum import sum_mod_ffff
 from .errors import MalformedPacket
 from .ipv4 import IPv4
 
 _HDR = struct.Struct("!BBHI")
 HEADER_LEN = 8
+_tuple_new = tuple.__new__
 # RFC 1812 4.3.2.3: an error carries as much of the offending datagram as fits in 576 bytes.
 MAX_ERROR_DATAGRAM = 576
 
@@ -113,18 +114,31 @@ class ICMP(NamedTuple):
                     int.from_bytes(data[10:12], "big"))
 
     def encode(self) -> bytes:
-        header = _HDR.pack(self.type, self.code, 0, self.rest)
-        csum = ~ones_sum2(header, self.payload) & 0xFFFF
-        return _HDR.pack(self.type, self.code, csum, self.rest) + self.payload
+        type_, code, rest, payload, _ = self
+        # Summed from the field values (2**16 == 1 mod 0xFFFF: ``rest`` counts whole), packed once.
+        n = (type_ << 8) + code + rest
+        r = (n + sum_mod_ffff(payload)) % 0xFFFF if payload else n % 0xFFFF
+        # ~ones_sum & 0xFFFF: 0xFFFF - r, except that a nonzero message summing to a multiple of
+        # 0xFFFF has ones' complement sum 0xFFFF ("negative zero"), so checksum 0, while an all-zero
+        # message has sum 0 and checksum 0xFFFF.
+        if r:
+            csum = 0xFFFF - r
+        else:
+            csum = 0 if n or any(payload) else 0xFFFF
+        return _HDR.pack(type_, code, csum, rest) + payload
 
     @classmethod
     def decode(cls, data: bytes | memoryview, verify: bool = True) -> "ICMP":
-        if len(data) < HEADER_LEN:
-            raise MalformedPacket("icmp", "truncated", f"{len(data)} bytes, header needs {HEADER_LEN}")
-        if verify and ones_sum(data) != 0xFFFF:
-            raise MalformedPacket("icmp", "bad-checksum")
+        n = len(data)
+        if n < HEADER_LEN:
+            raise MalformedPacket("icmp", "truncated", f"{n} bytes, header needs {HEADER_LEN}")
+        if verify:
+            # Verifies when the words sum to all ones: to 0 mod 0xFFFF, and not all zeros (a real
+            # message has a nonzero byte within the first few, so any() stops at once).
+            if sum_mod_ffff(data) or not any(data):
+                raise MalformedPacket("icmp", "bad-checksum")
         type_, code, csum, rest = _HDR.unpack_from(data)
-        return cls(type_, code, rest, bytes(data[HEADER_LEN:]), csum)
+        return _tuple_new(cls, (type_, code, rest, bytes(data[HEADER_LEN:]), csum))
 
     def summary(self) -> str:
         t = self.type

@@ -3,20 +3,28 @@ SACK-permitted and SACK blocks (RFC 2018). Unknown options are kept as they came
 
 from __future__ import annotations
 
-import socket
 import struct
 from dataclasses import dataclass
 from enum import IntFlag
 from typing import NamedTuple, Union
 
-from .checksum import ones_sum, ones_sum2, pseudo_header_sum
+from . import _addr
+from .checksum import sum_mod_ffff
 from .errors import MalformedPacket
 
 _HDR = struct.Struct("!HHIIBBHHH")
+# The header with NOP, NOP, Timestamps (RFC 7323 Appendix A), packed in one go.
+_HDR_TS = struct.Struct("!HHIIBBHHHBBBBII")
 MIN_HEADER_LEN = 20
 MAX_OPTIONS_LEN = 40
-_aton = socket.inet_aton
 _II = struct.Struct("!II")
+_III = struct.Struct("!III")
+_from_bytes = int.from_bytes
+_tuple_new = tuple.__new__
+_TO_INT = _addr.TO_INT
+_addr_int = _addr.addr_int
+# The sum of the words 0x0101 (NOP, NOP) and 0x080a (kind 8, length 10) of that layout.
+_TS_PREFIX_SUM = 0x0101 + 0x080A
 
 
 class TCPFlags(IntFlag):
@@ -134,13 +142,25 @@ def encode_options(options: tuple[TCPOption, ...]) -> bytes:
 
 
 _ALIGNED_TS = b"\x01\x01\x08\x0a"
+_new_object = object.__new__
+_set_tsval = Timestamps.tsval.__set__  # type: ignore[attr-defined]
+_set_tsecr = Timestamps.tsecr.__set__  # type: ignore[attr-defined]
+
+
+def _timestamps(tsval: int, tsecr: int) -> Timestamps:
+    """``Timestamps(tsval, tsecr)`` for the decoder, which sees one per segment: writing the slots
+    directly skips the frozen dataclass's ``__init__`` (its generic ``object.__setattr__`` calls)."""
+    ts = _new_object(Timestamps)
+    _set_tsval(ts, tsval)
+    _set_tsecr(ts, tsecr)
+    return ts
 
 
 def decode_options(raw: bytes | memoryview) -> tuple[TCPOption, ...]:
     if len(raw) == 12 and raw[:4] == _ALIGNED_TS:
         # The layout nearly every segment of a timestamped connection carries (RFC 7323
         # Appendix A); Linux's tcp_parse_aligned_timestamp() takes the same shortcut.
-        return (_NOP, _NOP, Timestamps(*_II.unpack_from(raw, 4)))
+        return (_NOP, _NOP, _timestamps(*_II.unpack_from(raw, 4)))
     out: list[TCPOption] = []
     i, n = 0, len(raw)
     while i < n:
@@ -207,14 +227,47 @@ class TCP(NamedTuple):
         return MIN_HEADER_LEN + len(encode_options(self.options)) if self.options else MIN_HEADER_LEN
 
     def encode(self, src: str, dst: str) -> bytes:
-        opts = encode_options(self.options) if self.options else b""
-        hl = MIN_HEADER_LEN + len(opts)
-        length = hl + len(self.payload)
-        offset_byte = (hl << 2) | self.reserved
-        header = _HDR.pack(self.sport, self.dport, self.seq, self.ack, offset_byte, self.flags,
-                           self.window, 0, self.urgent) + opts
-        csum = ~ones_sum2(header, self.payload, pseudo_header_sum(_aton(src), _aton(dst), 6, length)) & 0xFFFF
-        return header[:16] + csum.to_bytes(2, "big") + header[18:] + self.payload
+        # One unpacking instead of ten attribute lookups.
+        sport, dport, seq, ack, flags, window, payload, urgent, options, reserved, _ = self
+        aligned_ts = (len(options) == 3 and type(options[2]) is Timestamps and type(options[0]) is NOP
+                      and type(options[1]) is NOP)
+        if aligned_ts:
+            tsval, tsecr = options[2].tsval, options[2].tsecr  # type: ignore[union-attr]
+            hl = 32
+            n = _TS_PREFIX_SUM + tsval + tsecr
+        elif options:
+            opts = encode_options(options)
+            hl = MIN_HEADER_LEN + len(opts)
+            n = _from_bytes(opts, "big")
+        else:
+            hl, n = MIN_HEADER_LEN, 0
+        size = len(payload)
+        length = hl + size
+        offset_byte = (hl << 2) | reserved
+        s = _TO_INT.get(src)
+        if s is None:
+            s = _addr_int(src)
+        d = _TO_INT.get(dst)
+        if d is None:
+            d = _addr_int(dst)
+        # The checksum from the field values and the payload as one big integer, before packing
+        # once: words sum mod 0xFFFF, and 32-bit fields count whole since 2**16 == 1 mod 0xFFFF.
+        # Pseudo-header (RFC 9293 3.1): src, dst, protocol 6, TCP length.
+        n += (sport + dport + seq + ack + (offset_byte << 8) + flags + window + urgent + s + d + 6 + length)
+        if size:
+            n += sum_mod_ffff(payload)
+        r = n % 0xFFFF
+        # ~ones_sum & 0xFFFF. The header is never all zeros (data offset >= 5), so a sum that is a
+        # multiple of 0xFFFF is "negative zero", 0xFFFF, and the checksum 0.
+        csum = 0xFFFF - r if r else 0
+        if aligned_ts:
+            header = _HDR_TS.pack(sport, dport, seq, ack, offset_byte, flags, window, csum, urgent,
+                                  1, 1, 8, 10, tsval, tsecr)
+            return header + payload
+        header = _HDR.pack(sport, dport, seq, ack, offset_byte, flags, window, csum, urgent)
+        if options:
+            return b"".join((header, opts, payload))
+        return header + payload
 
     @classmethod
     def decode(cls, data: bytes | memoryview, src: str, dst: str, verify: bool = True) -> "TCP":
@@ -225,10 +278,27 @@ class TCP(NamedTuple):
         hl = (off >> 4) << 2
         if hl < MIN_HEADER_LEN or hl > n:
             raise MalformedPacket("tcp", "bad-data-offset", f"data offset {off >> 4}, have {n} bytes")
-        if verify and ones_sum(data, pseudo_header_sum(_aton(src), _aton(dst), 6, n)) != 0xFFFF:
-            raise MalformedPacket("tcp", "bad-checksum", f"checksum 0x{csum:04x}")
-        options = decode_options(data[MIN_HEADER_LEN:hl]) if hl > MIN_HEADER_LEN else ()
-        return cls(sport, dport, seq, ack, flags, window, bytes(data[hl:]), urgent, options, off & 0x0F, csum)
+        if verify:
+            s = _TO_INT.get(src)
+            if s is None:
+                s = _addr_int(src)
+            d = _TO_INT.get(dst)
+            if d is None:
+                d = _addr_int(dst)
+            # The segment and the pseudo-header verify when their words sum to all ones: to 0 mod
+            # 0xFFFF, the segment not being all zeros (its data offset is at least 5).
+            if (sum_mod_ffff(data) + s + d + 6 + n) % 0xFFFF:
+                raise MalformedPacket("tcp", "bad-checksum", f"checksum 0x{csum:04x}")
+        options: tuple[TCPOption, ...] = ()
+        if hl > MIN_HEADER_LEN:
+            if hl == 32:
+                lead, tsval, tsecr = _III.unpack_from(data, MIN_HEADER_LEN)
+                if lead == 0x0101080A:  # NOP, NOP, Timestamps: see decode_options
+                    options = (_NOP, _NOP, _timestamps(tsval, tsecr))
+            if not options:
+                options = decode_options(data[MIN_HEADER_LEN:hl])
+        return _tuple_new(cls, (sport, dport, seq, ack, flags, window, bytes(data[hl:]), urgent, options,
+                                off & 0x0F, csum))
 
     def summary(self) -> str:
         text = f"TCP {self.sport} > {self.dport} [{flags_str(self.flags)}] seq={self.seq}"
