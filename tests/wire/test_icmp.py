@@ -7,7 +7,7 @@ from hypothesis import given
 
 from minternet.wire import ICMP, ICMPType, IPv4, MalformedPacket, TimeExceededCode, UnreachCode, is_valid
 
-from .strategies import decodes_or_malformed, examples, fuzz_inputs, icmp_messages
+from .strategies import decodes_or_malformed, examples, fuzz_inputs, icmp_messages, ipv4_packets
 
 # An echo request id=0x1234 seq=1 with 4 bytes of data; checksum worked by hand:
 # 0800 + 1234 + 0001 + 6162 + 6364 = 0xdefb (no carry) -> complement 0x2104.
@@ -107,3 +107,32 @@ def test_decode_never_raises_anything_but_malformed(data: bytes) -> None:
 ])
 def test_summary(msg: ICMP, text: str) -> None:
     assert msg.summary() == text
+
+
+# -- the datagram an error quotes -----------------------------------------------------------------
+def test_quoted_datagram_of_a_time_exceeded() -> None:
+    original = IPv4("10.0.0.1", "10.0.9.9", 17, b"\x9c\x40\x82\x9b\x00\x10\xab\xcd" + b"x" * 100, ttl=1,
+                    ident=77, flags=2, options=b"\x94\x04\x00\x00").encode()
+    msg = ICMP.decode(ICMP.time_exceeded(TimeExceededCode.TTL, original[:24 + 8]).encode())
+    quoted = msg.quoted()
+    assert (quoted.src, quoted.dst, quoted.proto, quoted.ttl, quoted.ident, quoted.flags) == (
+        "10.0.0.1", "10.0.9.9", 17, 1, 77, 2)
+    assert quoted.options == b"\x94\x04\x00\x00"
+    assert quoted.payload == original[24:32]  # only what was quoted, though total length says more
+
+
+@pytest.mark.parametrize("payload", [b"", b"\x45" + bytes(18), b"\x65" + bytes(19), b"\x44" + bytes(19),
+                                     b"\x46" + bytes(22)])
+def test_quoted_without_a_whole_header(payload: bytes) -> None:
+    with pytest.raises(MalformedPacket) as exc:
+        ICMP.dest_unreachable(UnreachCode.PORT, payload).quoted()
+    assert (exc.value.layer, exc.value.reason) == ("icmp", "bad-quoted-datagram")
+
+
+@examples(300)
+@given(fuzz_inputs(ipv4_packets().map(IPv4.encode)))
+def test_quoted_never_raises_anything_but_malformed(data: bytes) -> None:
+    try:
+        ICMP(ICMPType.DEST_UNREACHABLE, 3, 0, data).quoted()
+    except MalformedPacket as exc:
+        assert exc.reason == "bad-quoted-datagram"
