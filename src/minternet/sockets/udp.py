@@ -1,4 +1,4 @@
-"""The API programs use: sockets shaped like Python's ``socket`` module, on a minternet host.
+"""UDP sockets shaped like Python's ``socket`` module, on a minternet host.
 
 ::
 
@@ -24,28 +24,16 @@ import socket as _socket
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
-from .transport.udp import ANY
-from .wire.icmp import ICMP, ICMPType, UnreachCode
-from .wire.ipv4 import IPv4
+from ..transport.udp import ANY
+from ..wire.icmp import ICMP, ICMPType, UnreachCode
+from ..wire.ipv4 import IPv4
 
 if TYPE_CHECKING:
-    from .host import Host
+    from ..host import Host
 
-AF_INET = _socket.AF_INET
-SOCK_DGRAM = _socket.SOCK_DGRAM
-SOCK_STREAM = _socket.SOCK_STREAM
-SOL_SOCKET = _socket.SOL_SOCKET
-SO_REUSEADDR = _socket.SO_REUSEADDR
-SO_BROADCAST = _socket.SO_BROADCAST
-SO_RCVBUF = _socket.SO_RCVBUF
-IPPROTO_IP = _socket.IPPROTO_IP
-IP_TTL = _socket.IP_TTL
-IP_MTU_DISCOVER = getattr(_socket, "IP_MTU_DISCOVER", 10)
-IP_PMTUDISC_DONT = getattr(_socket, "IP_PMTUDISC_DONT", 0)
-IP_PMTUDISC_DO = getattr(_socket, "IP_PMTUDISC_DO", 2)
-
-MAX_UDP_PAYLOAD = 65507  # 65535 - 20 (IPv4 header) - 8 (UDP header)
-DEFAULT_RCVBUF = 212992  # Linux's net.core.rmem_default
+from .common import (AF_INET, DEFAULT_RCVBUF, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_TTL, IPPROTO_IP,
+                     MAX_UDP_PAYLOAD, SO_BROADCAST, SO_RCVBUF, SO_REUSEADDR, SOCK_DGRAM, SOL_SOCKET, check_address,
+                     os_error)
 
 _ICMP_ERRNO = {
     UnreachCode.NET: errno.ENETUNREACH, UnreachCode.HOST: errno.EHOSTUNREACH,
@@ -53,37 +41,6 @@ _ICMP_ERRNO = {
     UnreachCode.FRAG_NEEDED: errno.EMSGSIZE, UnreachCode.NET_UNKNOWN: errno.ENETUNREACH,
     UnreachCode.HOST_UNKNOWN: errno.EHOSTDOWN, UnreachCode.ADMIN_PROHIBITED: errno.EHOSTUNREACH,
 }
-
-
-def os_error(code: int, detail: str = "") -> OSError:
-    """An OSError with the errno and the message the operating system would give."""
-    text = os.strerror(code) + (f": {detail}" if detail else "")
-    if code == errno.ETIMEDOUT:
-        return TimeoutError(code, text)
-    if code == errno.ECONNREFUSED:
-        return ConnectionRefusedError(code, text)
-    if code == errno.EAGAIN:
-        return BlockingIOError(code, text)
-    return OSError(code, text)
-
-
-def _check_address(address: Any, what: str) -> tuple[str, int]:
-    if not (isinstance(address, tuple) and len(address) == 2):
-        raise TypeError(f"{what}: AF_INET address must be a tuple (host, port), not {address!r}")
-    host, port = address
-    if not isinstance(port, int):
-        raise TypeError(f"'{type(port).__name__}' object cannot be interpreted as an integer")
-    if not 0 <= port <= 65535:
-        raise OverflowError(f"{what}: port must be 0-65535.")
-    if host in ("", "0.0.0.0"):
-        return ANY, port
-    if host == "<broadcast>":
-        return "255.255.255.255", port
-    try:
-        return _socket.inet_ntoa(_socket.inet_aton(host)), port
-    except (OSError, TypeError):
-        raise _socket.gaierror(_socket.EAI_NONAME, f"Name or service not known: {host!r} (sockets take "
-                               "IPv4 addresses; resolve names first with await host.resolve(name))") from None
 
 
 class DatagramSocket:
@@ -155,7 +112,7 @@ class DatagramSocket:
         self._check_open()
         if self._local is not None:
             raise os_error(errno.EINVAL, "the socket is already bound")
-        addr, port = _check_address(address, "bind()")
+        addr, port = check_address(address, "bind()")
         if addr != ANY and addr not in self.host.addresses:
             raise os_error(errno.EADDRNOTAVAIL, f"{addr} is not an address of {self.host.name} "
                            f"(it has {', '.join(self.host.addresses) or 'none'})")
@@ -167,7 +124,7 @@ class DatagramSocket:
         """Fix the peer: send() goes there, and only its datagrams are received. ICMP errors for
         it (port unreachable: ECONNREFUSED) are reported on the next call, as on Linux."""
         self._check_open()
-        addr, port = _check_address(address, "connect()")
+        addr, port = check_address(address, "connect()")
         if self._local is None:
             self.bind((ANY, 0))
         self._remote = (addr, port)
@@ -181,7 +138,7 @@ class DatagramSocket:
 
     def sendto(self, data: bytes, address: tuple[str, int]) -> int:
         self._check_open()
-        addr, port = _check_address(address, "sendto()")
+        addr, port = check_address(address, "sendto()")
         return self._send(bytes(data), addr, port)
 
     def send(self, data: bytes) -> int:
