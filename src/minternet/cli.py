@@ -277,6 +277,57 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size_arg(text: str) -> int:
+    import re
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([kKmMgG]i?[bB]?|[bB])?\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (like 1000000, 10MB, 64KiB)")
+    unit = (m.group(2) or "").lower().rstrip("b")
+    scale = {"": 1, "k": 1000, "m": 10**6, "g": 10**9, "ki": 1024, "mi": 1024**2, "gi": 1024**3}[unit]
+    return int(float(m.group(1)) * scale)
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    from .application.transfer import transfer
+    topo = _load(args)
+    net = topo.network
+    src, dst = net.host(args.src), net.host(args.dest)
+    options = {"congestion": args.cc, "reassembly": args.reassembly}
+    if args.buffer:
+        options.update(rcvbuf=args.buffer, sndbuf=args.buffer)
+    if args.loss is not None:
+        for link in net.links:
+            link.set_params(loss=args.loss)
+    print(f"transfer {args.src} ({src.address}) -> {args.dest} ({dst.address}): {args.bytes:,} bytes over TCP "
+          f"port {args.port}, congestion control {args.cc}")
+    result = net.run_app(transfer(src, dst, args.bytes, port=args.port, seed=net.seed, options=options))
+    for line in result.report(args.src, args.dest):
+        print(line)
+    if args.connections:
+        print()
+        print(connection_table(net))
+    _finish(args, topo)
+    return 0 if result.ok else 1
+
+
+def connection_table(net) -> str:
+    """Every host's TCP connections and listeners, like `ss -tan`."""
+    lines = []
+    for node in net.hosts:
+        rows = []
+        for port, listener in sorted(node.tcp.listeners.items()):
+            rows.append(("LISTEN", f"{listener.addr}:{port}", "*:*", 0, 0))
+        for conn in node.tcp.connections.values():
+            rows.append((conn.state.value, f"{conn.local[0]}:{conn.local[1]}", f"{conn.remote[0]}:{conn.remote[1]}",
+                         conn.readable_bytes, len(conn.sendbuf)))
+        if rows:
+            lines.append(f"{node.name}:")
+            lines.append(f"  {'State':<13} {'Recv-Q':>7} {'Send-Q':>7}  {'Local Address:Port':<22} Peer Address:Port")
+            for state, local, peer, rq, sq in rows:
+                lines.append(f"  {state:<13} {rq:>7} {sq:>7}  {local:<22} {peer}")
+    return "\n".join(lines) if lines else "no TCP connections"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
     return run_demo(args)
@@ -352,6 +403,23 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the built-in example topology file, to copy and change: "
                                    "minternet example > my.toml")
     p.set_defaults(func=cmd_example)
+
+    p = sub.add_parser("transfer", help="send N bytes over TCP and check they arrived intact",
+                       description="Send N pseudo-random bytes from SRC to DEST over one TCP connection, "
+                                   "compare the SHA-256 of what arrived with what was sent, and report the "
+                                   "goodput, retransmissions and time taken in simulated seconds.")
+    p.add_argument("src", metavar="SRC", help="the sending host")
+    p.add_argument("dest", metavar="DEST", help="the receiving host")
+    p.add_argument("--bytes", type=_size_arg, default=1_000_000, help="how much: 1000000, 10MB, 64KiB (default 1MB)")
+    p.add_argument("--port", type=int, default=5001, help="TCP port on DEST (default 5001)")
+    p.add_argument("--cc", choices=["cubic", "reno", "newreno"], default="cubic", help="congestion control (default cubic)")
+    p.add_argument("--buffer", type=_size_arg, default=None, help="socket buffer sizes (default 128KiB)")
+    p.add_argument("--loss", type=float, default=None, help="set this loss probability on every link first")
+    p.add_argument("--reassembly", choices=["keep", "discard"], default="keep",
+                   help="discard: the receiver drops out-of-order segments (go-back-N), for teaching")
+    p.add_argument("--connections", action="store_true", help="print the connection table at the end, like ss -tan")
+    _add_common(p)
+    p.set_defaults(func=cmd_transfer)
 
     p = sub.add_parser("dig", prefix_chars="-+", help="ask DNS from a simulated host, like dig(1): dig www.example.com [@SERVER]",
                        description="Ask a DNS question from a simulated host (--from, default client): to its configured resolver (like "

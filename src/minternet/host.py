@@ -47,9 +47,12 @@ class Host:
         self.ip = IPLayer(self)
         self.icmp = ICMPService(self)
         self.udp = UDPLayer(self)
+        from .transport.tcp.layer import TCPLayer
+        self.tcp = TCPLayer(self)
         self.protocols: dict[int, Callable[[IPv4, Interface], None]] = {
             IPProto.ICMP: self.icmp.receive,
             IPProto.UDP: self.udp.receive,
+            IPProto.TCP: self.tcp.receive,
         }
         self._stub = None
         # Called when a datagram this host sent could not be delivered (ARP failed locally).
@@ -116,12 +119,25 @@ class Host:
     def socket(self, family: int = 2, type: int = 2, proto: int = 0):
         """A socket on this host, like ``socket.socket(AF_INET, SOCK_DGRAM)``."""
         import errno
-        from .sockets import AF_INET, SOCK_DGRAM, DatagramSocket, os_error
+        from .sockets import AF_INET, SOCK_DGRAM, SOCK_STREAM, DatagramSocket, os_error
         if family != AF_INET:
             raise os_error(errno.EAFNOSUPPORT, "minternet speaks IPv4 (AF_INET) only")
         if type == SOCK_DGRAM:
             return DatagramSocket(self)
-        raise os_error(errno.EPROTONOSUPPORT, f"socket type {type} is not available yet (UDP: SOCK_DGRAM)")
+        if type == SOCK_STREAM:
+            from .sockets.tcp import StreamSocket
+            return StreamSocket(self)
+        raise os_error(errno.EPROTONOSUPPORT, f"socket type {type}: use SOCK_STREAM (TCP) or SOCK_DGRAM (UDP)")
+
+    async def open_connection(self, host: str, port: int, **kw):
+        """Like ``asyncio.open_connection``: (StreamReader, StreamWriter) to a name or address."""
+        from .sockets.streams import open_connection
+        return await open_connection(self, host, port, **kw)
+
+    async def start_server(self, client_connected_cb, port: int, host: str = "0.0.0.0", **kw):
+        """Like ``asyncio.start_server`` on this host; the callback gets (reader, writer)."""
+        from .sockets.streams import start_server
+        return await start_server(self, client_connected_cb, port, host, **kw)
 
     async def create_datagram_endpoint(self, protocol_factory, local_addr=None, remote_addr=None, **kw):
         """Like ``loop.create_datagram_endpoint`` on this host: returns (transport, protocol)."""
@@ -194,6 +210,8 @@ class Host:
             return
         if quoted.proto == IPProto.UDP:
             self.udp.error(ip, icmp, quoted)
+        elif quoted.proto == IPProto.TCP:
+            self.tcp.error(ip, icmp, quoted)
 
     def notify_local_unreachable(self, packet: bytes) -> None:
         for callback in list(self.local_unreachable):
