@@ -128,6 +128,7 @@ class TCPConnection:
         self.snd_una = iss
         self.snd_nxt = iss
         self.snd_max = iss  # the highest sequence number sent
+        self.snd_sml = iss  # end of the last small segment sent (Minshall's Nagle)
         self.snd_wnd = 0
         self.max_snd_wnd = 0
         self.snd_wl1 = 0
@@ -225,15 +226,20 @@ class TCPConnection:
 
     # ============================================================================ output ===========
     def _options_for_syn(self) -> tuple:
+        """Our SYN's options, in Linux's order and alignment. A SYN+ACK only echoes what the peer's
+        SYN offered (RFC 7323 1.3, RFC 2018 2)."""
+        answering = self.state is State.SYN_RECEIVED
+        sack = self.opt.sack and (self.sack_ok or not answering)
+        ts = self.opt.timestamps and (self.ts_ok or not answering)
+        ws = self.opt.window_scaling and (self.wscale_ok or not answering)
         opts: list = [MSS(self.our_mss)]
-        if self.opt.sack:
-            opts.append(SackPermitted())
-        if self.opt.timestamps:
-            opts.append(Timestamps(self.ts_now, self.ts_recent if self.state is State.SYN_RECEIVED else 0))
-        else:
-            opts.extend([NOP(), NOP()])
-        if self.opt.window_scaling:
-            opts.extend([NOP(), WindowScale(self.rcv_wscale)])
+        if ts:
+            opts += [SackPermitted()] if sack else [NOP(), NOP()]
+            opts.append(Timestamps(self.ts_now, self.ts_recent if answering else 0))
+        elif sack:
+            opts += [NOP(), NOP(), SackPermitted()]
+        if ws:
+            opts += [NOP(), WindowScale(self.rcv_wscale)]
         return tuple(opts)
 
     def _send(self, flags: int, seq: int, data: bytes = b"", options: tuple | None = None) -> None:
@@ -304,10 +310,12 @@ class TCPConnection:
             length = min(mss, available, max(0, usable))
             fin_ready = self.fin_queued and self.fin_seq is None
             if length > 0:
-                if length < mss and not self._may_send_small(length, available, nxt):
-                    break
+                if length < mss and seq_ge(nxt, self.snd_max) and not self._may_send_small(length, available, nxt):
+                    break  # (a retransmission is never held back by Nagle)
                 data = self.sendbuf.peek(nxt, length)
                 is_last = seq_add(nxt, length) == end
+                if length < mss:
+                    self.snd_sml = seq_add(nxt, length)
                 flags = ACK | (PSH if is_last else 0)
                 if fin_ready and is_last and usable > length:
                     flags |= FIN
@@ -325,9 +333,11 @@ class TCPConnection:
             self.send_ack()
 
     def _may_send_small(self, length: int, available: int, nxt: int) -> bool:
-        """Nagle (RFC 9293 3.7.4) and sender-side silly window avoidance (3.8.6.2.1)."""
-        if length == available and (self.opt.nodelay or seq_diff(nxt, self.snd_una) == 0 or self.fin_queued):
-            return True  # all we have, and nothing unacknowledged (or Nagle is off)
+        """Nagle (RFC 9293 3.7.4) in Minshall's form, as Linux has it: a small segment may go when
+        no earlier small segment is still unacknowledged; and sender-side silly window
+        avoidance (3.8.6.2.1)."""
+        if length == available and (self.opt.nodelay or self.fin_queued or seq_le(self.snd_sml, self.snd_una)):
+            return True  # all we have, and no small segment in flight (or Nagle is off)
         if self.max_snd_wnd and length >= self.max_snd_wnd // 2:
             return True
         return False
@@ -421,11 +431,6 @@ class TCPConnection:
             self.fin_seq = None  # the FIN goes again after the data
         self.rto_timer.arm_in(self.rtt.rto)
         self.output()
-        if seq_diff(self.snd_nxt, self.snd_una) == 0 and seq_lt(self.snd_una, self.snd_max):
-            # The peer's window is closed: resend the first byte anyway (a probe).
-            data = self.sendbuf.peek(self.snd_una, 1)
-            if data:
-                self._transmit(self.snd_una, ACK, data)
 
     def _on_delack(self) -> None:
         if self.state in SYNCHRONIZED and self.rcv_nxt != self.last_ack_sent:
@@ -812,16 +817,19 @@ class TCPConnection:
     def _receive_data(self, seg: TCP) -> None:
         data = seg.payload
         before = self.rcv_nxt
+        had_gap = self.reassembly.queued_bytes > 0
         in_order = self.reassembly.add(seg.seq, data)
         self.rcv_nxt = self.reassembly.rcv_nxt
         if in_order:
             self.recvbuf += in_order
             self.stats["bytes_received"] += len(in_order)
             self.events.readable()
-        out_of_order = seg.seq != before or self.reassembly.queued_bytes > 0
-        if out_of_order:
+        if seg.seq != before or self.reassembly.queued_bytes > 0:
             self.stats["out_of_order"] += 1
             self.send_ack()  # RFC 5681 4.2: immediately, so the sender sees the hole (dup ACK / SACK)
+            return
+        if had_gap:
+            self.send_ack()  # RFC 5681 4.2: a segment that fills a gap is acknowledged at once
             return
         # Delayed ACK (RFC 5681 4.2, RFC 1122 4.2.3.2): every second full segment, else a timer.
         if len(data) >= self.mss:
@@ -879,7 +887,8 @@ class TCPConnection:
             del self.recvbuf[:n]
         if data and self.state in SYNCHRONIZED and self.state is not State.TIME_WAIT:
             offered = seq_diff(self.rcv_adv, self.rcv_nxt) if self.rcv_adv else 0
-            if self.rcv_window() - offered >= min(self.opt.rcvbuf // 2, 2 * self.our_mss):
+            could = min(self.rcv_window(), 65535 << self.rcv_wscale)
+            if could - offered >= min(self.opt.rcvbuf // 2, 2 * self.our_mss):
                 self.send_ack()  # window update
         return data
 

@@ -1,0 +1,256 @@
+"""Scripted TCP exchanges (tests/tcpscript.py explains the format): each mechanism as the
+segments that go in and must come out, at the times they must."""
+
+import pytest
+from tcpscript import ScriptError, run_script
+
+HANDSHAKE = """
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, sackOK, TS val=100 ecr=0, nop, wscale 7>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, sackOK, TS val=* ecr=100, nop, wscale 2>
+0.200  < .   seq=1 ack=1 win=1024 <nop, nop, TS val=200 ecr=0>
+0.200  accept
+0.200  expect state ESTABLISHED
+"""
+
+HANDSHAKE_PLAIN = """
+tcp sack=False timestamps=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460>
+0.200  < .   seq=1 ack=1 win=65535
+0.200  accept
+"""
+
+
+def test_passive_open_negotiates_options_like_linux():
+    h = run_script(HANDSHAKE)
+    c = h.conn
+    assert c.mss == 1460 - 12  # the timestamp option takes 12 bytes of every segment
+    assert c.sack_ok and c.ts_ok and c.snd_wscale == 7 and c.rcv_wscale == 2
+    assert c.snd_wnd == 1024 << 7
+
+
+def test_data_is_acked_after_the_delayed_ack_timer():
+    run_script(HANDSHAKE_PLAIN + """
+0.300  < P.  seq=1 ack=1 win=65535 len=100
+0.340  > .   seq=1 ack=101
+""")
+
+
+def test_every_second_full_segment_is_acked_at_once():
+    run_script(HANDSHAKE_PLAIN + """
+0.300  < .   seq=1 ack=1 win=65535 len=1460
+0.300  < .   seq=1461 ack=1 win=65535 len=1460
+0.300  > .   seq=1 ack=2921
+""")
+
+
+def test_out_of_order_data_gets_an_immediate_ack_with_sack():
+    run_script("""
+tcp timestamps=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, sackOK, nop, nop>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, sackOK>
+0.200  < .   seq=1 ack=1 win=65535
+0.200  accept
+0.300  < .   seq=1001 ack=1 win=65535 len=500
+0.300  > .   seq=1 ack=1 <nop, nop, sack 1001:1501>
+0.310  < .   seq=1 ack=1 win=65535 len=1000
+0.310  > .   seq=1 ack=1501
+""")
+
+
+def test_closed_port_answers_with_rst():
+    # RFC 9293 3.10.7.1: no ACK in the SYN, so <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+    run_script("""
+0.000  listen 9999
+0.100  < S   seq=0 win=65535 <mss 1460>
+0.100  > S.  seq=0 ack=1 <mss 1460, sackOK, nop, nop, nop, wscale 2>
+""".replace("listen 9999", "listen 9999") + "") if False else None
+    h = run_script("""
+tcp timestamps=False
+0.000  listen 80
+""")
+    from tcpscript import Line
+    h.local_port = 81  # nothing listens on 81
+    h.do_inject(Line(0, 0.1, "<", ["S", "seq=0", "win=65535"]))
+    h.net.scheduler.run_until(h.net.scheduler.now + 1)
+    t, rst = h.sent.pop(0)
+    assert rst.flags == 0x14 and rst.seq == 0 and rst.ack == 1_000_001  # RST+ACK, ack = ISN+1
+    assert h.host.stats["tcp.resets_sent"] == 1 and h.host.stats["drop.port-closed"] == 1
+
+
+def test_in_window_rst_with_wrong_seq_gets_a_challenge_ack_then_the_right_one_resets():
+    run_script(HANDSHAKE_PLAIN + """
+0.300  < R   seq=500 win=0
+0.300  > .   seq=1 ack=1
+0.300  expect state ESTABLISHED
+0.400  < R   seq=1 win=0
+0.400  expect state CLOSED
+0.400  expect error ECONNRESET
+""")
+
+
+def test_syn_on_an_established_connection_gets_a_challenge_ack():
+    run_script(HANDSHAKE_PLAIN + """
+0.300  < S   seq=7777 win=65535 <mss 1460>
+0.300  > .   seq=1 ack=1
+0.300  expect state ESTABLISHED
+""")
+
+
+def test_ack_for_data_never_sent_gets_a_challenge_ack():
+    run_script(HANDSHAKE_PLAIN + """
+0.300  < .   seq=1 ack=5000 win=65535 len=10
+0.300  > .   seq=1 ack=1
+""")
+
+
+def test_active_open_and_data_on_the_third_segment():
+    run_script("""
+tcp timestamps=False sack=False window_scaling=False
+0.000  connect 80
+0.000  > S   seq=0 win=65535 <mss 1460>
+0.000  write 100
+0.050  < S.  seq=0 ack=1 win=65535 <mss 1400>
+0.050  > P.  seq=1 ack=1 len=100
+0.050  expect state ESTABLISHED
+""")
+
+
+def test_syn_retransmitted_with_backoff_then_etimedout():
+    run_script("""
+tcp timestamps=False sack=False window_scaling=False syn_retries=2
+0.000  connect 80
+0.000  > S   seq=0 <mss 1460>
+1.000  > S   seq=0 <mss 1460>
+3.000  > S   seq=0 <mss 1460>
+7.000  expect state CLOSED
+7.000  expect error ETIMEDOUT
+""")
+
+
+def test_rst_to_our_syn_is_connection_refused():
+    run_script("""
+tcp timestamps=False sack=False window_scaling=False
+0.000  connect 80
+0.000  > S   seq=0 <mss 1460>
+0.010  < R.  seq=0 ack=1 win=0
+0.010  expect state CLOSED
+0.010  expect error ECONNREFUSED
+""")
+
+
+def test_retransmission_timeout_backs_off_and_recovers():
+    # The handshake gives one RTT sample of 100 ms: SRTT 100, RTTVAR 50, RTO = 100 + 4*50 = 300 ms.
+    run_script(HANDSHAKE_PLAIN + """
+1.000  write 100
+1.000  > P.  seq=1 ack=1 len=100
+1.300  > P.  seq=1 ack=1 len=100
+1.900  > P.  seq=1 ack=1 len=100
+2.000  < .   seq=1 ack=101 win=65535
+""")
+
+
+def test_three_duplicate_acks_trigger_fast_retransmit():
+    run_script(HANDSHAKE_PLAIN + """
+1.000  write 5840
+1.000  > .   seq=1 ack=1 len=1460
+1.000  > .   seq=1461 ack=1 len=1460
+1.000  > .   seq=2921 ack=1 len=1460
+1.000  > P.  seq=4381 ack=1 len=1460
+1.100  < .   seq=1 ack=1 win=65535
+1.100  < .   seq=1 ack=1 win=65535
+1.100  < .   seq=1 ack=1 win=65535
+1.100  > .   seq=1 ack=1 len=1460
+1.200  < .   seq=1 ack=5841 win=65535
+""")
+
+
+def test_zero_window_is_probed_until_it_opens():
+    run_script(HANDSHAKE_PLAIN + """
+1.000  write 2000
+1.000  > .   seq=1 ack=1 len=1460
+1.000  > P.  seq=1461 ack=1 len=540
+1.100  < .   seq=1 ack=2001 win=0
+1.100  write 1000
+# The window is closed: a one-byte probe after one RTO (250 ms here), then twice that...
+1.350  > .   seq=2001 ack=1 len=1
+1.450  < .   seq=1 ack=2001 win=0
+1.850  > .   seq=2001 ack=1 len=1
+# ...until the receiver's answer opens the window.
+1.900  < .   seq=1 ack=2001 win=65535
+1.900  > P.  seq=2001 ack=1 len=1000
+""")
+
+
+def test_passive_close_and_last_ack():
+    run_script(HANDSHAKE_PLAIN + """
+0.300  < F.  seq=1 ack=1 win=65535
+0.300  > .   seq=1 ack=2
+0.300  expect state CLOSE-WAIT
+0.300  expect eof
+0.400  close
+0.400  > F.  seq=1 ack=2
+0.400  expect state LAST-ACK
+0.450  < .   seq=2 ack=2 win=65535
+0.450  expect state CLOSED
+""")
+
+
+def test_active_close_fin_wait_and_time_wait_of_2msl():
+    run_script(HANDSHAKE_PLAIN.replace("tcp ", "tcp msl=1000000000 ") + """
+0.300  close
+0.300  > F.  seq=1 ack=1
+0.300  expect state FIN-WAIT-1
+0.350  < .   seq=1 ack=2 win=65535
+0.350  expect state FIN-WAIT-2
+0.400  < F.  seq=1 ack=2 win=65535
+0.400  > .   seq=2 ack=2
+0.400  expect state TIME-WAIT
+2.390  expect state TIME-WAIT
+2.410  expect state CLOSED
+""")
+
+
+def test_simultaneous_close_goes_through_closing():
+    run_script(HANDSHAKE_PLAIN.replace("tcp ", "tcp msl=1000000000 ") + """
+0.300  close
+0.300  > F.  seq=1 ack=1
+0.310  < F.  seq=1 ack=1 win=65535
+0.310  > .   seq=2 ack=2
+0.310  expect state CLOSING
+0.320  < .   seq=2 ack=2 win=65535
+0.320  expect state TIME-WAIT
+""")
+
+
+def test_half_close_still_receives():
+    run_script(HANDSHAKE_PLAIN + """
+0.300  close
+0.300  > F.  seq=1 ack=1
+0.350  < .   seq=1 ack=2 win=65535
+0.360  < P.  seq=1 ack=2 win=65535 len=300
+0.400  > .   seq=2 ack=301
+0.400  read 300
+0.400  expect state FIN-WAIT-2
+""")
+
+
+def test_paws_drops_old_timestamps():
+    run_script(HANDSHAKE + """
+0.300  < P.  seq=1 ack=1 win=1024 len=10 <nop, nop, TS val=300 ecr=0>
+0.340  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=300>
+0.400  < P.  seq=11 ack=1 win=1024 len=10 <nop, nop, TS val=250 ecr=0>
+0.400  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=300>
+""")
+
+
+def test_a_wrong_expectation_fails_with_a_clear_message():
+    with pytest.raises(ScriptError, match="ack 2 != 1"):
+        run_script(HANDSHAKE_PLAIN + """
+0.300  < P.  seq=1 ack=1 win=65535 len=1
+0.340  > .   seq=1 ack=2
+0.340  > .   seq=1 ack=2
+""".replace("0.340  > .   seq=1 ack=2\n0.340  > .   seq=1 ack=2", "0.340  > .   seq=1 ack=1"))
