@@ -187,7 +187,10 @@ def test_escaped_names_round_trip() -> None:
         rr(labels_to_name([b"$dollar", b"we.ird", b"example"]), A("10.0.0.1")),
         rr(labels_to_name([b"@", b"we.ird", b"example"]), A("10.0.0.2")),
         rr(labels_to_name([b"3600", b"we.ird", b"example"]), A("10.0.0.3")),
+        rr(labels_to_name([b"dot.", b"we.ird", b"example"]), A("10.0.0.4")),  # written dot\. : relative
+        rr(labels_to_name([b"back\\", b"we.ird", b"example"]), A("10.0.0.5")),  # written back\\
     ])
+    assert "\ndot\\.\t" in zone.to_text()
     text = zone.to_text()
     assert parse_master(text) == zone
     assert our_records(zone) == dnspython_records(text)
