@@ -214,12 +214,12 @@ class TCPConnection:
     def _window_to_advertise(self) -> int:
         """Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): never shrink the window we
         offered, and only open it in steps of at least min(rcvbuf/2, MSS)."""
-        free = self.rcv_window()
-        offered = seq_diff(self.rcv_adv, self.rcv_nxt) if self.rcv_adv else 0
-        if free - offered < min(self.opt.rcvbuf // 2, self.our_mss) and offered > 0:
-            free = max(offered, 0)
         limit = 65535 << self.rcv_wscale
-        return min(free, limit)
+        free = min(self.rcv_window(), limit)
+        offered = max(0, seq_diff(self.rcv_adv, self.rcv_nxt)) if self.rcv_adv else 0
+        if free - offered < min(self.opt.rcvbuf // 2, self.our_mss):
+            free = offered  # not worth opening (or would shrink): keep what we offered
+        return free
 
     def in_flight(self) -> int:
         return seq_diff(self.snd_nxt, self.snd_una)
@@ -326,9 +326,12 @@ class TCPConnection:
                 self._transmit(nxt, ACK | FIN, b"")
                 sent_any = True
                 continue
-            if available > 0 and self.snd_wnd == 0 and not self.rto_timer.armed:
-                self._arm_persist()
             break
+        # Data waits but the peer's window lets none of it go, and nothing is in flight to bring an
+        # ACK: the persist timer probes the window (RFC 9293 3.8.6.1; also the SWS override timer).
+        if seq_diff(self.sendbuf.end, self.snd_nxt) > 0 and seq_ge(self.snd_una, self.snd_max) \
+                and not self.rto_timer.armed:
+            self._arm_persist()
         if force_ack and not sent_any:
             self.send_ack()
 
@@ -444,8 +447,17 @@ class TCPConnection:
     def _on_persist(self) -> None:
         """Zero-window probe (RFC 9293 3.8.6.1): send one byte beyond the closed window; the
         answer's ACK tells us when the window opens."""
-        if self.state not in (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1) or self.snd_wnd > 0:
+        if self.state not in (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1) or \
+                seq_lt(self.snd_una, self.snd_max):
             self.persist_backoff = 0
+            return
+        if self.snd_wnd > 0:
+            # A window too small for a full segment (silly window avoidance held us back): send
+            # what it allows now, the override of RFC 9293 3.8.6.2.1.
+            n = min(self.snd_wnd, seq_diff(self.sendbuf.end, self.snd_nxt), self.mss)
+            data = self.sendbuf.peek(self.snd_nxt, n)
+            if data:
+                self._transmit(self.snd_nxt, ACK, data)
             return
         data = self.sendbuf.peek(self.snd_nxt, 1)
         if data:

@@ -1,0 +1,197 @@
+"""TCP across the simulated internet: survives loss, duplication, reordering and corruption;
+gives up when the peer dies; stops when the receiver stops reading; leaves clean captures."""
+
+import asyncio
+import errno
+import shutil
+import subprocess
+
+import pytest
+from netutil import chain
+
+from minternet.application.transfer import transfer
+from minternet.observe.trace import Recorder
+from minternet.sockets import AF_INET, SOCK_STREAM
+
+
+def hostile_chain(seed=7):
+    net = chain(3, seed=seed, delay="5ms", bandwidth="100Mbps")
+    net.link("r1:eth1").set_params(loss=0.05, duplicate=0.01, reorder=0.02, corrupt=0.01)
+    return net
+
+
+def test_10mb_survives_loss_duplication_reordering_and_corruption():
+    net = hostile_chain()
+    res = net.run_app(transfer(net["client"], net["server"], 10_000_000))
+    assert res.ok, res.report("client", "server")
+    assert res.received == 10_000_000 and res.sent_sha256 == res.received_sha256
+    s = res.sender_stats
+    assert s["retransmissions"] > 50 and s["fast_retransmits"] > 10
+    c = net.counters()
+    assert c["drop.link-loss"] > 100 and c["link.duplicated"] > 10 and c["link.reordered"] > 10
+    assert c["drop.bad-checksum"] + c["tcp.in_errors"] > 0  # corrupted segments were caught and dropped
+
+
+def test_handshake_and_teardown_in_the_trace_follow_the_rfc():
+    net = chain(2)
+    rec = Recorder()
+    net.tracer.subscribe(rec)
+    res = net.run_app(transfer(net["client"], net["server"], 3000, options={"msl": 1_000_000_000}))
+    assert res.ok
+    net.run(net.now + 5_000_000_000)
+    from minternet.wire.dissect import dissect_ip
+    segs = []
+    for ev in rec.where(layer="ip", event="send"):
+        layers = dissect_ip(ev.packet)
+        if len(layers) == 2 and layers[1].__class__.__name__ == "TCP":
+            segs.append((ev.node, layers[1]))
+    flags = [(node, t.flags) for node, t in segs]
+    S, A, F, P = 0x02, 0x10, 0x01, 0x08
+    # 3-way handshake: SYN, SYN+ACK, ACK (RFC 9293 3.5 figure 6)
+    assert flags[0] == ("client", S) and flags[1] == ("server", S | A)
+    syn, synack = segs[0][1], segs[1][1]
+    assert synack.ack == (syn.seq + 1) % 2**32
+    third = segs[2][1]
+    assert segs[2][0] == "client" and third.flags & A and third.ack == (synack.seq + 1) % 2**32
+    assert third.seq == (syn.seq + 1) % 2**32
+    # Teardown: each side's FIN is acknowledged (RFC 9293 3.6 figure 12/13)
+    fins = [(node, t) for node, t in segs if t.flags & F]
+    assert {node for node, _ in fins} == {"client", "server"}
+    for node, fin in fins:
+        fin_end = (fin.seq + len(fin.payload) + 1) % 2**32
+        other = "server" if node == "client" else "client"
+        assert any(n == other and t.flags & A and t.ack == fin_end for n, t in segs), node
+    states = [ev.summary for ev in rec.where(layer="tcp", event="state") if ev.node == "client"]
+    path = [s.split()[-1] for s in states]
+    assert path[:2] == ["SYN-SENT", "ESTABLISHED"]
+    assert path[-3:] == ["FIN-WAIT-2", "TIME-WAIT", "CLOSED"] or path[-3:] == ["CLOSING", "TIME-WAIT", "CLOSED"]
+
+
+def test_server_dying_mid_transfer_gives_etimedout_after_the_retry_limit():
+    net = chain(2)
+    net.at("300ms", net.node_down, "server")
+
+    async def main():
+        s = net["client"].socket(AF_INET, SOCK_STREAM)
+        s.set_tcp_options(max_retries=5)
+        srv = net["server"].socket(AF_INET, SOCK_STREAM)
+        srv.bind(("", 7000))
+        srv.listen()
+        await s.connect(("10.0.2.10", 7000))
+        t0 = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError) as e:
+            while True:
+                await s.sendall(bytes(100_000))
+        return e.value.errno, asyncio.get_running_loop().time() - t0, s.tcp_info()
+
+    code, waited, info = net.run_app(main())
+    assert code == errno.ETIMEDOUT
+    assert info["timeouts"] == 5 and waited > 5  # RTOs backed off: 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s ...
+    assert net.counters()["drop.node-down"] > 0
+
+
+def test_a_receiver_that_stops_reading_stalls_the_sender_by_the_window():
+    net = chain(1)
+    progress = {}
+
+    async def main():
+        srv = net["server"].socket(AF_INET, SOCK_STREAM)
+        srv.setsockopt(1, 8, 32768)  # SO_RCVBUF: a small receive buffer
+        srv.bind(("", 7000))
+        srv.listen()
+        cli = net["client"].socket(AF_INET, SOCK_STREAM)
+        await cli.connect(("10.0.2.10", 7000))
+        conn, _ = await srv.accept()
+
+        async def writer():
+            await cli.sendall(bytes(500_000))
+            progress["sent_all_at"] = asyncio.get_running_loop().time()
+
+        task = asyncio.ensure_future(writer())
+        await asyncio.sleep(5)  # the server does not read for 5 s
+        progress["stalled_buffered"] = conn._conn.readable_bytes
+        progress["advertised"] = conn._conn.rcv_window()
+        progress["probes"] = cli.tcp_info()["zero_window_probes"]
+        got = 0
+        while got < 500_000:
+            got += len(await conn.recv(65536))
+        await task
+        return got
+
+    got = net.run_app(main())
+    assert got == 500_000
+    assert progress["stalled_buffered"] <= 32768 and progress["advertised"] == 0
+    assert progress["probes"] >= 1  # the sender probed the closed window
+    assert progress["sent_all_at"] > 5  # it could only finish after the reader resumed
+
+
+def test_simultaneous_open():
+    net = chain(1)
+
+    async def main():
+        a = net["client"].socket(AF_INET, SOCK_STREAM)
+        b = net["server"].socket(AF_INET, SOCK_STREAM)
+        a.bind(("10.0.1.10", 6000))
+        b.bind(("10.0.2.10", 7000))
+        ta = asyncio.ensure_future(a.connect(("10.0.2.10", 7000)))
+        tb = asyncio.ensure_future(b.connect(("10.0.1.10", 6000)))
+        await asyncio.gather(ta, tb)
+        await a.sendall(b"hello")
+        return await b.recv(10), a.tcp_info()["state"], b.tcp_info()["state"]
+
+    assert net.run_app(main()) == (b"hello", "ESTABLISHED", "ESTABLISHED")
+
+
+def test_connection_refused_by_rst_from_a_closed_port():
+    net = chain(1)
+
+    async def main():
+        s = net["client"].socket(AF_INET, SOCK_STREAM)
+        with pytest.raises(ConnectionRefusedError) as e:
+            await s.connect(("10.0.2.10", 9))
+        return e.value.errno
+
+    assert net.run_app(main()) == errno.ECONNREFUSED
+    assert net["server"].stats["tcp.resets_sent"] == 1
+
+
+def test_go_back_n_versus_keeping_out_of_order_segments():
+    """The teaching switch: a receiver that discards out-of-order segments forces the sender to
+    resend everything after a loss; the default keeps them and only the hole is resent."""
+    results = {}
+    for mode in ("keep", "discard"):
+        net = chain(2, seed=3, delay="5ms", bandwidth="100Mbps")
+        net.link("r1:eth1").set_params(loss=0.02)
+        res = net.run_app(transfer(net["client"], net["server"], 2_000_000,
+                                   options={"reassembly": mode, "sack": False}))
+        assert res.ok
+        results[mode] = (res.sender_stats["retransmissions"], res.seconds)
+    assert results["discard"][0] > 1.5 * results["keep"][0]
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+def test_capture_shows_no_tcp_errors_but_the_retransmissions_of_the_loss(tmp_path):
+    net = chain(2, seed=5, delay="5ms", bandwidth="100Mbps")
+    net.link("r1:eth1").set_params(loss=0.02)
+    net.capture(str(tmp_path))
+    res = net.run_app(transfer(net["client"], net["server"], 1_000_000))
+    net.close()
+    assert res.ok
+    out = subprocess.run(["tshark", "-r", str(tmp_path / "client-eth0.pcap"), "-q", "-z", "expert,note"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "Malformed" not in text and "checksum" not in text.lower()
+    errors = subprocess.run(["tshark", "-r", str(tmp_path / "client-eth0.pcap"), "-Y",
+                             "tcp.analysis.flags && !tcp.analysis.retransmission && !tcp.analysis.fast_retransmission "
+                             "&& !tcp.analysis.duplicate_ack && !tcp.analysis.out_of_order "
+                             "&& !tcp.analysis.spurious_retransmission && !tcp.analysis.lost_segment "
+                             "&& !tcp.analysis.ack_lost_segment && !tcp.analysis.window_update "
+                             "&& !tcp.analysis.keep_alive && !tcp.analysis.window_full && !tcp.analysis.zero_window",
+                             "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"],
+                            capture_output=True, text=True, timeout=120)
+    assert errors.stdout.strip() == "", errors.stdout[:2000]
+    retrans = subprocess.run(["tshark", "-r", str(tmp_path / "client-eth0.pcap"), "-Y",
+                              "tcp.analysis.retransmission || tcp.analysis.fast_retransmission"],
+                             capture_output=True, text=True, timeout=120)
+    assert retrans.stdout.count("\n") > 0
