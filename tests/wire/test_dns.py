@@ -12,8 +12,10 @@ import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.CNAME
 import dns.rdtypes.ANY.MX
 import dns.rdtypes.ANY.NS
+import dns.rdtypes.ANY.PTR
 import dns.rdtypes.ANY.SOA
 import dns.rdtypes.ANY.TXT
 import dns.rrset
@@ -604,7 +606,9 @@ def dnspython_messages(draw: st.DrawFn) -> dns.message.Message:
         if kind == "AAAA":
             return dns.rdata.from_text(IN_, T.AAAA, str(ipaddress.IPv6Address(draw(st.binary(min_size=16, max_size=16)))))
         if kind in ("NS", "CNAME", "PTR"):
-            return dns.rdtypes.ANY.NS.NS(IN_, getattr(T, kind), dname())
+            cls = {"NS": dns.rdtypes.ANY.NS.NS, "CNAME": dns.rdtypes.ANY.CNAME.CNAME,
+                   "PTR": dns.rdtypes.ANY.PTR.PTR}[kind]
+            return cls(IN_, getattr(T, kind), dname())
         if kind == "MX":
             return dns.rdtypes.ANY.MX.MX(IN_, T.MX, draw(u16), dname())
         if kind == "TXT":

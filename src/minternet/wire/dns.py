@@ -97,11 +97,13 @@ def class_text(rrclass: int) -> str:
 
 
 def rcode_text(rcode: int) -> str:
+    """The mnemonic of a response code, or ``RCODEnnn``."""
     r = _RCODES.get(rcode)
     return r.name if r is not None else f"RCODE{rcode}"
 
 
 def opcode_text(opcode: int) -> str:
+    """The mnemonic of an opcode, or ``OPCODEnnn``."""
     o = _OPCODES.get(opcode)
     return o.name if o is not None else f"OPCODE{opcode}"
 
@@ -555,6 +557,10 @@ class Unknown:
     def encode(self, ctx: CompressCtx | None = None) -> bytes:
         return _put(ctx, self.data)
 
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int, rrtype: int) -> "Unknown":
+        return cls(rrtype, data[start:end])
+
     def to_text(self) -> str:
         return f"\\# {len(self.data)} {self.data.hex()}" if self.data else "\\# 0"
 
@@ -573,7 +579,7 @@ def decode_rdata(data: bytes, rrtype: int, rrclass: int, start: int, end: int) -
     """The rdata at ``data[start:end]`` (``data`` being the whole message, for pointers)."""
     cls = RDATA_CLASSES.get(rrtype)
     if cls is None or rrclass in _NOT_TYPED or (rrtype in _IN_ONLY and rrclass != RRClass.IN):
-        return Unknown(rrtype, data[start:end])
+        return Unknown.decode(data, start, end, rrtype)
     return cls.decode(data, start, end)
 
 
@@ -718,6 +724,7 @@ class DNSMessage:
                    _RCODES.get(flags & 0xF, flags & 0xF), tuple(questions), *sections)
 
     def flag_names(self) -> list[str]:
+        """The header bits that are set, lower case, in dig's order."""
         return [name for name, on in (("qr", self.qr), ("aa", self.aa), ("tc", self.tc),
                                       ("rd", self.rd), ("ra", self.ra), ("z", self.z),
                                       ("ad", self.ad), ("cd", self.cd)) if on]

@@ -65,9 +65,9 @@ import tomllib
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NoReturn
 
-from ...wire.dns import (RDATA_CLASSES, SOA, TXT, MalformedPacket, ResourceRecord, RRClass, RRType,
-                         canonical, class_text, decode_rdata, is_subdomain, labels_to_name,
+from ...wire.dns import (RDATA_CLASSES, SOA, TXT, ResourceRecord, RRClass, RRType, canonical, class_text, decode_rdata, is_subdomain, labels_to_name,
                          name_to_labels, normalize_name, type_text)
+from ...wire.errors import MalformedPacket
 
 __all__ = ["Zone", "ZoneError", "load_zone", "parse_master", "parse_toml"]
 
