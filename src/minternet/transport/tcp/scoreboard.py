@@ -82,15 +82,17 @@ class Scoreboard:
         [snd_una, snd_nxt); blocks wholly below snd_una, such as D-SACKs (RFC 2883), and
         malformed ones are ignored). Returns the number of bytes newly SACKed."""
         lefts, rights = self._lefts, self._rights
-        if self._una_seq is None:
-            self._una_seq = snd_una
+        una_seq = self._una_seq
+        changed = False
+        if una_seq is None:
+            una_seq = self._una_seq = snd_una
         else:
-            adv = _diff(snd_una, self._una_seq)
-            if adv > 0:
-                self._una += adv
-                self._una_seq = snd_una
-                una = self._una
+            adv = (snd_una - una_seq) & SEQ_MASK
+            if 0 < adv <= HALF:
+                una = self._una = self._una + adv
+                una_seq = self._una_seq = snd_una
                 if lefts and lefts[0] < una:
+                    changed = True
                     k = bisect_right(rights, una)  # intervals wholly acknowledged
                     if k:
                         self.sacked_bytes -= sum(rights[:k]) - sum(lefts[:k])
@@ -99,32 +101,49 @@ class Scoreboard:
                         self.sacked_bytes -= una - lefts[0]
                         lefts[0] = una
         una = self._una
-        una_seq = self._una_seq
-        nxt = una + _diff(snd_nxt, una_seq)
+        d = (snd_nxt - una_seq) & SEQ_MASK
+        nxt = una + (d - SEQ_MOD if d > HALF else d)
         newly = 0
         for left, right in blocks:
-            l = una + _diff(left, una_seq)
-            r = l + _diff(right, left)
+            d = (left - una_seq) & SEQ_MASK
+            l = una + (d - SEQ_MOD if d > HALF else d)
+            d = (right - left) & SEQ_MASK
+            if d == 0 or d > HALF:
+                continue  # empty or malformed
+            r = l + d
             if l < una:
                 l = una
             if r > nxt:
                 r = nxt
-            if l < r:
-                newly += self._add(l, r)
-        self.sacked_bytes += newly
-        self._find_loss_boundary()
+            if l >= r:
+                continue
+            i = bisect_left(rights, l)  # the first interval ending at or after l
+            if i < len(lefts) and lefts[i] <= l and r <= rights[i]:
+                continue  # nothing new: the usual repeat of a block already recorded
+            newly += self._add(l, r, i)
+        if newly:
+            self.sacked_bytes += newly
+            changed = True
+        if changed:
+            self._find_loss_boundary()
         return newly
 
-    def _add(self, l: int, r: int) -> int:
+    def _add(self, l: int, r: int, i: int) -> int:
+        """Merge [l, r) into the intervals; i is the first interval ending at or after l.
+        Returns how many bytes were not there before."""
         lefts, rights = self._lefts, self._rights
-        i = bisect_left(rights, l)  # the first interval ending at or after l
-        j = bisect_right(lefts, r)  # intervals from j on start after r
+        j = bisect_right(lefts, r, i)  # intervals from j on start after r
         if i == j:
             lefts.insert(i, l)
             rights.insert(i, r)
             return r - l
         new_l = l if l < lefts[i] else lefts[i]
         new_r = r if r > rights[j - 1] else rights[j - 1]
+        if j == i + 1:
+            old = rights[i] - lefts[i]
+            lefts[i] = new_l
+            rights[i] = new_r
+            return new_r - new_l - old
         # [l, r) bridges every gap between intervals i..j-1, so the union is one interval.
         old = sum(rights[i:j]) - sum(lefts[i:j])
         lefts[i:j] = [new_l]
