@@ -164,6 +164,10 @@ class TCPConnection:
         self.dupacks = 0
         self.in_recovery = False
         self.recover = iss  # NewReno's recovery point (RFC 6582)
+        self.recover_fs = 0  # RFC 6937 RecoverFS, prr_delivered, prr_out
+        self.prr_delivered = 0
+        self.prr_out = 0
+        self.prr_budget = 0
         self.high_rxt = iss  # RFC 6675 HighRxt
         self.rtt_seq: int | None = None  # Karn: the segment being timed (without timestamps)
         self.rtt_time = 0
@@ -305,7 +309,7 @@ class TCPConnection:
             end = self.sendbuf.end
             available = seq_diff(end, nxt)
             usable = window - seq_diff(nxt, una) if not (self.in_recovery and self.scoreboard is not None) \
-                else self.cc.cwnd - self._pipe()
+                else self.prr_budget
             usable = min(usable, self.snd_wnd - seq_diff(nxt, una))
             length = min(mss, available, max(0, usable))
             fin_ready = self.fin_queued and self.fin_seq is None
@@ -363,6 +367,9 @@ class TCPConnection:
         elif self.rtt_seq is None and not self.ts_ok and data:
             self.rtt_seq, self.rtt_time = seq, self.clock.now
         self.stats["bytes_sent"] += len(data)
+        if self.in_recovery:
+            self.prr_out += len(data)
+            self.prr_budget -= len(data)
         self._send(flags, seq, data)
         if seq_gt(end, self.snd_nxt):
             self.snd_nxt = end
@@ -378,9 +385,23 @@ class TCPConnection:
             return self.in_flight()
         return self.scoreboard.pipe(self.snd_una, self.snd_max, self.high_rxt)
 
+    def _prr_on_delivered(self, delivered: int) -> None:
+        """Proportional Rate Reduction (RFC 6937), as Linux does it: during recovery, send in
+        proportion to what the receiver got, so that many losses at once do not turn into a
+        burst that overflows the same queue again."""
+        self.prr_delivered += delivered
+        pipe = self._pipe()
+        ssthresh = self.cc.ssthresh
+        if pipe > ssthresh:
+            sndcnt = -(-self.prr_delivered * ssthresh // max(self.recover_fs, 1)) - self.prr_out
+        else:  # PRR-SSRB: slow start back up to ssthresh
+            limit = max(self.prr_delivered - self.prr_out, delivered) + self.mss
+            sndcnt = min(ssthresh - pipe, limit)
+        self.prr_budget = max(sndcnt, 0)
+
     def _sack_recovery_send(self) -> bool:
-        """RFC 6675 5 (C): while pipe < cwnd, retransmit the next lost segment, else send new data."""
-        if self.cc.cwnd - self._pipe() < self.mss:
+        """RFC 6675 5 (C) paced by PRR: retransmit the next lost segment, else send new data."""
+        if self.prr_budget <= 0:
             return False
         hole = self.scoreboard.next_seg(self.snd_una, self.snd_max, self.high_rxt)
         if hole is None:
@@ -714,7 +735,9 @@ class TCPConnection:
                 if type(o) is Sack:
                     sack_blocks = [b for b in o.blocks if seq_gt(b[1], una) and seq_le(b[1], nxt)]
             if sack_blocks or seq_gt(ack, una):
-                self.scoreboard.update(ack if seq_gt(ack, una) else una, nxt, sack_blocks)
+                newly_sacked = self.scoreboard.update(ack if seq_gt(ack, una) else una, nxt, sack_blocks)
+                if self.in_recovery:
+                    self._prr_on_delivered(newly_sacked + max(0, seq_diff(ack, una)))
         if seq_gt(ack, una):
             acked = seq_diff(ack, una)
             # A FIN's sequence number is not in the send buffer.
@@ -807,6 +830,9 @@ class TCPConnection:
         self.host.stats["tcp.fast_retransmits"] += 1
         self.in_recovery = True
         self.recover = self.snd_max
+        self.recover_fs = self.in_flight()
+        self.prr_delivered = self.prr_out = 0
+        self.prr_budget = self.mss  # the fast retransmit itself
         self.cc.on_loss(self.in_flight(), self.clock.now)
         self._trace_cc("fast-retransmit")
         self.rtt_seq = None
