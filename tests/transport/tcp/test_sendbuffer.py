@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minternet.transport.tcp import sendbuffer
 from minternet.transport.tcp.sendbuffer import SendBuffer
 
 TOP = 2**32
@@ -81,16 +82,60 @@ def test_bulk_transfer_in_segments() -> None:
     assert out == data
 
 
+def test_chunks_coalesced_joined_and_released(monkeypatch) -> None:
+    monkeypatch.setattr(sendbuffer, "_COALESCE", 8)
+    monkeypatch.setattr(sendbuffer, "_CHUNK", 32)
+    data = bytes(i % 256 for i in range(3000))
+    buf = SendBuffer(10_000, 0)
+    pos = 0
+    for size in [3, 3, 3, 30, 1, 1] * 10 + [10] * 200:  # small writes coalesce, big ones do not
+        assert buf.write(data[pos : pos + size]) == size
+        pos += size
+    assert len(buf) == pos
+    assert buf.peek(0, pos) == data[:pos]  # across every chunk
+    for start in range(0, pos, 37):
+        assert buf.peek(start, 50) == data[start : min(start + 50, pos)]
+    assert pos == 2410 and len(buf._chunks) > 200
+    buf.ack(2005)
+    assert len(buf._chunks) < 100  # acknowledged chunks are let go of
+    assert buf.peek(2005, 100) == data[2005:2105]
+    buf.ack(pos)
+    assert len(buf) == 0 and buf.peek(pos, 10) == b""
+    assert buf.write(b"abc") == 3 and buf.peek(pos, 10) == b"abc"
+
+
+def test_written_bytes_are_not_copied_but_bytearrays_are() -> None:
+    buf = SendBuffer(1 << 20, 0)
+    big = b"z" * 100_000
+    buf.write(big)
+    assert buf.peek(0, 100_000) is big  # CPython: the whole of a bytes object is itself
+    for size in (20_000, 100):  # a chunk of its own, and a small write to be coalesced
+        mutable = bytearray(b"a" * size)
+        seq = buf.end
+        buf.write(mutable)
+        mutable[:] = b"b" * size  # the application reuses its buffer
+        assert buf.peek(seq, size) == b"a" * size
+
+
 ops = st.lists(st.one_of(
-    st.tuples(st.just("write"), st.integers(0, 300)),
-    st.tuples(st.just("ack"), st.integers(-50, 400)),
+    st.tuples(st.just("write"), st.integers(0, 60)),
+    st.tuples(st.just("ack"), st.integers(-20, 80)),
     st.tuples(st.just("peek"), st.integers(0, 400), st.integers(0, 200)),
-), max_size=40)
+), max_size=150)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(0, TOP - 1), st.integers(0, 500), ops)
-def test_against_a_model(start: int, capacity: int, operations) -> None:
+@given(st.integers(0, TOP - 1), st.integers(0, 500), ops, st.sampled_from([(16384, 65536), (8, 32), (1, 1)]))
+def test_against_a_model(start: int, capacity: int, operations, sizes) -> None:
+    # Small coalescing limits make the short operations cross chunks and compact the lists.
+    sendbuffer._COALESCE, sendbuffer._CHUNK = sizes
+    try:
+        check_against_model(start, capacity, operations)
+    finally:
+        sendbuffer._COALESCE, sendbuffer._CHUNK = 16384, 65536
+
+
+def check_against_model(start: int, capacity: int, operations) -> None:
     buf = SendBuffer(capacity, start)
     model = bytearray()
     base = 0  # bytes acknowledged so far
