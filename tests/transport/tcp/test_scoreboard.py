@@ -109,6 +109,19 @@ def test_cumulative_ack_inside_a_sacked_range() -> None:
     assert sb.is_sacked(2500) and not sb.is_sacked(3500)
 
 
+def test_an_older_snd_una_counts_from_the_last_update() -> None:
+    # The connection may ask for pipe between the update and moving its own snd_una.
+    sb = Scoreboard(MSS)
+    sb.update(0, 10_000, [(3000, 4000)])
+    sb.update(2000, 10_000, [(3000, 4000)])
+    assert sb.pipe(0, 10_000, 0) == sb.pipe(2000, 10_000, 2000) == 7000
+    sb.update(5000, 10_000, [])
+    assert sb.pipe(2000, 10_000, 2000) == 5000
+    sb.update(5000, 10_000, [(6000, 9000)])
+    assert sb.next_seg(0, 10_000, 0) == (5000, 6000)
+    assert sb.pipe(0, 10_000, 0) == 1000  # [9000, 10000); [5000, 6000) is lost
+
+
 def test_wrap_around() -> None:
     una = TOP - 3000  # segments at -3000, -2000, -1000, 0, 1000, ...
     sb = Scoreboard(MSS)

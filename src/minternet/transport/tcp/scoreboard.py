@@ -206,19 +206,22 @@ class Scoreboard:
 
         retransmitted is either high_rxt (everything un-SACKed in [snd_una, high_rxt) has been
         retransmitted, as in the RFC) or an iterable of retransmitted (left, right) ranges.
+        An snd_una older than the last update's counts from the last update's.
         """
-        flight = _diff(snd_nxt, snd_una)
-        if flight <= 0:
-            return 0
         if self._una_seq is None:  # nothing recorded yet: any origin will do
             una_seq, base, una = snd_una, 0, 0
         else:
             una_seq, base = self._una_seq, self._una
             una = base + _diff(snd_una, una_seq)
-        nxt = una + flight
+            if una < base:
+                una = base  # an older snd_una than the last update's: that one is newer
+        nxt = base + _diff(snd_nxt, una_seq)
+        flight = nxt - una
+        if flight <= 0:
+            return 0
         lost = self._lost
         rights = self._rights
-        if lost <= una:
+        if lost <= una or not rights:
             if una == base and (not rights or rights[-1] <= nxt):
                 pipe = flight - self.sacked_bytes
             else:
@@ -252,7 +255,7 @@ class Scoreboard:
         """
         if self._una_seq is None or not self._lefts:
             return None
-        una = self._abs(snd_una)
+        una = max(self._abs(snd_una), self._una)
         start = self._abs(high_rxt)
         if start < una:
             start = una
