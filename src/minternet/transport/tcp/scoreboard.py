@@ -6,8 +6,8 @@ line (so wrap-around at 2**32 is one subtraction), never per byte or per segment
 IsLost (RFC 6675 4) is monotone: if a byte is lost, so is every un-SACKed byte below it, since
 more is SACKed above it. So one number, the loss boundary, answers it: un-SACKed bytes below it
 are lost, the rest are not. Walking the intervals down from the highest, the boundary is the left
-edge of the first interval at which DupThresh segments have been SACKed above; it is recomputed on
-every update, in at most DupThresh steps.
+edge of the first interval at which DupThresh segments have been SACKed above; it is recomputed
+whenever an update changes the intervals, in at most DupThresh steps.
 
 The scoreboard holds byte ranges, not the segments the receiver got, so "DupThresh discontiguous
 SACKed segments" is counted as the fewest segments that can make up the SACKed ranges:
