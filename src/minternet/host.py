@@ -134,6 +134,11 @@ class Host:
         from .sockets.streams import open_connection
         return await open_connection(self, host, port, **kw)
 
+    async def create_server(self, protocol_factory, port: int, host: str = "0.0.0.0", **kw):
+        """Like ``loop.create_server`` on this host: a protocol per accepted connection."""
+        from .sockets.streams import create_server
+        return await create_server(self, protocol_factory, port, host, **kw)
+
     async def start_server(self, client_connected_cb, port: int, host: str = "0.0.0.0", **kw):
         """Like ``asyncio.start_server`` on this host; the callback gets (reader, writer)."""
         from .sockets.streams import start_server

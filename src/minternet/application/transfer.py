@@ -78,23 +78,28 @@ async def transfer(src: "Host", dst: "Host", nbytes: int, port: int = 5001, seed
     done = loop.create_future()
     receiver_hash = hashlib.sha256()
 
-    async def receive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                data = await reader.read(1 << 20)
-                if not data:
-                    break
-                receiver_hash.update(data)
-                result.received += len(data)
-                result.finished = dst.clock.now
-            conn = writer.get_extra_info("tcp")
-            result.receiver_stats = dict(conn.stats)
-            writer.close()
-        finally:
+    class Sink(asyncio.Protocol):
+        """The receiving program: hashes what arrives, like a packet sink, without a task."""
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+
+        def data_received(self, data: bytes) -> None:
+            receiver_hash.update(data)
+            result.received += len(data)
+            result.finished = dst.clock.now
+
+        def eof_received(self) -> bool:
+            result.receiver_stats = dict(self.transport.get_extra_info("tcp").stats)
+            if not done.done():
+                done.set_result(None)
+            return False  # close our side too
+
+        def connection_lost(self, exc: Exception | None) -> None:
             if not done.done():
                 done.set_result(None)
 
-    server = await dst.start_server(receive, port=port, options=opts)
+    server = await dst.create_server(Sink, port=port, options=opts)
     result.started = src.clock.now
     sent_hash = hashlib.sha256()
     try:

@@ -134,8 +134,12 @@ class TCPTransport(asyncio.Transport, Events):
     def _flush(self) -> None:
         conn = self._conn
         if self._pending and conn.state is not State.CLOSED:
+            free = conn.sendbuf.free
+            if not free:
+                return
             try:
-                n = conn.write(bytes(self._pending))
+                # Only what fits: copying the whole backlog on every ACK would cost more than TCP.
+                n = conn.write(bytes(memoryview(self._pending)[:free]))
             except OSError as exc:
                 self._pending.clear()
                 self._connection_lost(os_error(exc.errno or errno.EPIPE))
@@ -206,12 +210,14 @@ async def open_connection(host: "Host", name: str, port: int, limit: int = 2 ** 
 
 
 class Server:
-    """What ``start_server`` returns, shaped like asyncio.Server."""
+    """What ``start_server`` and ``create_server`` return, shaped like asyncio.Server."""
 
-    def __init__(self, host: "Host", listener: "Listener", handler: Callable[..., Any], limit: int) -> None:
+    def __init__(self, host: "Host", listener: "Listener", handler: Callable[..., Any] | None, limit: int,
+                 protocol_factory: Callable[[], asyncio.Protocol] | None = None) -> None:
         self.host = host
         self._listener = listener
         self._handler = handler
+        self._protocol_factory = protocol_factory
         self._limit = limit
         self._serving = asyncio.get_running_loop().create_future()
         self._closed = False
@@ -230,8 +236,11 @@ class Server:
             if conn.state is State.CLOSED:
                 continue
             self.connections_accepted += 1
-            reader = asyncio.StreamReader(limit=self._limit, loop=loop)
-            protocol = asyncio.StreamReaderProtocol(reader, self._handler, loop=loop)
+            if self._protocol_factory is not None:
+                protocol = self._protocol_factory()
+            else:
+                reader = asyncio.StreamReader(limit=self._limit, loop=loop)
+                protocol = asyncio.StreamReaderProtocol(reader, self._handler, loop=loop)
             transport = TCPTransport(conn, protocol, loop)
             protocol.connection_made(transport)
             if conn.readable_bytes or conn.eof:
@@ -270,3 +279,11 @@ async def start_server(host: "Host", client_connected_cb: Callable[[asyncio.Stre
     """Like ``asyncio.start_server`` on a minternet host."""
     listener = host.tcp.listen(address, port, backlog, options)
     return Server(host, listener, client_connected_cb, limit)
+
+
+async def create_server(host: "Host", protocol_factory: Callable[[], asyncio.Protocol], port: int,
+                        address: str = "0.0.0.0", backlog: int = 100, options: Options | None = None) -> Server:
+    """Like ``loop.create_server``: each accepted connection gets a protocol from the factory,
+    called straight from the TCP stack (no task per chunk of data)."""
+    listener = host.tcp.listen(address, port, backlog, options)
+    return Server(host, listener, None, 0, protocol_factory)

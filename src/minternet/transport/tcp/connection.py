@@ -28,8 +28,10 @@ from .seq import seq_add, seq_diff, seq_ge, seq_gt, seq_le, seq_lt
 if TYPE_CHECKING:
     from .layer import TCPLayer
 
-FIN, SYN, RST, PSH, ACK = TCPFlags.FIN, TCPFlags.SYN, TCPFlags.RST, TCPFlags.PSH, TCPFlags.ACK
+# Plain ints, not TCPFlags members: IntFlag's & costs a Python call per test on the hot path.
+FIN, SYN, RST, PSH, ACK = int(TCPFlags.FIN), int(TCPFlags.SYN), int(TCPFlags.RST), int(TCPFlags.PSH), int(TCPFlags.ACK)
 MOD = 1 << 32
+_NOP = NOP()
 
 
 class State(Enum):
@@ -249,15 +251,16 @@ class TCPConnection:
     def _send(self, flags: int, seq: int, data: bytes = b"", options: tuple | None = None) -> None:
         """Build and send one segment; every segment but the first SYN carries an ACK."""
         if options is None:
-            opts: list = []
             if self.ts_ok:
-                opts.extend([NOP(), NOP(), Timestamps(self.ts_now, self.ts_recent)])
+                ts = (self.clock.now // NS_PER_MS + self.ts_offset) & 0xFFFFFFFF
+                options = (_NOP, _NOP, Timestamps(ts, self.ts_recent))
+            else:
+                options = ()
             if self.sack_ok and self.reassembly is not None and self.reassembly.queued_bytes and not flags & SYN:
-                room = (40 - sum(len(o.encode()) for o in opts) - 2) // 8
-                blocks = self.reassembly.sack_blocks(limit=max(0, min(4, room)))
+                # 40 bytes of options: with timestamps (12) room for 3 SACK blocks, else 4.
+                blocks = self.reassembly.sack_blocks(limit=3 if options else 4)
                 if blocks:
-                    opts.extend([NOP(), NOP(), Sack(tuple(blocks))])
-            options = tuple(opts)
+                    options += (_NOP, _NOP, Sack(tuple(blocks)))
         if flags & SYN:
             window = min(self.rcv_window(), 65535)  # RFC 7323 2.2: a SYN's window is never scaled
         else:
@@ -289,6 +292,9 @@ class TCPConnection:
 
     def output(self, force_ack: bool = False) -> None:
         """Send what the windows allow: new data, retransmissions in recovery, our FIN."""
+        if not force_ack and self.snd_nxt == self.sendbuf.end and not self.in_recovery and \
+                (not self.fin_queued or self.fin_seq is not None):
+            return  # nothing to send: the common case on the receiving side
         if self.state not in (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING,
                               State.LAST_ACK, State.SYN_RECEIVED):
             if force_ack and self.state in SYNCHRONIZED:
@@ -926,8 +932,11 @@ class TCPConnection:
         if data and self.state in SYNCHRONIZED and self.state is not State.TIME_WAIT:
             offered = seq_diff(self.rcv_adv, self.rcv_nxt) if self.rcv_adv else 0
             could = min(self.rcv_window(), 65535 << self.rcv_wscale)
-            if could - offered >= min(self.opt.rcvbuf // 2, 2 * self.our_mss):
-                self.send_ack()  # window update
+            # A window update only when reading has at least doubled the window we offered
+            # (Linux's tcp_cleanup_rbuf rule), and by at least one segment: a nearly-closed
+            # window reopening is news; every read is not.
+            if could >= 2 * offered and could - offered >= self.our_mss:
+                self.send_ack()
         return data
 
     @property

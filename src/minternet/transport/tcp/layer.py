@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ...host import Host
     from ...link.interface import Interface
 
-FIN, SYN, RST, ACK = TCPFlags.FIN, TCPFlags.SYN, TCPFlags.RST, TCPFlags.ACK
+FIN, SYN, RST, ACK = int(TCPFlags.FIN), int(TCPFlags.SYN), int(TCPFlags.RST), int(TCPFlags.ACK)
 
 
 class Listener:
