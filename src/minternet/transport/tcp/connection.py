@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable
 from ...runtime import NS_PER_MS, NS_PER_S, Timer
 from ...wire.tcp import MSS, NOP, TCP, Sack, SackPermitted, TCPFlags, Timestamps, WindowScale
 from .congestion import make_congestion_control
+from .hystart import HyStart
 from .reassembly import Reassembly
 from .rtt import RTTEstimator
 from .scoreboard import Scoreboard
@@ -67,6 +68,7 @@ class Options:
         self.timestamps = True
         self.window_scaling = True
         self.congestion = "cubic"
+        self.hystart = True  # HyStart++ (RFC 9406) delay-based exit from slow start
         self.rcvbuf = 131072  # bytes of receive buffer
         self.sndbuf = 131072
         self.delayed_ack = 40 * NS_PER_MS  # Linux's minimum delayed-ACK timeout
@@ -163,6 +165,7 @@ class TCPConnection:
         self.rtt = RTTEstimator(initial_rto=options.initial_rto, min_rto=options.min_rto)
         self.cc = make_congestion_control(options.congestion, self.mss)
         self.scoreboard: Scoreboard | None = None
+        self.hystart = HyStart() if options.hystart else None
         self.dupacks = 0
         self.in_recovery = False
         self.recover = iss  # NewReno's recovery point (RFC 6582)
@@ -755,7 +758,12 @@ class TCPConnection:
             if seq_lt(self.snd_nxt, ack):
                 self.snd_nxt = ack
             self.retransmits = 0
-            self._rtt_sample(ack, ts)
+            rtt = self._rtt_sample(ack, ts)
+            if self.hystart is not None and not self.in_recovery and self.cc.in_slow_start():
+                if self.hystart.on_ack(ack, self.snd_nxt, rtt):
+                    self.cc.ssthresh = self.cc.cwnd  # the queue is filling: slow start ends here
+                    self.host.stats["tcp.hystart_exits"] += 1
+                    self._trace_cc("hystart")
             self._on_new_ack(ack, acked, seg)
             if seq_ge(ack, self.snd_max):
                 self.rto_timer.cancel()
@@ -786,17 +794,22 @@ class TCPConnection:
                 return False
         return True
 
-    def _rtt_sample(self, ack: int, ts: Timestamps | None) -> None:
+    def _rtt_sample(self, ack: int, ts: Timestamps | None) -> int | None:
         if ts is not None and ts.tsecr:
             # RFC 7323 4.1: with timestamps every ACK that advances the window is a sample,
             # retransmissions included (the echoed time says which transmission it was).
             rtt = ((self.ts_now - ts.tsecr) & 0xFFFFFFFF) * NS_PER_MS
             if rtt < 60 * NS_PER_S:
-                self.rtt.sample(max(rtt, NS_PER_MS // 2))
-            return
+                rtt = max(rtt, NS_PER_MS // 2)
+                self.rtt.sample(rtt)
+                return rtt
+            return None
         if self.rtt_seq is not None and seq_gt(ack, self.rtt_seq):
-            self.rtt.sample(max(1, self.clock.now - self.rtt_time))
+            rtt = max(1, self.clock.now - self.rtt_time)
+            self.rtt.sample(rtt)
             self.rtt_seq = None
+            return rtt
+        return None
 
     def _on_new_ack(self, ack: int, acked: int, seg: TCP) -> None:
         """New data acknowledged: grow the window, or make progress in recovery (RFC 6582)."""
