@@ -195,3 +195,35 @@ def test_capture_shows_no_tcp_errors_but_the_retransmissions_of_the_loss(tmp_pat
                               "tcp.analysis.retransmission || tcp.analysis.fast_retransmission"],
                              capture_output=True, text=True, timeout=120)
     assert retrans.stdout.count("\n") > 0
+
+
+def test_syn_flood_does_not_stop_an_established_transfer():
+    """10,000 SYNs from spoofed sources fill the bounded SYN queue; further SYNs are dropped and
+    counted, and the transfer already under way completes intact."""
+    net = chain(2, delay="5ms", bandwidth="100Mbps")
+    attacker = net.add_host("attacker", {"eth0": "10.0.9.66/24"}, gateway="10.0.9.1")
+    net["r1"].add_interface("eth9", "10.0.9.1/24")
+    net.connect("attacker:eth0", "r1:eth9", delay="1ms", bandwidth="1Gbps")
+    net.compute_routes()
+    from minternet.wire.ipv4 import IPProto
+    from minternet.wire.tcp import TCP
+
+    async def flood():
+        await asyncio.sleep(0.05)
+        rng = attacker.rng
+        for i in range(10_000):
+            src = f"10.{rng.randrange(100, 200)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            syn = TCP(rng.randrange(1024, 65535), 5001, rng.getrandbits(32), 0, 0x02, 65535)
+            attacker.ip.send("10.0.2.10", IPProto.TCP, syn.encode(src, "10.0.2.10"), src=src)
+            if i % 50 == 0:
+                await asyncio.sleep(0.0005)
+
+    async def main():
+        net.spawn(flood())
+        return await transfer(net["client"], net["server"], 3_000_000)
+
+    res = net.run_app(main())
+    assert res.ok, res.report("client", "server")
+    server = net["server"]
+    assert server.stats["drop.syn-queue-full"] > 5_000
+    assert len([c for c in server.tcp.connections.values() if c.state.value == "SYN-RECEIVED"]) <= 128

@@ -875,6 +875,8 @@ class TCPConnection:
         data = seg.payload
         before = self.rcv_nxt
         had_gap = self.reassembly.queued_bytes > 0
+        # Hold no more than the receive buffer has room for, in order or not.
+        self.reassembly.capacity = max(0, self.opt.rcvbuf - len(self.recvbuf))
         in_order = self.reassembly.add(seg.seq, data)
         self.rcv_nxt = self.reassembly.rcv_nxt
         if in_order:
