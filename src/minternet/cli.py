@@ -259,13 +259,20 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
         return reply
 
     async def main() -> None:
-        from .application.dns.server import serve_udp
+        from .application.dns.server import serve_tcp, serve_udp
         started = asyncio.get_running_loop().create_future()
         task = asyncio.ensure_future(serve_udp(host, args.port, args.address, log, started))
         addr = await started
+
+        async def over_tcp(data: bytes) -> bytes | None:
+            return server.handle(data, limit=65535)
+        tcp_server = await serve_tcp(host, addr[1], args.address, over_tcp)
         names = ", ".join(f"{z.origin or '.'}" for z in zones)
-        print(f"serving {names} on {addr[0]}:{addr[1]} (UDP); Ctrl-C to stop", flush=True)
-        await task
+        print(f"serving {names} on {addr[0]}:{addr[1]} (UDP and TCP); Ctrl-C to stop", flush=True)
+        try:
+            await task
+        finally:
+            tcp_server.close()
 
     try:
         asyncio.run(main())

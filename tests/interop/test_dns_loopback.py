@@ -44,7 +44,7 @@ def server(tmp_path_factory):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": SRC})
     line = proc.stdout.readline()
-    assert "serving example.com on 127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
+    assert "serving example.com on 127.0.0.1:" in line and "UDP and TCP" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
     yield port
     proc.terminate()
     try:
@@ -89,9 +89,21 @@ def test_dig_referral_with_glue(server):
 
 
 @needs_dig
-def test_big_answer_is_truncated_over_udp(server):
+def test_big_answer_is_truncated_over_udp_and_whole_over_tcp(server):
     out = dig(server, "+ignore", "+bufsize=0", "+noedns", "big.example.com", "TXT")
     assert " tc" in out.split("flags:")[1].split(";")[0]
+    full = dig(server, "+noedns", "big.example.com", "TXT")  # dig retries over TCP by itself
+    assert "Truncated, retrying in TCP mode" in full and full.count("x" * 200) == 6
+    assert "(TCP)" in dig(server, "+tcp", "example.com")
+
+
+def test_our_resolver_retries_truncated_answers_over_tcp(server):
+    out = subprocess.run([sys.executable, "-m", "minternet", "dig", "--os", "@127.0.0.1", "-p", str(server),
+                          "--walk", "big.example.com", "TXT"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": SRC})
+    assert out.returncode == 0, out.stderr
+    answer = out.stdout.split("\n\n", 1)[1]  # after the steps: the records
+    assert answer.count("x" * 200) == 6
 
 
 @needs_dig

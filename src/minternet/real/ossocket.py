@@ -98,6 +98,12 @@ class OSHost:
         self.clock = RealClock()
         self.rng = random.SystemRandom()
 
+    async def start_server(self, client_connected_cb, port: int, host: str = "127.0.0.1", **kw):
+        return await asyncio.start_server(client_connected_cb, host, port, **kw)
+
+    async def open_connection(self, host: str, port: int, **kw):
+        return await asyncio.open_connection(host, port, **kw)
+
     def socket(self, family: int = _socket.AF_INET, type: int = _socket.SOCK_DGRAM, proto: int = 0):
         if family != _socket.AF_INET or type != _socket.SOCK_DGRAM:
             raise os_error(errno.EPROTONOSUPPORT, "only AF_INET/SOCK_DGRAM here")

@@ -301,6 +301,10 @@ class RecursiveResolver:
                     return resp, server
         return None, None
 
+    async def _exchange_tcp(self, server: str, query: DNSMessage, truncated: DNSMessage) -> DNSMessage:
+        self.stats["tcp_retries"] = self.stats.get("tcp_retries", 0) + 1
+        return await _retry_tcp(self.host, server, self.port, query, self.timeout, truncated)
+
     async def _exchange(self, server: str, name: str, rtype: int) -> DNSMessage | None:
         """Send one query from a fresh random port with a fresh random ID; accept only a response
         from that server and port, with our ID and our question."""
@@ -327,6 +331,8 @@ class RecursiveResolver:
                         not name_eq(resp.questions[0].name, name) or resp.questions[0].type != rtype:
                     self.stats["ignored_responses"] += 1
                     continue
+                if resp.tc:
+                    return await self._exchange_tcp(server, query, resp)
                 return resp
         except TimeoutError:
             self.stats["timeouts"] += 1
@@ -338,6 +344,21 @@ class RecursiveResolver:
             raise
         finally:
             sock.close()
+
+
+async def _retry_tcp(host: Any, server: str, port: int, query: DNSMessage, timeout: float,
+                     truncated: DNSMessage) -> DNSMessage:
+    """RFC 7766 / RFC 1035 4.2.2: a truncated UDP answer is asked again over TCP. If that fails,
+    the truncated answer is what we have."""
+    from .server import query_tcp
+    try:
+        data = await query_tcp(host, server, port, query.encode(), timeout)
+        resp = DNSMessage.decode(data)
+    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, MalformedPacket):
+        return truncated
+    if resp.id != query.id or not resp.qr:
+        return truncated
+    return resp
 
 
 def _type_name(rtype: int) -> str:

@@ -64,8 +64,18 @@ class AuthoritativeServer:
         return wire
 
     async def serve(self, host: Any, port: int = 53, address: str = "0.0.0.0",
-                    started: asyncio.Future | None = None) -> None:
-        await serve_udp(host, port, address, lambda data, addr: self.handle(data), started)
+                    started: asyncio.Future | None = None, tcp: bool = True) -> None:
+        """UDP on ``port``, and TCP on the same port for answers too big for UDP (RFC 7766)."""
+        server = None
+        if tcp and hasattr(host, "start_server"):
+            async def over_tcp(data: bytes) -> bytes | None:
+                return self.handle(data, limit=65535)
+            server = await serve_tcp(host, port, address, over_tcp)
+        try:
+            await serve_udp(host, port, address, lambda data, addr: self.handle(data), started)
+        finally:
+            if server is not None:
+                server.close()
 
 
 class ResolverService:
@@ -97,8 +107,13 @@ class ResolverService:
         return encode_limited(response, UDP_LIMIT)
 
     async def serve(self, host: Any, port: int = 53, address: str = "0.0.0.0",
-                    started: asyncio.Future | None = None) -> None:
-        await serve_udp(host, port, address, self.handle, started, concurrent=True)
+                    started: asyncio.Future | None = None, tcp: bool = True) -> None:
+        server = await serve_tcp(host, port, address, self.handle) if tcp and hasattr(host, "start_server") else None
+        try:
+            await serve_udp(host, port, address, self.handle, started, concurrent=True)
+        finally:
+            if server is not None:
+                server.close()
 
 
 async def serve_udp(host: Any, port: int, address: str, handler, started: asyncio.Future | None = None,
@@ -129,3 +144,39 @@ async def serve_udp(host: Any, port: int, address: str, handler, started: asynci
                     sock.sendto(reply, addr)
     finally:
         sock.close()
+
+
+async def serve_tcp(host: Any, port: int, address: str, handler):
+    """DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message has a two-byte length in front;
+    several queries may come on one connection. Returns the server (close() stops it)."""
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readexactly(2)
+                data = await reader.readexactly(int.from_bytes(head, "big"))
+                reply = await handler(data)
+                if reply is None:
+                    break
+                writer.write(len(reply).to_bytes(2, "big") + reply)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    return await host.start_server(client, port=port, host=address)
+
+
+async def query_tcp(host: Any, server: str, port: int, message: bytes, timeout: float) -> bytes:
+    """One query over TCP, for an answer that came back truncated (TC) over UDP."""
+    async def exchange() -> bytes:
+        reader, writer = await host.open_connection(server, port)
+        try:
+            writer.write(len(message).to_bytes(2, "big") + message)
+            await writer.drain()
+            head = await reader.readexactly(2)
+            return await reader.readexactly(int.from_bytes(head, "big"))
+        finally:
+            writer.close()
+    return await asyncio.wait_for(exchange(), timeout)

@@ -81,6 +81,10 @@ class StubResolver:
                 except MalformedPacket:
                     continue
                 if resp.qr and resp.id == qid and resp.questions and name_eq(resp.questions[0].name, name):
+                    if resp.tc:
+                        from .resolver import _retry_tcp
+                        return await _retry_tcp(self.host, server, self.port, make_query(name, rtype, qid),
+                                                self.timeout, resp)
                     return resp
         except OSError:
             return None
