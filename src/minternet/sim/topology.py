@@ -238,7 +238,7 @@ class _Builder:
                 for f in files:
                     self.zone_file(net, host, f)
                 if role == "authoritative":
-                    net.dns._authority(host)
+                    net.dns.authority_on(host)
             except TopologyError:
                 raise  # a zone file's own mistake, with its own file and line
             except ValueError as exc:

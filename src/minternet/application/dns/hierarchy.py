@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...wire.dns import (A, CNAME, NS, SOA, ResourceRecord, RRClass, RRType, canonical, name_to_labels)
+from ...wire.dns import (A, CNAME, NS, SOA, ResourceRecord, RRClass, RRType, canonical, is_subdomain,
+                         name_to_labels)
 from .resolver import RecursiveResolver
 from .server import AuthoritativeServer, ResolverService
 from .stub import StubResolver
@@ -34,13 +35,9 @@ def new_zone(origin: str, ns_name: str, ns_address: str | None) -> Zone:
     rname = f"hostmaster.{origin}" if origin else "hostmaster.root-servers.net"
     zone.add(_rr(origin, RRType.SOA, SOA(ns_name, rname, 1, 3600, 600, 86400, NEGATIVE_TTL), 3600))
     zone.add(_rr(origin, RRType.NS, NS(ns_name), NS_TTL))
-    if ns_address and _inside(ns_name, origin):
+    if ns_address and is_subdomain(ns_name, origin):
         zone.add(_rr(ns_name, RRType.A, A(ns_address), NS_TTL))
     return zone
-
-
-def _inside(name: str, zone: str) -> bool:
-    return zone == "" or canonical(name) == canonical(zone) or canonical(name).endswith("." + canonical(zone))
 
 
 class DNSHierarchy:
@@ -54,7 +51,8 @@ class DNSHierarchy:
         self.resolvers: dict[str, ResolverService] = {}
         self._started = False
 
-    def _authority(self, host: "Host") -> AuthoritativeServer:
+    def authority_on(self, host: "Host") -> AuthoritativeServer:
+        """The authoritative server program on ``host`` (created on first use)."""
         server = self.authorities.get(host.name)
         if server is None:
             server = self.authorities[host.name] = AuthoritativeServer()
@@ -77,7 +75,7 @@ class DNSHierarchy:
             self.root_zone.add(_rr("", RRType.NS, NS(ns_name), NS_TTL))
             self.root_zone.add(_rr(ns_name, RRType.A, A(address), NS_TTL))
         self.root_hints.append((ns_name, address))
-        server = self._authority(host)
+        server = self.authority_on(host)
         if self.root_zone not in server.zones:
             server.add_zone(self.root_zone)
 
@@ -93,7 +91,7 @@ class DNSHierarchy:
         zone = self.tld_zones.get(tld)
         if zone is None:
             zone = self.tld_zones[tld] = new_zone(tld, ns_name, address)
-        self._authority(host).add_zone(zone)
+        self.authority_on(host).add_zone(zone)
         self.root_zone.add(_rr(tld, RRType.NS, NS(ns_name), NS_TTL))
         self.root_zone.add(_rr(ns_name, RRType.A, A(address), NS_TTL))
 
@@ -114,16 +112,16 @@ class DNSHierarchy:
         zone = new_zone(domain, ns_name, server_address)
         zone.add(_rr(domain, RRType.A, A(address), ADDRESS_TTL))
         zone.add(_rr(f"www.{domain}", RRType.CNAME, CNAME(domain), ADDRESS_TTL))
-        self._authority(server).add_zone(zone)
+        self.authority_on(server).add_zone(zone)
         tld_zone.add(_rr(domain, RRType.NS, NS(ns_name), NS_TTL))
-        if _inside(ns_name, domain):
+        if is_subdomain(ns_name, domain):
             tld_zone.add(_rr(ns_name, RRType.A, A(server_address), NS_TTL))  # glue
         self.domains[domain] = (address, server.name)
         return zone
 
     def serve_zone(self, host: "Host", zone: Zone) -> None:
         """Serve a zone (from a file, say) on ``host``."""
-        self._authority(host).add_zone(zone)
+        self.authority_on(host).add_zone(zone)
 
     def add_resolver(self, host: "Host") -> ResolverService:
         """Run a recursive resolver on ``host`` (port 53), starting from the root hints."""
