@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from minternet.observe.trace import Recorder
 from minternet.sim.network import Network
 
 

@@ -38,7 +38,6 @@ import socket
 from dataclasses import dataclass, field
 
 from minternet.sim.network import Network
-from minternet.transport.tcp.connection import State
 from minternet.wire.ethernet import Ethernet
 from minternet.wire.ipv4 import IPv4
 from minternet.wire.tcp import (MSS, NOP, TCP, Sack, SackPermitted, TCPFlags, Timestamps, WindowScale,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import resources
-from pathlib import Path
 from typing import Callable
 
 from .runtime import NS_PER_S

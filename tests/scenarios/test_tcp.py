@@ -46,7 +46,7 @@ def test_handshake_and_teardown_in_the_trace_follow_the_rfc():
         if len(layers) == 2 and layers[1].__class__.__name__ == "TCP":
             segs.append((ev.node, layers[1]))
     flags = [(node, t.flags) for node, t in segs]
-    S, A, F, P = 0x02, 0x10, 0x01, 0x08
+    S, A, F = 0x02, 0x10, 0x01
     # 3-way handshake: SYN, SYN+ACK, ACK (RFC 9293 3.5 figure 6)
     assert flags[0] == ("client", S) and flags[1] == ("server", S | A)
     syn, synack = segs[0][1], segs[1][1]

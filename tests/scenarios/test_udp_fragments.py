@@ -1,6 +1,5 @@
 """A UDP datagram larger than the MTU is fragmented by IP; losing one fragment loses it all."""
 
-import asyncio
 
 from netutil import chain
 

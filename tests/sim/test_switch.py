@@ -1,4 +1,3 @@
-import asyncio
 
 from minternet.application.ping import ping
 from minternet.sim.network import Network

@@ -8,8 +8,8 @@ entry per frame per hop.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Callable
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
 
 from .units import format_rate, format_time
 

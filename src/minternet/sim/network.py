@@ -21,7 +21,7 @@ import random
 import socket
 from collections import Counter
 from dataclasses import replace
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 from ..host import Host, Router
 from ..link.interface import Interface

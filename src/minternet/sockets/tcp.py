@@ -20,7 +20,7 @@ import asyncio
 import errno
 from typing import TYPE_CHECKING, Any
 
-from ..transport.tcp.connection import Events, Options, State, TCPConnection
+from ..transport.tcp.connection import Events, State, TCPConnection
 from ..transport.udp import ANY
 from .common import (IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SO_ERROR, SO_KEEPALIVE, SO_RCVBUF,
                      SO_REUSEADDR, SO_SNDBUF, SOL_SOCKET, TCP_CONGESTION, TCP_NODELAY, check_address, os_error)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import os
 import socket as _socket
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable

@@ -9,15 +9,13 @@ bailiwick") are ignored.
 
 from __future__ import annotations
 
-import asyncio
-import errno
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...runtime import NS_PER_S
-from ...wire.dns import (CNAME, NS, SOA, DNSMessage, Rcode, ResourceRecord, RRType, canonical,
-                         is_subdomain, make_query, name_eq)
-from ...wire.errors import MalformedPacket
+from ...wire.dns import (SOA, DNSMessage, Rcode, ResourceRecord, RRType, canonical,
+                         is_subdomain, name_eq)
+from .exchange import query_udp
 
 MAX_CNAME_CHAIN = 8
 MAX_QUERIES = 40  # per resolution, against loops and amplification
@@ -135,7 +133,7 @@ class RecursiveResolver:
         self.timeout = timeout
         self.attempts = attempts
         self.cache = Cache(host.clock)
-        self.stats: dict[str, int] = {"queries_sent": 0, "timeouts": 0, "unreachable": 0, "ignored_responses": 0,
+        self.stats: dict[str, int] = {"queries_sent": 0, "timeouts": 0, "unreachable": 0, "ignored_responses": 0, "tcp_retries": 0,
                                       "out_of_bailiwick": 0}
 
     # -- public -------------------------------------------------------------------------------------
@@ -301,64 +299,10 @@ class RecursiveResolver:
                     return resp, server
         return None, None
 
-    async def _exchange_tcp(self, server: str, query: DNSMessage, truncated: DNSMessage) -> DNSMessage:
-        self.stats["tcp_retries"] = self.stats.get("tcp_retries", 0) + 1
-        return await _retry_tcp(self.host, server, self.port, query, self.timeout, truncated)
-
     async def _exchange(self, server: str, name: str, rtype: int) -> DNSMessage | None:
-        """Send one query from a fresh random port with a fresh random ID; accept only a response
-        from that server and port, with our ID and our question."""
-        sock = self.host.socket()
-        try:
-            sock.connect((server, self.port))  # connected: datagrams from anyone else never reach us
-            qid = self.host.rng.randrange(65536)
-            query = make_query(name, rtype, qid, rd=False)
-            sock.send(query.encode())
-            self.stats["queries_sent"] += 1
-            deadline = self.host.clock.now + int(self.timeout * NS_PER_S)
-            while True:
-                remaining = (deadline - self.host.clock.now) / NS_PER_S
-                if remaining <= 0:
-                    raise TimeoutError
-                sock.settimeout(remaining)
-                data = await sock.recv(65535)
-                try:
-                    resp = DNSMessage.decode(data)
-                except MalformedPacket:
-                    self.stats["ignored_responses"] += 1
-                    continue
-                if not resp.qr or resp.id != qid or len(resp.questions) != 1 or \
-                        not name_eq(resp.questions[0].name, name) or resp.questions[0].type != rtype:
-                    self.stats["ignored_responses"] += 1
-                    continue
-                if resp.tc:
-                    return await self._exchange_tcp(server, query, resp)
-                return resp
-        except TimeoutError:
-            self.stats["timeouts"] += 1
-            return None
-        except OSError as exc:
-            if exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
-                self.stats["unreachable"] += 1
-                return None
-            raise
-        finally:
-            sock.close()
-
-
-async def _retry_tcp(host: Any, server: str, port: int, query: DNSMessage, timeout: float,
-                     truncated: DNSMessage) -> DNSMessage:
-    """RFC 7766 / RFC 1035 4.2.2: a truncated UDP answer is asked again over TCP. If that fails,
-    the truncated answer is what we have."""
-    from .server import query_tcp
-    try:
-        data = await query_tcp(host, server, port, query.encode(), timeout)
-        resp = DNSMessage.decode(data)
-    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, MalformedPacket):
-        return truncated
-    if resp.id != query.id or not resp.qr:
-        return truncated
-    return resp
+        """One query from a fresh random port with a fresh random ID; only the matching answer
+        from that server and port counts (see exchange.py)."""
+        return await query_udp(self.host, server, self.port, name, rtype, False, self.timeout, self.stats)
 
 
 def _type_name(rtype: int) -> str:

@@ -7,9 +7,8 @@ import ipaddress
 import socket as _socket
 from typing import Any
 
-from ...runtime import NS_PER_S
-from ...wire.dns import DNSMessage, Rcode, RRType, canonical, make_query, name_eq
-from ...wire.errors import MalformedPacket
+from ...wire.dns import DNSMessage, Rcode, RRType, canonical, name_eq
+from .exchange import query_udp
 
 
 class StubResolver:
@@ -64,32 +63,10 @@ class StubResolver:
         return addresses
 
     async def _exchange(self, server: str, name: str, rtype: int) -> DNSMessage | None:
-        sock = self.host.socket()
         try:
-            sock.connect((server, self.port))
-            qid = self.host.rng.randrange(65536)
-            sock.send(make_query(name, rtype, qid, rd=True).encode())
-            deadline = self.host.clock.now + int(self.timeout * NS_PER_S)
-            while True:
-                remaining = (deadline - self.host.clock.now) / NS_PER_S
-                if remaining <= 0:
-                    return None
-                sock.settimeout(remaining)
-                data = await sock.recv(65535)
-                try:
-                    resp = DNSMessage.decode(data)
-                except MalformedPacket:
-                    continue
-                if resp.qr and resp.id == qid and resp.questions and name_eq(resp.questions[0].name, name):
-                    if resp.tc:
-                        from .resolver import _retry_tcp
-                        return await _retry_tcp(self.host, server, self.port, make_query(name, rtype, qid),
-                                                self.timeout, resp)
-                    return resp
+            return await query_udp(self.host, server, self.port, name, rtype, True, self.timeout)
         except OSError:
             return None
-        finally:
-            sock.close()
 
 
 def _is_ipv4(text: str) -> bool:

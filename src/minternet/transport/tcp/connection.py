@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import errno
 from enum import Enum
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ...runtime import NS_PER_MS, NS_PER_S, Timer
 from ...wire.tcp import MSS, NOP, TCP, Sack, SackPermitted, TCPFlags, Timestamps, WindowScale

@@ -1,0 +1,79 @@
+"""One DNS question and its answer over the network, as every resolver asks it: UDP from a
+fresh random port with a fresh random ID (RFC 5452), only the matching answer accepted, and a
+truncated answer asked again over TCP (RFC 7766)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from typing import Any
+
+from ...runtime import NS_PER_S
+from ...wire.dns import DNSMessage, make_query, name_eq
+from ...wire.errors import MalformedPacket
+
+UNREACHABLE = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN)
+
+
+def matches(resp: DNSMessage, qid: int, name: str, rtype: int) -> bool:
+    """A response to our question: our ID, and the very question we asked."""
+    return (resp.qr and resp.id == qid and len(resp.questions) == 1
+            and name_eq(resp.questions[0].name, name) and resp.questions[0].type == rtype)
+
+
+async def query_udp(host: Any, server: str, port: int, name: str, rtype: int, rd: bool, timeout: float,
+                    stats: dict[str, int] | None = None) -> DNSMessage | None:
+    """Ask ``server`` once; None when no acceptable answer came in ``timeout`` seconds or the
+    server is unreachable. ``stats`` (optional) counts queries_sent, ignored_responses,
+    timeouts, unreachable and tcp_retries."""
+    count = stats if stats is not None else {}
+    sock = host.socket()
+    try:
+        sock.connect((server, port))  # connected: datagrams from any other address or port never reach us
+        qid = host.rng.randrange(65536)
+        query = make_query(name, rtype, qid, rd=rd)
+        sock.send(query.encode())
+        count["queries_sent"] = count.get("queries_sent", 0) + 1
+        deadline = host.clock.now + int(timeout * NS_PER_S)
+        while True:
+            remaining = (deadline - host.clock.now) / NS_PER_S
+            if remaining <= 0:
+                raise TimeoutError
+            sock.settimeout(remaining)
+            data = await sock.recv(65535)
+            try:
+                resp = DNSMessage.decode(data)
+            except MalformedPacket:
+                count["ignored_responses"] = count.get("ignored_responses", 0) + 1
+                continue
+            if not matches(resp, qid, name, rtype):
+                count["ignored_responses"] = count.get("ignored_responses", 0) + 1
+                continue
+            if resp.tc:
+                count["tcp_retries"] = count.get("tcp_retries", 0) + 1
+                return await retry_tcp(host, server, port, query, timeout, resp)
+            return resp
+    except TimeoutError:
+        count["timeouts"] = count.get("timeouts", 0) + 1
+        return None
+    except OSError as exc:
+        if exc.errno in UNREACHABLE:
+            count["unreachable"] = count.get("unreachable", 0) + 1
+            return None
+        raise
+    finally:
+        sock.close()
+
+
+async def retry_tcp(host: Any, server: str, port: int, query: DNSMessage, timeout: float,
+                    truncated: DNSMessage) -> DNSMessage:
+    """Ask again over TCP; if that fails, the truncated answer is what we have."""
+    from .server import query_tcp
+    try:
+        data = await query_tcp(host, server, port, query.encode(), timeout)
+        resp = DNSMessage.decode(data)
+    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, MalformedPacket):
+        return truncated
+    if resp.id != query.id or not resp.qr:
+        return truncated
+    return resp
