@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from importlib import resources
 from typing import Callable
@@ -12,6 +13,12 @@ from .sim.topology import Topology, TopologyError, load, loads
 from .sim.units import parse_time
 
 EXAMPLE = "internet.toml"
+COMMAND_MODULES = [
+    "minternet.application.http.commands",  # http-serve, curl
+    "minternet.observe.diagram",  # diagram
+    "minternet.real.commands",  # attach
+    "minternet.web.commands",  # web
+]
 
 
 def example_text() -> str:
@@ -53,6 +60,11 @@ def _finish(args: argparse.Namespace, topo: Topology) -> None:
         print(f"\npcap files written to {args.pcap}/ (one per interface; open them in Wireshark)", file=sys.stderr)
     if args.trace:
         print(f"trace written to {args.trace} (JSON lines)", file=sys.stderr)
+
+
+# For command modules (see COMMAND_MODULES): the same loading and closing every command does.
+load_topology = _load
+finish_run = _finish
 
 
 def _time_arg(text: str) -> int:
@@ -457,6 +469,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not log each query")
     p.set_defaults(func=cmd_dns_serve)
+
+    # Commands that live beside their feature: each module has add_commands(sub, common), where
+    # common(parser) adds the options every network-running command takes.
+    for module in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name):
+                continue  # that feature is not in this version
+            raise
+        mod.add_commands(sub, _add_common)
 
     p = sub.add_parser("demo", help="a guided tour of the internet layer on the example network",
                        description="Narrates, with the real packets of a run on the built-in example: "

@@ -227,3 +227,28 @@ def test_syn_flood_does_not_stop_an_established_transfer():
     server = net["server"]
     assert server.stats["drop.syn-queue-full"] > 5_000
     assert len([c for c in server.tcp.connections.values() if c.state.value == "SYN-RECEIVED"]) <= 128
+
+
+def test_keepalive_probes_an_idle_connection_and_gives_up_on_a_dead_peer():
+    net = chain(1)
+
+    async def main():
+        srv = net["server"].socket(AF_INET, SOCK_STREAM)
+        srv.bind(("", 7000))
+        srv.listen()
+        cli = net["client"].socket(AF_INET, SOCK_STREAM)
+        cli.setsockopt(1, 9, 1)  # SO_KEEPALIVE
+        cli.set_tcp_options(keepalive_time=60 * 10**9, keepalive_interval=10 * 10**9, keepalive_probes=3)
+        await cli.connect(("10.0.2.10", 7000))
+        conn, _ = await srv.accept()
+        await asyncio.sleep(200)  # idle: probes go out after 60 s and are answered
+        alive = cli.tcp_info()["state"]
+        probes_answered = net["client"].stats["tcp.keepalive_probes"]
+        net.node_down("server")
+        with pytest.raises(TimeoutError):
+            await cli.recv(10)
+        return alive, probes_answered, net["client"].stats["tcp.keepalive_probes"]
+
+    alive, answered, total = net.run_app(main())
+    assert alive == "ESTABLISHED" and answered >= 2
+    assert total == answered + 3  # three unanswered probes, then ETIMEDOUT
