@@ -107,6 +107,7 @@ def test_asymmetric_routes_show_a_different_way_back():
     names_back = [net.name_of(h.addresses[0]) for h in back.hops]
     assert names_there == ["r1", "r2", "r4", "server"]
     assert names_back == ["r4", "r3", "r1", "client"]
+    net.close()
 
 
 def test_routes_reconverge_around_a_dead_router():
@@ -119,6 +120,7 @@ def test_routes_reconverge_around_a_dead_router():
     assert len(seqs) < 6  # something was lost before the routers reconverged
     path = net.run_app(traceroute(net["client"], net["server"].address))
     assert [net.name_of(h.addresses[0]) for h in path.hops] == ["r1", "r3", "r4", "server"]
+    net.close()
 
 
 def test_ping_to_missing_host_gets_host_unreachable_after_arp_gives_up():
