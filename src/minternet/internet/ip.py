@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..link.interface import Interface
 
 LIMITED_BROADCAST = b"\xff\xff\xff\xff"
+_MF, _DF = int(IPFlags.MF), int(IPFlags.DF)  # plain ints: IntFlag's & is a Python call per packet
 _inet_aton = socket.inet_aton
 _inet_ntoa = socket.inet_ntoa
 
@@ -69,7 +70,7 @@ class IPLayer:
         if src is None:
             src = route.iface.address
         ip = IPv4(src, dst, proto, payload, self.default_ttl if ttl is None else ttl, tos,
-                  self.next_ident(), IPFlags.DF if df else 0)
+                  self.next_ident(), _DF if df else 0)
         host.stats["ip.out_requests"] += 1
         if ip.total_length > route.iface.mtu and df:
             host.drop("ip", "frag-needed", route.iface.name,
@@ -224,7 +225,7 @@ class IPLayer:
         except MalformedPacket as exc:  # only reachable for looped-back bytes we built ourselves
             host.drop("ip", f"malformed-{exc.reason}", iface.name, packet=packet)
             return
-        if ip.flags & IPFlags.MF or ip.frag_offset:
+        if ip.flags & _MF or ip.frag_offset:
             if host.tracer.enabled:
                 host.tracer.emit(host.name, iface.name, "ip", "recv-fragment", packet=packet)
             whole = self.reassembler.add(ip, iface.name)
