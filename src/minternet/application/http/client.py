@@ -1,0 +1,308 @@
+"""An HTTP/1.1 client on h11: ``await fetch(host, url)`` for one request, :class:`HTTPClient` to
+send several over kept-alive connections.
+
+It runs on whatever ``host`` it is given: on a simulated Host it resolves the URL's name through
+the host's DNS and connects with minternet's TCP; on an OSHost it uses the operating system's
+sockets. With ``verbose=True`` it records the exchange the way ``curl -v`` shows it: ``*`` lines
+for what the client does, ``>`` for the request head as sent, ``<`` for the response head.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+from typing import Any, AsyncIterable, Callable
+from urllib.parse import quote, urlsplit
+
+import h11
+
+from ... import __version__
+from .message import Headers, HeaderInput, Response
+
+USER_AGENT = f"minternet-curl/{__version__}"
+READ_SIZE = 65536
+CHUNK = 16 * 1024  # piece size when a bytes body is sent chunked
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+
+
+class ProtocolError(Exception):
+    """The server's answer is not HTTP/1.1 this client can read."""
+
+
+class _Stale(Exception):
+    """A kept-alive connection turned out to be closed before any of the answer came."""
+
+
+def split_url(url: str) -> tuple[str, int, str, str]:
+    """(host name, port, request target, Host header) of an http:// URL. A URL without a scheme is
+    taken as http://, like curl does. The path is sent as given (no removal of ``..``, like curl
+    --path-as-is); characters that may not appear in a request are percent-encoded."""
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        raise ValueError(f"{url}: only http:// URLs work here (minternet has no TLS, so no {parts.scheme}://)")
+    if not parts.hostname:
+        raise ValueError(f"{url}: no host name in the URL (like http://www.example.com/)")
+    try:
+        port = parts.port or 80
+    except ValueError:
+        raise ValueError(f"{url}: the port is not a number from 1 to 65535") from None
+    target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    if parts.query:
+        target += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    host_header = parts.hostname if port == 80 else f"{parts.hostname}:{port}"
+    return parts.hostname, port, target, host_header
+
+
+class _Conn:
+    """One kept-alive connection to (name, port)."""
+
+    def __init__(self, number: int, name: str, address: str, port: int, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.number = number
+        self.name = name
+        self.address = address
+        self.port = port
+        self.reader = reader
+        self.writer = writer
+        self.h = h11.Connection(h11.CLIENT)
+
+    def usable(self) -> bool:
+        return (self.h.our_state is h11.IDLE and self.h.their_state is h11.IDLE
+                and not self.reader.at_eof() and not self.writer.is_closing())
+
+
+class HTTPClient:
+    """A small HTTP/1.1 session on ``host``: one kept-alive connection per (name, port), reused by
+    the next request to the same place.
+
+    ``verbose=True`` records curl -v style lines in ``transcript`` (and each response's own
+    ``transcript``); ``out`` gets each line as it happens. ``connections_opened`` counts TCP
+    connections, ``requests`` requests. ``timeout`` (seconds) bounds connecting and each read.
+    """
+
+    def __init__(self, host: Any, *, timeout: float = 30.0, verbose: bool = False,
+                 out: Callable[[str], None] | None = None, headers: HeaderInput = None,
+                 user_agent: str = USER_AGENT, max_body_bytes: int = 256 * 1024 * 1024) -> None:
+        self.host = host
+        self.timeout = timeout
+        self.verbose = verbose or out is not None
+        self.out = out
+        self.default_headers = Headers(headers)
+        self.user_agent = user_agent
+        self.max_body_bytes = max_body_bytes
+        self.transcript: list[str] = []
+        self.connections_opened = 0
+        self.requests = 0
+        self._pool: dict[tuple[str, int], _Conn] = {}
+
+    async def __aenter__(self) -> "HTTPClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close every kept-alive connection."""
+        for conn in list(self._pool.values()):
+            self._drop(conn)
+
+    async def get(self, url: str, **kw: Any) -> Response:
+        return await self.request("GET", url, **kw)
+
+    async def head(self, url: str, **kw: Any) -> Response:
+        return await self.request("HEAD", url, **kw)
+
+    async def post(self, url: str, body: bytes | AsyncIterable[bytes] = b"", **kw: Any) -> Response:
+        return await self.request("POST", url, body=body, **kw)
+
+    async def request(self, method: str, url: str, *, headers: HeaderInput = None,
+                      body: bytes | AsyncIterable[bytes] | None = None) -> Response:
+        """Send one request and read the whole response. A bytes body goes with Content-Length
+        (or chunked, if ``headers`` say Transfer-Encoding: chunked); an async iterable of bytes
+        always goes chunked."""
+        method = method.upper()
+        name, port, target, host_header = split_url(url)
+        lines: list[str] = []
+        self.requests += 1
+        for attempt in (1, 2):
+            conn, reused = await self._connection(name, port, lines)
+            try:
+                response = await self._exchange(conn, method, target, host_header, Headers(headers), body, lines)
+            except _Stale:
+                self._drop(conn)
+                # The server closed the idle connection as we reused it; a request it never saw
+                # is safe to send again if repeating it would do no harm anyway.
+                if reused and attempt == 1 and method in IDEMPOTENT and not _is_stream(body):
+                    self._note(lines, f"* Connection #{conn.number} was closed by the server; retrying on a new one")
+                    continue
+                raise ConnectionResetError(errno.ECONNRESET, f"{name} closed the connection without answering") from None
+            except BaseException:
+                self._drop(conn)
+                raise
+            response.transcript = lines
+            return response
+        raise AssertionError("unreachable")
+
+    # -- connections ----------------------------------------------------------------------------------
+    async def _connection(self, name: str, port: int, lines: list[str]) -> tuple[_Conn, bool]:
+        conn = self._pool.get((name, port))
+        if conn is not None and conn.usable():
+            self._note(lines, f"* Re-using existing connection #{conn.number} with host {name}")
+            return conn, True
+        if conn is not None:
+            self._drop(conn)
+        clock = self.host.clock
+        address = name
+        if not _is_ipv4(name) and hasattr(self.host, "resolve"):
+            t0 = clock.now
+            address = await asyncio.wait_for(self.host.resolve(name), self.timeout)
+            self._note(lines, f"* Resolved {name} to {address} (DNS, {(clock.now - t0) / 1e6:.1f} ms)")
+        self._note(lines, f"*   Trying {address}:{port}...")
+        t0 = clock.now
+        try:
+            reader, writer = await asyncio.wait_for(self.host.open_connection(address, port), self.timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(errno.ETIMEDOUT, f"connecting to {name} ({address}) port {port} "
+                                                f"timed out after {self.timeout:g} s") from None
+        number = self.connections_opened
+        self.connections_opened += 1
+        self._note(lines, f"* Connected to {name} ({address}) port {port} (#{number}) "
+                          f"in {(clock.now - t0) / 1e6:.1f} ms")
+        conn = self._pool[(name, port)] = _Conn(number, name, address, port, reader, writer)
+        return conn, False
+
+    def _drop(self, conn: _Conn) -> None:
+        if self._pool.get((conn.name, conn.port)) is conn:
+            del self._pool[(conn.name, conn.port)]
+        conn.writer.close()
+
+    # -- one exchange -------------------------------------------------------------------------------
+    async def _exchange(self, conn: _Conn, method: str, target: str, host_header: str, headers: Headers,
+                        body: bytes | AsyncIterable[bytes] | None, lines: list[str]) -> Response:
+        h = conn.h
+        head = Headers([("Host", host_header), ("User-Agent", self.user_agent), ("Accept", "*/*")])
+        for k, v in [*self.default_headers, *headers]:
+            head.set(k, v)
+        chunked = _is_stream(body) or "chunked" in (head.get("transfer-encoding") or "").lower()
+        if chunked:
+            head.set("Transfer-Encoding", "chunked")
+            head.remove("Content-Length")
+        elif body is not None and "content-length" not in head:
+            head.set("Content-Length", str(len(body)))  # type: ignore[arg-type]
+        try:
+            data = h.send(h11.Request(method=method, target=target,
+                                      headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in head]))
+        except h11.LocalProtocolError as exc:
+            raise ValueError(f"cannot send this request: {exc}") from None
+        if self.verbose:
+            for line in data.decode("latin-1").split("\r\n")[:-2]:
+                self._note(lines, f"> {line}")
+            self._note(lines, ">")
+        writer = conn.writer
+        writer.write(data)
+        try:
+            if isinstance(body, (bytes, bytearray, memoryview)):
+                if chunked:
+                    for i in range(0, len(body), CHUNK):
+                        writer.write(h.send(h11.Data(data=body[i:i + CHUNK])))
+                elif body:
+                    writer.write(h.send(h11.Data(data=body)))
+            elif body is not None:
+                async for piece in body:
+                    if piece:
+                        writer.write(h.send(h11.Data(data=piece)))
+                        await writer.drain()
+            writer.write(h.send(h11.EndOfMessage()))
+            await writer.drain()
+        except ConnectionError:
+            pass  # the server may have answered early (413, say) and closed: read what it said
+        return await self._read_response(conn, method, lines)
+
+    async def _read_response(self, conn: _Conn, method: str, lines: list[str]) -> Response:
+        h = conn.h
+        response: Response | None = None
+        body = bytearray()
+        while True:
+            try:
+                event = h.next_event()
+            except h11.RemoteProtocolError as exc:
+                if response is None and not h.trailing_data[0] and h.trailing_data[1]:
+                    raise _Stale from None
+                raise ProtocolError(f"the answer from {conn.name} is not valid HTTP/1.1: {exc}") from None
+            if event is h11.NEED_DATA:
+                try:
+                    data = await asyncio.wait_for(conn.reader.read(READ_SIZE), self.timeout)
+                except asyncio.TimeoutError:
+                    raise TimeoutError(errno.ETIMEDOUT, f"no answer from {conn.name} for {self.timeout:g} s") from None
+                except ConnectionError:
+                    if response is None:
+                        raise _Stale from None
+                    raise
+                h.receive_data(data)
+                continue
+            if isinstance(event, h11.InformationalResponse):
+                self._note_head(lines, event)
+            elif isinstance(event, h11.Response):
+                self._note_head(lines, event)
+                response = Response(event.status_code,
+                                    Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers.raw_items()),
+                                    b"", event.reason.decode("latin-1"), event.http_version.decode("ascii"))
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > self.max_body_bytes:
+                    raise ProtocolError(f"the answer from {conn.name} is more than {self.max_body_bytes} bytes")
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise _Stale
+        assert response is not None
+        response.body = bytes(body)
+        if h.our_state is h11.DONE and h.their_state is h11.DONE:
+            h.start_next_cycle()
+            self._note(lines, f"* Connection #{conn.number} to host {conn.name} left intact")
+        else:
+            self._drop(conn)
+            self._note(lines, f"* Closing connection #{conn.number}")
+        return response
+
+    # -- verbose ------------------------------------------------------------------------------------
+    def _note(self, lines: list[str], line: str) -> None:
+        if not self.verbose:
+            return
+        lines.append(line)
+        self.transcript.append(line)
+        if self.out is not None:
+            self.out(line)
+
+    def _note_head(self, lines: list[str], event: h11.Response | h11.InformationalResponse) -> None:
+        if not self.verbose:
+            return
+        self._note(lines, f"< HTTP/{event.http_version.decode()} {event.status_code} {event.reason.decode('latin-1')}".rstrip())
+        for k, v in event.headers.raw_items():
+            self._note(lines, f"< {k.decode('latin-1')}: {v.decode('latin-1')}")
+        self._note(lines, "<")
+
+
+async def fetch(host: Any, url: str, method: str = "GET", headers: HeaderInput = None,
+                body: bytes | AsyncIterable[bytes] | None = None, *, timeout: float = 30.0,
+                verbose: bool = False, out: Callable[[str], None] | None = None) -> Response:
+    """One request from ``host`` (a simulated Host or an OSHost): resolve the URL's name through
+    the host's DNS, connect, send, read the whole answer, close. Returns the :class:`Response`
+    (status, reason, headers, body; ``transcript`` holds curl -v lines when ``verbose``)."""
+    async with HTTPClient(host, timeout=timeout, verbose=verbose, out=out) as client:
+        return await client.request(method, url, headers=headers, body=body)
+
+
+def _is_stream(body: object) -> bool:
+    return body is not None and not isinstance(body, (bytes, bytearray, memoryview))
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+        return True
+    except ValueError:
+        return False
