@@ -136,6 +136,10 @@ class HTTPServer:
             await _Connection(self, reader, writer, number).run()
         except (ConnectionError, OSError, TimeoutError):
             self.stats["connection errors"] += 1  # reset by the peer, say: nothing left to tell it
+        except asyncio.CancelledError:
+            # Stopped by aclose(). Nobody awaits this task but aclose(), and asyncio (3.11) calls
+            # task.exception() on it, which would raise for a cancelled task: end it normally.
+            pass
         except h11.LocalProtocolError as exc:
             # The handler's response broke HTTP (a Content-Length that does not match the body).
             self.stats["handler errors"] += 1

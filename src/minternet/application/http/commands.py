@@ -1,0 +1,301 @@
+"""The HTTP commands: ``minternet http-serve`` (a folder on this machine's loopback, for real
+browsers and curl) and ``minternet curl`` (fetch a URL from a simulated host, like curl(1))."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from typing import Any, Callable
+
+from .client import HTTPClient, ProtocolError, split_url
+from .message import Response
+from .server import Limits
+
+DEFAULT_SERVE_PORT = 8000
+
+
+def _err(line: str) -> None:
+    sys.stdout.flush()  # keep the order of the two streams on a terminal
+    print(line, file=sys.stderr, flush=True)
+
+
+# -- http-serve -----------------------------------------------------------------------------------------
+def cmd_http_serve(args: argparse.Namespace) -> int:
+    """Serve a folder on the operating system's sockets with the same server the simulation runs."""
+    import asyncio
+    import ipaddress
+    import signal
+    import time
+
+    from ...real.ossocket import OSHost
+    from .apps import folder_site
+    from .server import serve
+
+    try:
+        handler = folder_site(args.dir)
+    except ValueError as exc:
+        print(f"minternet: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        loopback = ipaddress.IPv4Address(args.address).is_loopback
+    except ValueError:
+        print(f"minternet: error: {args.address!r} is not an IPv4 address (try 127.0.0.1)", file=sys.stderr)
+        return 2
+    if not loopback:
+        print(f"warning: serving on {args.address}, which is not a loopback address: other machines may "
+              "read this folder", file=sys.stderr)
+    limits = Limits(max_body_bytes=args.max_body, idle_timeout=args.idle_timeout)
+    log = None if args.quiet else (lambda line: print(line, flush=True))
+
+    async def main() -> None:
+        server = await serve(OSHost(), args.port, handler, address=args.address, limits=limits, log=log,
+                             unix_time=time.time)
+        address, port = server.address
+        print(f"serving {args.dir} on http://{address}:{port}/ (HTTP/1.1); Ctrl-C to stop", flush=True)
+        task = asyncio.current_task()
+        if task is not None:
+            # Stop as cleanly on `kill` (SIGTERM) as on Ctrl-C.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        await server.serve_forever()
+
+    try:
+        asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("stopped", file=sys.stderr)
+    except OSError as exc:
+        print(f"minternet: error: cannot serve on {args.address}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# -- curl -------------------------------------------------------------------------------------------------
+def where_is(net: Any, client: Any, name: str) -> str | None:
+    """The address ``name`` stands for in this network, found without sending a packet: an address
+    as it is, the client's hosts table, a node's name, or the records of the network's DNS zones
+    (following CNAMEs). None if nothing says."""
+    from ...wire.dns import RRType, canonical, make_query
+    from ..dns.authority import answer
+    from .client import _is_ipv4
+
+    if _is_ipv4(name):
+        return name
+    fixed = client.stub_resolver.hosts.get(canonical(name.rstrip(".")))
+    if fixed:
+        return fixed
+    node = net.nodes.get(name)
+    if node is not None and getattr(node, "address", None):
+        return node.address
+    target = name
+    for _ in range(8):  # a CNAME may point into another zone
+        for authority in net.dns.authorities.values():
+            resp = answer(authority.zones, make_query(target, RRType.A, 0))
+            if not resp.aa or not resp.answers:
+                continue
+            addresses = [rr.data.address for rr in resp.answers if rr.type == RRType.A]
+            if addresses:
+                return addresses[0]
+            target = [rr.data.target for rr in resp.answers if rr.type == RRType.CNAME][-1]
+            break
+        else:
+            return None
+    return None
+
+
+def _request_body(args: argparse.Namespace) -> bytes | None:
+    if args.data is None:
+        return None
+    if args.data.startswith("@"):
+        path = args.data[1:]
+        if path == "-":
+            return sys.stdin.buffer.read()
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise ValueError(f"cannot read {path} for -d: {exc.strerror}") from None
+    return args.data.encode("utf-8")
+
+
+def _request_headers(args: argparse.Namespace) -> list[tuple[str, str]]:
+    headers = []
+    for text in args.header or []:
+        name, sep, value = text.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"-H {text!r}: a header is 'Name: value'")
+        headers.append((name.strip(), value.strip()))
+    if args.data is not None and not any(n.lower() == "content-type" for n, _ in headers):
+        headers.append(("Content-Type", "application/x-www-form-urlencoded"))  # what curl -d sends
+    return headers
+
+
+def _head_text(response: Response) -> str:
+    lines = [f"HTTP/{response.http_version} {response.status} {response.reason}".rstrip()]
+    lines += [f"{k}: {v}" for k, v in response.headers]
+    return "\n".join(lines) + "\n\n"
+
+
+def _write_body(data: bytes) -> None:
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        buffer.write(data)
+        buffer.flush()
+    else:
+        sys.stdout.write(data.decode("utf-8", "replace"))
+
+
+def cmd_curl(args: argparse.Namespace) -> int:
+    """Fetch URLs from a simulated host, over one kept-alive connection per server."""
+    from minternet.cli import finish_run, load_topology
+
+    from .apps import builtin_site
+    from .server import serve
+
+    show_headers = args.verbose >= 1  # -v is curl's; -vv and up also show the packets
+    args.verbose = max(0, args.verbose - 1)
+    if args.output and len(args.urls) > 1:
+        raise ValueError("-o writes one answer to a file; give one URL with it")
+    method = (args.request or ("HEAD" if args.head else "POST" if args.data is not None else "GET")).upper()
+    body = _request_body(args)
+    headers = _request_headers(args)
+    targets = [split_url(url) for url in args.urls]  # bad URLs fail before the network starts
+
+    topo = load_topology(args)
+    net = topo.network
+    client = net.host(args.node)
+    for name, *_ in targets:
+        node = net.nodes.get(name)
+        if node is not None and getattr(node, "address", None):
+            client.stub_resolver.add_host(name, node.address)  # a node's name works, as in /etc/hosts
+    places: list[tuple[Any, int]] = []
+    if not args.no_server:
+        for name, port, *_ in targets:
+            address = where_is(net, client, name)
+            node_name = net.name_of(address) if address else None
+            if node_name is None:
+                continue  # nothing to start: the request will say what is wrong (no name, no host)
+            node = net.host(node_name)
+            if port not in node.tcp.listeners and (node, port) not in places:
+                places.append((node, port))
+    out: Callable[[str], None] | None = _err if show_headers else None
+
+    async def run() -> int:
+        servers = []
+        for node, port in places:
+            server = await serve(node, port, builtin_site())
+            net.spawn(server.serve_forever())
+            servers.append(server)
+            if out:
+                out(f"* (minternet started its built-in web site on {node.name} ({node.address}) port {port}; "
+                    "--no-server to leave it out)")
+        t0 = net.now
+        code = 0
+        async with HTTPClient(client, timeout=args.max_time, out=out) as http:
+            for url, (name, port, *_) in zip(args.urls, targets):
+                try:
+                    response = await http.request(method, url, headers=headers, body=body)
+                except OSError as exc:
+                    return _failure(exc, name, port, args.no_server)
+                except ProtocolError as exc:
+                    _err(f"curl: (8) {exc}")
+                    return 8
+                if args.fail and response.status >= 400:
+                    _err(f"curl: (22) The requested URL returned error: {response.status}")
+                    code = 22
+                    continue
+                if args.head or args.include:
+                    sys.stdout.write(_head_text(response))
+                if args.output:
+                    with open(args.output, "wb") as f:
+                        f.write(response.body)  # type: ignore[arg-type]
+                elif not args.head:
+                    _write_body(response.body)  # type: ignore[arg-type]
+            if out:
+                n = http.requests
+                out(f"* {n} request{'s' * (n != 1)} over {http.connections_opened} TCP "
+                    f"connection{'s' * (http.connections_opened != 1)} in {(net.now - t0) / 1e9:.3f} s "
+                    "of simulated time")
+        return code
+
+    code = net.run_app(run())
+    finish_run(args, topo)
+    return code
+
+
+def _failure(exc: OSError, name: str, port: int, no_server: bool) -> int:
+    """Say why a request failed, with curl's exit code for it."""
+    if isinstance(exc, socket.gaierror):
+        reason = str(exc.args[-1] if exc.args else exc).removesuffix(f": {name}")
+        _err(f"curl: (6) Could not resolve host: {name} ({reason})")
+        return 6
+    if isinstance(exc, TimeoutError):
+        _err(f"curl: (28) {exc.strerror or exc}")
+        return 28
+    if isinstance(exc, ConnectionRefusedError):
+        hint = " (--no-server was given)" if no_server else ""
+        _err(f"curl: (7) Failed to connect to {name} port {port}: Connection refused: nothing listens there{hint}")
+        return 7
+    if isinstance(exc, ConnectionResetError):
+        _err(f"curl: (52) {exc.strerror or exc}")
+        return 52
+    _err(f"curl: (7) Failed to connect to {name} port {port}: {exc.strerror or exc}")
+    return 7
+
+
+# -- registration -----------------------------------------------------------------------------------------
+def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add http-serve and curl to the ``minternet`` command."""
+    p = sub.add_parser(
+        "http-serve", help="serve a folder over HTTP on this machine's loopback (for curl and browsers)",
+        description="Serve the files of DIR over HTTP/1.1 on this machine's real sockets, with the same "
+                    "server code the simulation runs: GET and HEAD read files (index.html for a folder, "
+                    "Content-Type from the extension), POST to any path answers with the size and SHA-256 "
+                    "of what arrived. Nothing outside DIR is ever served. Each request is logged (Common Log "
+                    "Format, with the connection number at the end). Ctrl-C stops it.",
+        epilog="example: minternet http-serve ./public --port 8000   then   curl -v http://127.0.0.1:8000/")
+    p.add_argument("dir", metavar="DIR", help="the folder to serve")
+    p.add_argument("--port", type=int, default=DEFAULT_SERVE_PORT,
+                   help=f"TCP port (default {DEFAULT_SERVE_PORT}; 0 picks a free one; 80 needs root)")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1, this machine only; others warn)")
+    p.add_argument("--max-body", type=int, default=Limits.max_body_bytes, metavar="BYTES",
+                   help=f"largest request body accepted, larger is 413 (default {Limits.max_body_bytes})")
+    p.add_argument("--idle-timeout", type=float, default=Limits.idle_timeout, metavar="SECONDS",
+                   help=f"close a kept-alive connection after this long without a request (default {Limits.idle_timeout:g})")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
+    p.set_defaults(func=cmd_http_serve)
+
+    p = sub.add_parser(
+        "curl", help="fetch a URL from a simulated host, like curl(1): curl client http://www.example.com/",
+        description="Fetch URLs over HTTP/1.1 from NODE, a host of the simulated network: resolve the name "
+                    "through the host's DNS, open a TCP connection, send the request, print the body. "
+                    "Several URLs to one server share one kept-alive connection. Unless --no-server is "
+                    "given, a web server with a small built-in site is first started on port 80 (or the "
+                    "URL's port) of the host the name points to (in the built-in example, www.example.com "
+                    "is the host 'server').",
+        epilog="examples: minternet curl client http://www.example.com/ -v   |   "
+               "minternet curl client http://www.example.com/ http://www.example.com/about.html -v   |   "
+               "minternet curl client http://www.example.com/ -I   |   minternet curl client http://www.example.com/ -d hello")
+    p.add_argument("node", metavar="NODE", help="the simulated host that runs curl (e.g. client)")
+    p.add_argument("urls", metavar="URL", nargs="+",
+                   help="http://NAME[:PORT]/PATH; NAME is a DNS name, an address or a node's name")
+    p.add_argument("-I", "--head", action="store_true", help="ask with HEAD and print the response headers")
+    p.add_argument("-i", "--include", action="store_true", help="print the response headers before the body")
+    p.add_argument("-X", "--request", metavar="METHOD", help="the request method (default GET; POST with -d)")
+    p.add_argument("-d", "--data", metavar="DATA",
+                   help="send DATA as the body of a POST; @FILE sends a file's bytes as they are")
+    p.add_argument("-H", "--header", metavar="'NAME: VALUE'", action="append",
+                   help="an extra request header (repeatable); -H 'Transfer-Encoding: chunked' sends the body chunked")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE instead of the terminal")
+    p.add_argument("-f", "--fail", action="store_true", help="exit with 22 and no body when the status is 400 or more")
+    p.add_argument("-m", "--max-time", type=float, default=30.0, metavar="SECONDS",
+                   help="give up connecting or waiting for an answer after this long (simulated seconds, default 30)")
+    p.add_argument("--no-server", action="store_true",
+                   help="do not start the built-in web site; talk to whatever the network runs")
+    common(p)
+    for action in p._actions:  # -v means what it means to curl; the packet timeline moves up one v
+        if action.dest == "verbose":
+            action.help = ("-v: show the request and response headers, like curl -v (on stderr); "
+                           "-vv: also every packet at the IP level; -vvv: also every frame on every link")
+    p.set_defaults(func=cmd_curl)
