@@ -159,7 +159,7 @@ class HTTPClient:
         if not _is_ipv4(name) and hasattr(self.host, "resolve"):
             t0 = clock.now
             address = await asyncio.wait_for(self.host.resolve(name), self.timeout)
-            self._note(lines, f"* Resolved {name} to {address} (DNS, {(clock.now - t0) / 1e6:.1f} ms)")
+            self._note(lines, f"* Resolved {name} to {address} in {(clock.now - t0) / 1e6:.1f} ms")
         self._note(lines, f"*   Trying {address}:{port}...")
         t0 = clock.now
         try:
