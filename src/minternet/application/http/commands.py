@@ -284,7 +284,8 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
     p.add_argument("-i", "--include", action="store_true", help="print the response headers before the body")
     p.add_argument("-X", "--request", metavar="METHOD", help="the request method (default GET; POST with -d)")
     p.add_argument("-d", "--data", metavar="DATA",
-                   help="send DATA as the body of a POST; @FILE sends a file's bytes as they are")
+                   help="send DATA as the body of a POST; -d@FILE (or --data=@FILE, written as one word) "
+                        "sends a file's bytes as they are")
     p.add_argument("-H", "--header", metavar="'NAME: VALUE'", action="append",
                    help="an extra request header (repeatable); -H 'Transfer-Encoding: chunked' sends the body chunked")
     p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE instead of the terminal")
