@@ -1,0 +1,93 @@
+"""``minternet web``: the live view in the browser."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+from typing import Any, Callable
+
+DEFAULT_PORT = 8765
+
+
+def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register ``minternet web`` (see COMMAND_MODULES in minternet.cli)."""
+    p = sub.add_parser("web", help="watch the packets move in your browser (the live view)",
+                       description="Serve a page that draws the network and animates every packet as it "
+                                   "crosses each link, in virtual time paced to the page's speed: play, pause, "
+                                   "step, jump; select a packet to see its layers and bytes; take nodes and "
+                                   "links down, change loss and delay, run ping, traceroute, dig or a TCP "
+                                   "transfer from any host; export pcap, trace and sequence diagram.")
+    p.add_argument("--replay", metavar="TRACE",
+                   help="play a recorded trace (JSON lines from --trace or the page's export) instead of a live "
+                        "simulation; give the topology it was recorded on with -t")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: only this machine can see the page)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)")
+    p.add_argument("--no-open", action="store_true", help="do not open a browser, only print the address")
+    common(p)
+    p.set_defaults(func=cmd_web)
+
+
+def _warn_host(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        print(f"warning: listening on {host}: anyone who can reach this machine can open the page and "
+              f"control the simulation (there is no login)", file=sys.stderr)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        print("minternet: error: the live view needs aiohttp: pip install aiohttp", file=sys.stderr)
+        return 1
+    from ..cli import finish_run, load_topology
+    from .server import start
+    from .session import ReplaySession, Session
+
+    lines: list[str] = []
+    holder: dict[str, Session] = {}
+
+    def out(line: str) -> None:
+        # Output of the topology's own timeline (pings in [[event]]): into the event list.
+        if "s" in holder:
+            holder["s"].say("timeline", line)
+        else:
+            lines.append(line)
+
+    topo = load_topology(args, out=out)
+    if args.replay:
+        session: Any = ReplaySession.from_file(topo.network, args.replay)
+    else:
+        session = holder["s"] = Session(topo)
+    _warn_host(args.host)
+
+    async def main() -> None:
+        try:
+            runner, url, _ = await start(session, args.host, args.port)
+        except OSError as exc:
+            raise SystemExit(f"minternet: error: cannot listen on {args.host}:{args.port}: {exc.strerror} "
+                             f"(try --port 0 to pick a free port)")
+        what = f"replay of {args.replay}" if args.replay else topo.network.name
+        print(f"the live view of {what} is at {url}  (Ctrl-C to stop)", flush=True)
+        if not args.no_open:
+            import webbrowser
+            webbrowser.open(url)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        session.close()
+        finish_run(args, topo)  # closing twice is harmless; this prints where pcap and trace went
+    return 0

@@ -1,0 +1,273 @@
+"""The live view's server: the page, its files, exports, and one WebSocket per open page.
+
+The server paces the session: while playing, every tick it advances virtual time by
+``speed`` x the wall time that passed (speed 0.1 = ten times slower than real time), then sends
+the new events to every page. Pages send commands (play, pause, speed, step, run_to, detail,
+and actions) as JSON; see :data:`COMMANDS`.
+
+Why aiohttp: one dependency gives the HTTP server, static files and WebSockets on asyncio, with
+no ASGI server to pick and configure (Starlette needs uvicorn beside it), and it starts in-process
+on any port, which the tests need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from importlib import resources
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from .session import ActionError, BaseSession, ReplaySession
+
+TICK = 0.05  # s of wall time between two advances while playing
+MAX_TICK = 0.25  # a slow tick (a busy simulation) never jumps further than this much wall time
+DEFAULT_SPEED = 0.1  # virtual seconds per wall second
+CHUNK = 5000  # events per message when a page catches up
+COMMANDS = ("play", "pause", "speed", "step", "run_to", "detail", "node", "link", "set_link", "run")
+
+
+def static_dir() -> Any:
+    return resources.files("minternet").joinpath("web", "static")
+
+
+class LiveServer:
+    """Serves one session to any number of pages."""
+
+    def __init__(self, session: BaseSession, speed: float = DEFAULT_SPEED) -> None:
+        self.session = session
+        self.playing = False
+        self.speed = speed
+        self.clients: set[web.WebSocketResponse] = set()
+        self._busy = asyncio.Lock()  # one simulation call at a time, in order
+        self._pacer: asyncio.Task | None = None
+        self.app = web.Application()
+        self.app.add_routes([
+            web.get("/", self.index),
+            web.get("/ws", self.websocket),
+            web.get("/export/trace.jsonl", self.export_trace),
+            web.get("/export/run.pcap", self.export_pcap),
+            web.get("/export/diagram.svg", self.export_diagram),
+            web.get("/static/{name:.+}", self.static),
+            web.get("/favicon.ico", self.favicon),
+        ])
+        self.app.on_startup.append(self._start)
+        self.app.on_shutdown.append(self._stop)
+
+    # -- life -------------------------------------------------------------------------------------
+    async def _start(self, app: web.Application) -> None:
+        self._pacer = asyncio.ensure_future(self._pace())
+
+    async def _stop(self, app: web.Application) -> None:
+        if self._pacer:
+            self._pacer.cancel()
+        for ws in list(self.clients):
+            await ws.close()
+
+    async def _sim(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn`` on the simulation's thread, then send what happened to every page."""
+        async with self._busy:
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(self.session.executor, fn, *args)
+            finally:
+                await self._flush()
+
+    async def _flush(self) -> None:
+        events = self.session.drain()
+        for i in range(0, max(len(events), 1), CHUNK):
+            await self.broadcast({"type": "events", "events": events[i:i + CHUNK], "now": self.session.now})
+
+    async def broadcast(self, msg: dict[str, Any]) -> None:
+        text = json.dumps(msg, separators=(",", ":"))
+        for ws in list(self.clients):
+            try:
+                await ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                self.clients.discard(ws)
+
+    def state(self) -> dict[str, Any]:
+        return {"type": "state", "playing": self.playing, "speed": self.speed, "now": self.session.now,
+                "mode": self.session.mode}
+
+    async def _pace(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        target = float(self.session.now)
+        while True:
+            await asyncio.sleep(TICK)
+            wall = loop.time()
+            dt, last = min(wall - last, MAX_TICK), wall
+            if not self.playing:
+                target = float(self.session.now)
+                continue
+            target = max(target, float(self.session.now)) + dt * self.speed * 1e9
+            try:
+                await self._sim(self.session.advance, int(target))
+            except Exception as exc:  # noqa: BLE001 - keep serving; tell the pages
+                self.playing = False
+                await self.broadcast({"type": "error", "message": f"the simulation stopped: {exc}"})
+                await self.broadcast(self.state())
+            if isinstance(self.session, ReplaySession) and self.session.now >= self.session.end:
+                self.playing = False
+                await self.broadcast(self.state())
+
+    # -- commands -----------------------------------------------------------------------------------
+    async def command(self, msg: dict[str, Any], ws: web.WebSocketResponse | None = None) -> dict[str, Any] | None:
+        """Carry out one command from a page; returns the reply for that page (if any)."""
+        cmd = msg.get("cmd")
+        s = self.session
+        if cmd == "play":
+            self.playing = True
+            await self.broadcast(self.state())
+        elif cmd == "pause":
+            self.playing = False
+            await self.broadcast(self.state())
+        elif cmd == "speed":
+            value = float(msg.get("value", DEFAULT_SPEED))
+            if not 1e-6 <= value <= 1000:
+                raise ActionError(f"speed {value} is out of range (1e-6 .. 1000 virtual seconds per second)")
+            self.speed = value
+            await self.broadcast(self.state())
+        elif cmd == "step":
+            self.playing = False
+            await self._sim(s.step)
+            await self.broadcast(self.state())
+        elif cmd == "run_to":
+            t = int(msg.get("t", 0))
+            if t > s.now:
+                await self._sim(s.advance, t)
+            await self.broadcast(self.state())
+        elif cmd == "detail":
+            d = s.detail(int(msg.get("i", -1)))
+            d["type"] = "detail"
+            return d
+        elif cmd in ("node", "link", "set_link", "run"):
+            text = await self._sim(s.act, msg)
+            await self.broadcast({"type": "topology", "topology": s.topology()})
+            return {"type": "status", "message": text}
+        else:
+            raise ActionError(f"unknown command {cmd!r} (known: {', '.join(COMMANDS)})")
+        return None
+
+    # -- HTTP -------------------------------------------------------------------------------------
+    async def index(self, request: web.Request) -> web.Response:
+        return web.Response(text=static_dir().joinpath("index.html").read_text(encoding="utf-8"),
+                            content_type="text/html")
+
+    async def favicon(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)  # no icon; say so instead of a 404 in the console
+
+    async def static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if ".." in name.split("/"):
+            raise web.HTTPNotFound()
+        f = static_dir().joinpath(*name.split("/"))
+        if not f.is_file():
+            raise web.HTTPNotFound()
+        kind = {"js": "text/javascript", "css": "text/css", "html": "text/html", "svg": "image/svg+xml",
+                "png": "image/png"}.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+        return web.Response(body=f.read_bytes(), content_type=kind)
+
+    async def export_trace(self, request: web.Request) -> web.Response:
+        return web.Response(text=self.session.trace_jsonl(), content_type="application/x-ndjson",
+                            headers={"Content-Disposition": 'attachment; filename="trace.jsonl"'})
+
+    async def export_pcap(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.session.pcap(), content_type="application/vnd.tcpdump.pcap",
+                            headers={"Content-Disposition": 'attachment; filename="run.pcap"'})
+
+    async def export_diagram(self, request: web.Request) -> web.Response:
+        try:
+            svg = self.session.diagram_svg()
+        except ActionError as exc:
+            raise web.HTTPNotFound(text=str(exc))
+        return web.Response(text=svg, content_type="image/svg+xml")
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024 * 1024)
+        await ws.prepare(request)
+        s = self.session
+        async with self._busy:  # a consistent snapshot: no events slip between it and the stream
+            await self._flush()
+            await ws.send_json({"type": "hello", "mode": s.mode, "topology": s.topology(),
+                                "features": s.features(), "now": s.now})
+            events = list(s.encoded)
+            for i in range(0, len(events), CHUNK):
+                await ws.send_str(json.dumps({"type": "events", "events": events[i:i + CHUNK], "now": s.now},
+                                             separators=(",", ":")))
+            await ws.send_json(self.state())
+            self.clients.add(ws)
+        try:
+            async for m in ws:
+                if m.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    msg = json.loads(m.data)
+                    reply = await self.command(msg, ws)
+                except (ActionError, ValueError, TypeError, KeyError) as exc:
+                    reply = {"type": "error", "message": str(exc)}
+                if reply is not None:
+                    reply.setdefault("req", msg.get("req") if isinstance(msg, dict) else None)
+                    await ws.send_json(reply)
+        finally:
+            self.clients.discard(ws)
+        return ws
+
+
+async def start(session: BaseSession, host: str = "127.0.0.1", port: int = 8765,
+                speed: float = DEFAULT_SPEED) -> tuple[web.AppRunner, str, LiveServer]:
+    """Start serving; returns the runner (``await runner.cleanup()`` stops it) and the URL."""
+    server = LiveServer(session, speed=speed)
+    runner = web.AppRunner(server.app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+    real_port = sockets[0].getsockname()[1] if sockets else port
+    shown = f"[{host}]" if ":" in host else host
+    return runner, f"http://{shown}:{real_port}/", server
+
+
+class ServerThread:
+    """The server on a thread of its own (for tests, and for programs that embed the view)."""
+
+    def __init__(self, session: BaseSession, host: str = "127.0.0.1", port: int = 0,
+                 speed: float = DEFAULT_SPEED) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self.url = ""
+        self.server: LiveServer | None = None
+        self._runner: web.AppRunner | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, args=(session, host, port, speed), daemon=True,
+                                        name="minternet-web")
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        if not self.url:
+            raise RuntimeError("the web server did not start within 30 s")
+
+    def _main(self, session: BaseSession, host: str, port: int, speed: float) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self._runner, self.url, self.server = self.loop.run_until_complete(start(session, host, port, speed))
+        except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+
+    def call(self, coro: Any, timeout: float = 30) -> Any:
+        """Run a coroutine on the server's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            self.call(self._runner.cleanup())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)

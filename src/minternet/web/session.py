@@ -1,0 +1,444 @@
+"""What the live view shows: a simulation run (or a recorded one) as a list of events.
+
+A :class:`Session` owns a simulated :class:`~minternet.sim.network.Network`. The network's own
+asyncio loop runs on virtual time and cannot run inside the web server's loop, so every call that
+touches the simulation runs on one worker thread (``session.executor``), one at a time. The
+server advances the session (``advance(t)``), then collects what happened (``drain()``).
+
+Events go to the page as small dicts (``encode``): time, node, interface, layer, event, summary,
+the protocol that colours it and, for a frame put on a link, its flight: which link, which way,
+and when it arrives. The bytes stay here until the page asks for one event's layers.
+
+A :class:`ReplaySession` plays a recorded trace (JSON lines) through the same interface.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Iterable
+
+from ..observe.trace import TraceEvent
+from ..runtime import NS_PER_S
+from ..sim.units import parse_time
+from ..wire.pcap import PcapWriter
+from .layers import describe, protocol
+from .layout import layout
+
+if TYPE_CHECKING:
+    from ..sim.network import Network
+    from ..sim.topology import Topology
+
+# Link drops that happen at the sending end, on the same frame the send event just carried.
+_SENDER_DROPS = {"link-loss", "queue-full", "mtu-exceeded", "link-down"}
+APPS = ("ping", "traceroute", "dig", "transfer", "curl")
+
+
+class ActionError(ValueError):
+    """An action from the page that cannot be done; the message is shown to the user."""
+
+
+def curl_available() -> Callable[..., Coroutine[Any, Any, Any]] | None:
+    """The HTTP client, when this version has one (another part of the project adds it)."""
+    try:
+        from ..application.http import apps  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return getattr(apps, "curl", None)
+
+
+def diagram_available() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """``(build_diagram, to_svg)`` from minternet.observe.diagram, when this version has it."""
+    try:
+        from ..observe import diagram  # type: ignore[attr-defined]
+        return diagram.build_diagram, diagram.to_svg
+    except (ImportError, AttributeError):
+        return None
+
+
+class _SwitchPortTap:
+    """Stands in for a switch port's outgoing channel to trace the frames a switch sends.
+
+    Switches do not trace (they are wires to the hosts' stacks), but the animation needs each hop
+    a frame takes, so the session emits a ``link send`` for the switch port, then sends."""
+
+    __slots__ = ("channel", "tracer", "node", "port")
+
+    def __init__(self, channel: Any, tracer: Any, node: str, port: str) -> None:
+        self.channel = channel
+        self.tracer = tracer
+        self.node = node
+        self.port = port
+
+    def send(self, frame: bytes) -> None:
+        if self.tracer.enabled:
+            self.tracer.emit(self.node, self.port, "link", "send", frame=frame)
+        self.channel.send(frame)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.channel, name)
+
+
+class BaseSession:
+    """The events of a run and what the page can ask about them."""
+
+    mode = "live"
+
+    def __init__(self, net: "Network") -> None:
+        self.net = net
+        self.events: list[TraceEvent] = []
+        self.encoded: list[dict[str, Any]] = []
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minternet-sim")
+        # (node, port) -> (link index, channel leaving that end, direction 0 = a->b, 1 = b->a)
+        self._ends: dict[tuple[str, str], tuple[int, Any, int]] = {}
+        for i, link in enumerate(net.links):
+            self._ends[(link.a.node_name, link.a.port_name)] = (i, link.ab, 0)
+            self._ends[(link.b.node_name, link.b.port_name)] = (i, link.ba, 1)
+        self._last_send: dict[tuple[str, str], dict[str, Any]] = {}
+
+    # -- what the page sees -----------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        raise NotImplementedError
+
+    def topology(self) -> dict[str, Any]:
+        return layout(self.net)
+
+    def features(self) -> dict[str, Any]:
+        diagram = diagram_available() is not None
+        return {"actions": self.mode == "live", "curl": self.mode == "live" and curl_available() is not None,
+                "diagram": diagram,
+                "diagram_note": "" if diagram else "sequence diagrams need minternet.observe.diagram, "
+                                                   "which this version does not have yet"}
+
+    def drain(self) -> list[dict[str, Any]]:
+        """The events encoded since the last call (thread-safe)."""
+        with self._lock:
+            out, self._pending = self._pending, []
+        return out
+
+    def detail(self, index: int) -> dict[str, Any]:
+        """Every layer and field of one event, and its bytes in hex."""
+        if not 0 <= index < len(self.events):
+            raise ActionError(f"there is no event number {index}")
+        ev = self.events[index]
+        out = describe(ev.frame, ev.packet)
+        out.update(self.encoded[index])
+        return out
+
+    def _record(self, ev: TraceEvent, flight: list[int] | None = None) -> None:
+        i = len(self.events)
+        d: dict[str, Any] = {"i": i, "t": ev.time, "node": ev.node, "iface": ev.iface, "layer": ev.layer,
+                             "event": ev.event, "summary": ev.summary,
+                             "proto": protocol(ev.frame, ev.packet) or ev.layer}
+        if ev.reason:
+            d["reason"] = ev.reason
+        if ev.layer == "link" and ev.iface is not None:
+            key = (ev.node, ev.iface)
+            if ev.event == "send":
+                fl = flight if flight is not None else self._flight(key, ev)
+                if fl is not None:
+                    d["fl"] = fl
+                self._last_send[key] = d
+            elif ev.event == "drop" and ev.reason in _SENDER_DROPS:
+                last = self._last_send.get(key)
+                if last is not None and last["t"] == ev.time and "fl" in last:
+                    last["lost"] = ev.reason  # the frame never arrives: no dot crosses the link
+                    d["fl"] = last["fl"]
+        self.events.append(ev)
+        self.encoded.append(d)
+        with self._lock:
+            self._pending.append(d)
+
+    def _flight(self, key: tuple[str, str], ev: TraceEvent) -> list[int] | None:
+        """[link index, direction, arrival time] of a frame put on the link at ``key`` now."""
+        end = self._ends.get(key)
+        if end is None or ev.frame is None:
+            return None
+        index, ch, direction = end
+        p = ch.params
+        start = max(ev.time, getattr(ch, "next_free", 0))  # waits for the frames queued before it
+        ser = int(len(ev.frame) * 8e9 / p.bandwidth) if p.bandwidth else 0
+        return [index, direction, start + ser + p.delay]
+
+    # -- export -------------------------------------------------------------------------------------
+    def trace_jsonl(self) -> str:
+        """The run as JSON lines (the format of ``--trace``, plus each frame's flight)."""
+        lines = []
+        for ev, d in zip(list(self.events), list(self.encoded)):
+            obj = ev.to_dict()
+            if "fl" in d:
+                obj["flight"] = d["fl"]
+            lines.append(json.dumps(obj, sort_keys=True, separators=(",", ":")))
+        return "\n".join(lines) + ("\n" if lines else "")
+
+    def pcap(self) -> bytes:
+        """Every frame put on any link, once per hop, in time order (like tcpdump on every
+        interface at once)."""
+        buf = io.BytesIO()
+        writer = PcapWriter(buf, nanosecond=True)
+        for ev in list(self.events):
+            if ev.layer == "link" and ev.event == "send" and ev.frame is not None:
+                writer.write(ev.time, ev.frame)
+        writer.flush()
+        return buf.getvalue()
+
+    def diagram_svg(self) -> str:
+        funcs = diagram_available()
+        if funcs is None:
+            raise ActionError(self.features()["diagram_note"])
+        build, to_svg = funcs
+        return to_svg(build(list(self.events)))
+
+    # -- running ------------------------------------------------------------------------------------
+    def advance(self, to_ns: int) -> None:
+        raise NotImplementedError
+
+    def next_time(self) -> int | None:
+        raise NotImplementedError
+
+    def step(self) -> int:
+        """Run up to the next thing that happens; returns the new time."""
+        t = self.next_time()
+        if t is not None:
+            self.advance(max(t, self.now))
+        return self.now
+
+    def act(self, cmd: dict[str, Any]) -> str:
+        raise ActionError("this is a recorded run: actions need a live simulation (run minternet web without --replay)")
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class Session(BaseSession):
+    """A live simulation the page can watch and change."""
+
+    mode = "live"
+
+    def __init__(self, topo: "Topology") -> None:
+        super().__init__(topo.network)
+        self.topo = topo
+        net = self.net
+        net.tracer.subscribe(self._record)
+        for node in net.nodes.values():
+            for port in getattr(node, "ports", ()):
+                if port.channel is not None:
+                    port.channel = _SwitchPortTap(port.channel, net.tracer, node.name, port.port_name)
+        self.executor.submit(net.start).result()
+
+    @property
+    def now(self) -> int:
+        return self.net.scheduler.now
+
+    def next_time(self) -> int | None:
+        return self.net.scheduler.next_time()
+
+    def advance(self, to_ns: int) -> None:
+        """Run the simulation (and the programs on it) up to virtual time ``to_ns``."""
+        if to_ns > self.net.now:
+            self.net.run(to_ns)
+
+    def say(self, node: str, line: str) -> None:
+        """A line of a program's output, as an event in the list."""
+        if self.net.tracer.enabled:
+            self.net.tracer.emit(node, None, "app", "output", text=line)
+
+    def _spawn(self, node: str, title: str, coro: Coroutine[Any, Any, Any]) -> None:
+        async def run() -> None:
+            try:
+                await coro
+            except Exception as exc:  # noqa: BLE001 - the page shows it; the simulation goes on
+                self.say(node, f"{title}: error: {exc}")
+        self.say(node, f"$ {title}")
+        self.net.spawn(run())
+
+    def _link(self, cmd: dict[str, Any]) -> Any:
+        try:
+            return self.net.links[int(cmd["link"])]
+        except (KeyError, ValueError, IndexError, TypeError):
+            raise ActionError(f"no link {cmd.get('link')!r}") from None
+
+    def act(self, cmd: dict[str, Any]) -> str:
+        """Do what the page asks, now in virtual time. Returns a line for the page's status."""
+        kind = cmd.get("cmd")
+        net = self.net
+        if kind == "node":
+            name = str(cmd.get("name"))
+            if name not in net.nodes:
+                raise ActionError(f"no node named {name!r}")
+            (net.node_up if cmd.get("up") else net.node_down)(name)
+            return f"{name} is {'up' if cmd.get('up') else 'down'}"
+        if kind == "link":
+            link = self._link(cmd)
+            (net.link_up if cmd.get("up") else net.link_down)(link)
+            return f"link {link.name} is {'up' if cmd.get('up') else 'down'}"
+        if kind == "set_link":
+            link = self._link(cmd)
+            changes: dict[str, Any] = {}
+            if cmd.get("loss") not in (None, ""):
+                loss = float(cmd["loss"])
+                if not 0 <= loss <= 1:
+                    raise ActionError(f"loss is a probability between 0 and 1, not {loss}")
+                changes["loss"] = loss
+            if cmd.get("delay") not in (None, ""):
+                delay = cmd["delay"]
+                try:
+                    changes["delay"] = parse_time(f"{delay}ms" if isinstance(delay, (int, float)) or str(delay).replace(".", "", 1).isdigit() else str(delay))
+                except ValueError as exc:
+                    raise ActionError(f"delay: {exc}") from None
+            if not changes:
+                raise ActionError("give a loss (0..1) or a delay (like 20ms)")
+            net.set_link(link, **changes)
+            return f"link {link.name}: {link.describe()}"
+        if kind == "run":
+            return self._run_app(cmd)
+        raise ActionError(f"unknown action {kind!r}")
+
+    def _run_app(self, cmd: dict[str, Any]) -> str:
+        net = self.net
+        app = cmd.get("app")
+        src = str(cmd.get("host", ""))
+        target = str(cmd.get("target", "")).strip()
+        try:
+            host = net.host(src)
+        except KeyError as exc:
+            raise ActionError(exc.args[0]) from None
+        if not target:
+            raise ActionError(f"{app}: say what to reach (a node name, an address or a DNS name)")
+
+        def out(line: str) -> None:
+            self.say(src, line)
+
+        def address(name: str) -> str:
+            try:
+                return net.address_of(name)
+            except ValueError as exc:
+                raise ActionError(str(exc)) from None
+
+        if app == "ping":
+            from ..application.ping import ping
+            count = int(cmd.get("count") or 3)
+            self._spawn(src, f"ping {target} -c {count}", ping(host, address(target), count=count, out=out))
+        elif app == "traceroute":
+            from ..application.traceroute import traceroute
+            self._spawn(src, f"traceroute {target}",
+                        traceroute(host, address(target), probes=1, wait=2 * NS_PER_S, name_of=net.name_of, out=out))
+        elif app == "dig":
+            self._spawn(src, f"dig {target}", self._dig(host, target, out))
+        elif app == "transfer":
+            from ..application.transfer import transfer
+            dst = net.nodes.get(target)
+            if dst is None or not hasattr(dst, "tcp"):
+                raise ActionError(f"transfer: {target!r} is not a host of this network")
+            nbytes = int(cmd.get("bytes") or 20_000)
+
+            async def run() -> None:
+                result = await transfer(host, dst, nbytes, seed=net.seed)
+                for line in result.report(src, target):
+                    out(line)
+            self._spawn(src, f"transfer {nbytes} bytes to {target} over TCP", run())
+        elif app == "curl":
+            curl = curl_available()
+            if curl is None:
+                raise ActionError("curl needs the HTTP application, which this version does not have yet")
+            self._spawn(src, f"curl {target}", self._curl(curl, host, target, out))
+        else:
+            raise ActionError(f"unknown program {app!r} (try: {', '.join(APPS)})")
+        return f"{app} started on {src}"
+
+    async def _dig(self, host: Any, name: str, out: Callable[[str], None]) -> None:
+        from ..wire.dns import RRType
+        if not host.stub_resolver.nameservers:
+            out(f"dig: {host.name} has no name server configured")
+            return
+        answer = await host.stub_resolver.query(name, RRType.A)
+        text = answer.summary() if hasattr(answer, "summary") else str(answer)
+        out(f"dig {name}: {text}")
+
+    async def _curl(self, curl: Callable[..., Any], host: Any, url: str, out: Callable[[str], None]) -> None:
+        if "://" not in url:
+            url = "http://" + url
+        result = await curl(host, url)
+        status = getattr(result, "status", None)
+        body = getattr(result, "body", b"")
+        out(f"curl {url}: {status if status is not None else result} ({len(body)} bytes)")
+
+    def close(self) -> None:
+        try:
+            self.executor.submit(self.net.close).result(timeout=10)
+        finally:
+            super().close()
+
+
+class ReplaySession(BaseSession):
+    """A recorded run (``--trace`` JSON lines) played back on the drawing of its topology."""
+
+    mode = "replay"
+
+    def __init__(self, net: "Network", records: Iterable[dict[str, Any]]) -> None:
+        super().__init__(net)
+        self._recorded: list[tuple[TraceEvent, list[int] | None]] = []
+        for r in records:
+            frame = bytes.fromhex(r["frame"]) if r.get("frame") else None
+            packet = bytes.fromhex(r["packet"]) if r.get("packet") else None
+            ev = TraceEvent(int(r["t_ns"]), r["node"], r.get("iface"), r["layer"], r["event"], r.get("reason"),
+                            frame, packet, r.get("summary"))
+            self._recorded.append((ev, r.get("flight")))
+        self._recorded.sort(key=lambda x: x[0].time)  # stable: ties keep the file's order
+        self._next = 0
+        self._now = 0
+
+    @classmethod
+    def from_file(cls, net: "Network", path: str) -> "ReplaySession":
+        """Read a trace; errors name the file and line."""
+        records = []
+        try:
+            with open(path, encoding="utf-8") as f:
+                for no, line in enumerate(f, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        r = json.loads(line)
+                        int(r["t_ns"]), r["node"], r["layer"], r["event"]
+                    except (ValueError, KeyError, TypeError) as exc:
+                        raise ValueError(f"{path}:{no}: not a trace event ({exc}); expected the JSON lines "
+                                         f"written by --trace or the page's export") from None
+                    records.append(r)
+        except OSError as exc:
+            raise ValueError(f"cannot read the trace {path}: {exc.strerror}") from None
+        return cls(net, records)
+
+    @property
+    def now(self) -> int:
+        return self._now
+
+    @property
+    def end(self) -> int:
+        return self._recorded[-1][0].time if self._recorded else 0
+
+    def next_time(self) -> int | None:
+        return self._recorded[self._next][0].time if self._next < len(self._recorded) else None
+
+    def advance(self, to_ns: int) -> None:
+        """Release the recorded events up to ``to_ns``."""
+        rec = self._recorded
+        while self._next < len(rec) and rec[self._next][0].time <= to_ns:
+            ev, flight = rec[self._next]
+            self._next += 1
+            self._record(ev, flight)
+        self._now = max(self._now, to_ns)
+
+    def _flight(self, key: tuple[str, str], ev: TraceEvent) -> list[int] | None:
+        # No channel state in a recording: serialisation plus delay, without queueing.
+        end = self._ends.get(key)
+        if end is None or ev.frame is None:
+            return None
+        index, ch, direction = end
+        p = ch.params
+        ser = int(len(ev.frame) * 8e9 / p.bandwidth) if p.bandwidth else 0
+        return [index, direction, ev.time + ser + p.delay]

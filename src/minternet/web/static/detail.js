@@ -1,0 +1,46 @@
+// The layer view: every field of every layer, and the bytes in hex with the selected field lit.
+function esc(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+}
+
+export function showDetail(box, d) {
+  const time = (d.t / 1e9).toFixed(6);
+  let html = `<h3>#${d.i} ${time} s ${esc(d.node)}${d.iface ? ':' + esc(d.iface) : ''} ${esc(d.layer)} ${esc(d.event)}`
+    + `${d.reason ? ' (' + esc(d.reason) + ')' : ''}</h3><div class="summary">${esc(d.summary)}</div>`;
+  if (d.error) html += `<div class="note">decoding stopped: ${esc(d.error)}</div>`;
+  d.layers.forEach((layer, li) => {
+    html += `<details class="layer" open data-layer="${esc(layer.name)}"><summary>${esc(layer.name)}</summary>`;
+    layer.fields.forEach((f, fi) => {
+      html += `<div class="field" data-l="${li}" data-f="${fi}" data-start="${f.start}" data-end="${f.end}">`
+        + `<span class="k">${esc(f.name)}</span><span class="v">${esc(f.value)}</span></div>`;
+    });
+    html += '</details>';
+  });
+  if (d.hex) {
+    let hex = '';
+    for (let off = 0; off < d.hex.length / 2; off += 16) {
+      hex += off.toString(16).padStart(4, '0') + '  ';
+      for (let k = off; k < Math.min(off + 16, d.hex.length / 2); k++) {
+        hex += `<b data-o="${k}">${d.hex.substr(k * 2, 2)}</b>` + (k % 8 === 7 ? '  ' : ' ');
+      }
+      hex += '\n';
+    }
+    html += `<div id="hex">${hex}</div>`;
+  } else if (!d.layers.length) {
+    html += '<p class="note">This event carries no packet.</p>';
+  }
+  box.innerHTML = html;
+  box.querySelectorAll('.field').forEach((el) => el.addEventListener('click', () => {
+    box.querySelectorAll('.field.selected').forEach((x) => x.classList.remove('selected'));
+    el.classList.add('selected');
+    highlight(box, Number(el.dataset.start), Number(el.dataset.end));
+  }));
+}
+
+export function highlight(box, start, end) {
+  box.querySelectorAll('#hex b.hl').forEach((b) => b.classList.remove('hl'));
+  for (let o = start; o < end; o++) {
+    const b = box.querySelector(`#hex b[data-o="${o}"]`);
+    if (b) b.classList.add('hl');
+  }
+}

@@ -1,0 +1,144 @@
+"""The live view's session without a browser: actions, flights, layers, exports, replay."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+pytest.importorskip("aiohttp")
+
+from minternet.cli import example_text  # noqa: E402
+from minternet.sim.topology import loads  # noqa: E402
+from minternet.web.layout import layout  # noqa: E402
+from minternet.web.session import ActionError, ReplaySession, Session  # noqa: E402
+
+
+def example():
+    return loads(example_text(), "(example)", seed=0, out=lambda line: None)
+
+
+@pytest.fixture
+def session():
+    s = Session(example())
+    yield s
+    s.close()
+
+
+def on_sim(s, fn, *args):
+    return s.executor.submit(fn, *args).result(timeout=60)
+
+
+def test_ping_from_the_page_gives_replies_and_flights(session):
+    assert on_sim(session, session.act, {"cmd": "run", "app": "ping", "host": "client", "target": "server", "count": 2}) \
+        == "ping started on client"
+    on_sim(session, session.advance, 2_000_000_000)
+    events = session.drain()
+    out = [e["summary"] for e in events if e["layer"] == "app"]
+    assert out[0] == "$ ping server -c 2"
+    assert sum("bytes from 10.0.2.10" in line for line in out) == 2
+    sends = [e for e in events if e["layer"] == "link" and e["event"] == "send"]
+    assert sends and all("fl" in e for e in sends)
+    # A frame arrives after its link's delay: client -> lan1 is 1 ms plus serialisation at 100 Mbit/s.
+    first_icmp = next(e for e in sends if e["proto"] == "icmp" and e["node"] == "client")
+    link, direction, arrive = first_icmp["fl"]
+    assert (session.net.links[link].a.node_name, direction) == ("client", 0)
+    assert arrive - first_icmp["t"] == 1_000_000 + 98 * 80  # 98-byte frame: 80 ns a byte
+
+
+def test_switches_are_traced_so_every_hop_animates(session):
+    on_sim(session, session.advance, 10_000_000)
+    assert any(e["node"] == "lan1" and e["event"] == "send" and "fl" in e for e in session.drain())
+
+
+def test_layers_of_a_tcp_segment_show_its_sequence_number(session):
+    on_sim(session, session.act, {"cmd": "run", "app": "transfer", "host": "client", "target": "server", "bytes": 3000})
+    on_sim(session, session.advance, 1_000_000_000)
+    syn = next(e for e in session.drain() if e["proto"] == "tcp" and e["layer"] == "link" and e["event"] == "send" and "[S]" in e["summary"])
+    d = session.detail(syn["i"])
+    assert [layer["name"] for layer in d["layers"]] == ["Ethernet", "IPv4", "TCP"]
+    seq = next(f for f in d["layers"][2]["fields"] if f["name"] == "sequence number")
+    raw = bytes.fromhex(d["hex"])
+    assert int.from_bytes(raw[seq["start"]:seq["end"]], "big") == int(seq["value"])
+    assert f"seq={seq['value']}" in syn["summary"]
+
+
+def test_dns_answers_are_decoded(session):
+    on_sim(session, session.act, {"cmd": "run", "app": "dig", "host": "client", "target": "www.example.com"})
+    on_sim(session, session.advance, 1_000_000_000)
+    events = session.drain()
+    assert any("dig www.example.com: " in e["summary"] and "10.0.2.10" in e["summary"] for e in events)
+    answer = next(e for e in events if e["proto"] == "dns" and e["layer"] == "link" and e["event"] == "send"
+                  and e["node"] == "resolver" and "> 10.0.1.10" in e["summary"])
+    dns = session.detail(answer["i"])["layers"][-1]
+    assert dns["name"] == "DNS"
+    assert any(f["name"] == "answer" and "10.0.2.10" in f["value"] for f in dns["fields"])
+
+
+def test_router_down_drops_and_link_changes(session):
+    on_sim(session, session.act, {"cmd": "node", "name": "r2", "up": False})
+    on_sim(session, session.act, {"cmd": "run", "app": "ping", "host": "client", "target": "server", "count": 1})
+    on_sim(session, session.act, {"cmd": "set_link", "link": 4, "loss": "0.5", "delay": "20"})
+    on_sim(session, session.advance, 500_000_000)
+    events = session.drain()
+    assert any(e["event"] == "drop" and e["node"] == "r2" and e["reason"] == "node-down" for e in events)
+    assert layout(session.net)["links"][4]["label"] == "20 ms, loss 50%"
+    assert not layout(session.net)["nodes"][[n["name"] for n in layout(session.net)["nodes"]].index("r2")]["up"]
+
+
+@pytest.mark.parametrize("cmd, message", [
+    ({"cmd": "node", "name": "nope", "up": False}, "no node named 'nope'"),
+    ({"cmd": "set_link", "link": 0, "loss": "2"}, "loss is a probability"),
+    ({"cmd": "run", "app": "ping", "host": "client", "target": "mars"}, "neither a node"),
+    ({"cmd": "run", "app": "telnet", "host": "client", "target": "server"}, "unknown program"),
+])
+def test_wrong_actions_say_what_is_wrong(session, cmd, message):
+    with pytest.raises(ActionError, match=message):
+        on_sim(session, session.act, cmd)
+
+
+def test_exports_and_replay_give_the_same_run(session, tmp_path):
+    on_sim(session, session.act, {"cmd": "run", "app": "ping", "host": "client", "target": "server", "count": 1})
+    on_sim(session, session.advance, 1_000_000_000)
+    pcap = session.pcap()
+    assert struct.unpack("<I", pcap[:4])[0] == 0xA1B23C4D  # nanosecond pcap
+    trace = tmp_path / "trace.jsonl"
+    trace.write_text(session.trace_jsonl())
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert len(lines) == len(session.events)
+    replay = ReplaySession.from_file(example().network, str(trace))
+    replay.advance(10**12)
+    assert [(e["t"], e["summary"], e.get("fl")) for e in replay.drain()] == \
+           [(e["t"], e["summary"], e.get("fl")) for e in session.encoded]
+    with pytest.raises(ActionError, match="recorded run"):
+        replay.act({"cmd": "node", "name": "r1", "up": False})
+
+
+def test_replay_of_a_cli_trace_estimates_flights(tmp_path):
+    topo = example()
+    path = tmp_path / "t.jsonl"
+    topo.network.trace_to(str(path))
+    from minternet.application.ping import ping
+    topo.network.run_app(ping(topo.network.host("client"), "10.0.2.10", count=1))
+    topo.network.close()
+    replay = ReplaySession.from_file(example().network, str(path))
+    assert replay.next_time() == 0
+    replay.step()
+    replay.advance(replay.end)
+    sends = [e for e in replay.drain() if e["layer"] == "link" and e["event"] == "send" and e["node"] == "client"]
+    assert sends and all(e["fl"][2] > e["t"] for e in sends)
+
+
+def test_a_bad_trace_file_is_named(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"t_ns": 0}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:1: not a trace event"):
+        ReplaySession.from_file(example().network, str(bad))
+
+
+def test_layout_is_deterministic_and_fits():
+    a, b = layout(example().network), layout(example().network)
+    assert a == b
+    assert all(0 < n["x"] < a["width"] and 0 < n["y"] < a["height"] for n in a["nodes"])
+    assert a["nodes"][0]["name"] == "client" and a["nodes"][0]["x"] == min(n["x"] for n in a["nodes"])
