@@ -142,3 +142,30 @@ def test_layout_is_deterministic_and_fits():
     assert a == b
     assert all(0 < n["x"] < a["width"] and 0 < n["y"] < a["height"] for n in a["nodes"])
     assert a["nodes"][0]["name"] == "client" and a["nodes"][0]["x"] == min(n["x"] for n in a["nodes"])
+
+
+def test_curl_from_the_page_starts_the_site_and_gets_it(session):
+    from minternet.web.session import curl_available
+    if curl_available() is None:
+        pytest.skip("this version has no HTTP client")
+    on_sim(session, session.act, {"cmd": "run", "app": "curl", "host": "client", "target": "www.example.com/"})
+    on_sim(session, session.advance, 3_000_000_000)
+    events = session.drain()
+    lines = [e["summary"] for e in events if e["layer"] == "app"]
+    assert any(line.startswith("curl www.example.com/: HTTP 200 OK") for line in lines), lines
+    http = next(e for e in events if e["proto"] == "http" and e["layer"] == "link" and "GET" not in e["summary"]
+                and e["node"] == "client" and e["event"] == "send" and "[P" in e["summary"])
+    names = [layer["name"] for layer in session.detail(http["i"])["layers"]]
+    assert names == ["Ethernet", "IPv4", "TCP", "HTTP"]
+
+
+def test_sequence_diagram_export(session):
+    from minternet.web.session import diagram_available
+    if diagram_available() is None:
+        assert session.features()["diagram"] is False and "minternet.observe.diagram" in session.features()["diagram_note"]
+        return
+    on_sim(session, session.act, {"cmd": "run", "app": "ping", "host": "client", "target": "server", "count": 1})
+    on_sim(session, session.advance, 1_000_000_000)
+    svg = session.diagram_svg()
+    assert svg.lstrip().startswith("<svg") or svg.lstrip().startswith("<?xml")
+    assert "client" in svg and "server" in svg

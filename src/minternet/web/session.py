@@ -41,12 +41,13 @@ class ActionError(ValueError):
 
 
 def curl_available() -> Callable[..., Coroutine[Any, Any, Any]] | None:
-    """The HTTP client, when this version has one (another part of the project adds it)."""
+    """The HTTP client's ``fetch``, when this version has the HTTP application."""
     try:
-        from ..application.http import apps  # type: ignore[attr-defined]
+        from ..application.http.client import fetch
+        from ..application.http.commands import where_is  # noqa: F401 - used by Session._curl
     except ImportError:
         return None
-    return getattr(apps, "curl", None)
+    return fetch
 
 
 def diagram_available() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
@@ -360,13 +361,26 @@ class Session(BaseSession):
         text = answer.summary() if hasattr(answer, "summary") else str(answer)
         out(f"dig {name}: {text}")
 
-    async def _curl(self, curl: Callable[..., Any], host: Any, url: str, out: Callable[[str], None]) -> None:
-        if "://" not in url:
-            url = "http://" + url
-        result = await curl(host, url)
-        status = getattr(result, "status", None)
-        body = getattr(result, "body", b"")
-        out(f"curl {url}: {status if status is not None else result} ({len(body)} bytes)")
+    async def _curl(self, fetch: Callable[..., Any], host: Any, url: str, out: Callable[[str], None]) -> None:
+        """GET a URL; like ``minternet curl``, start the built-in site where nothing listens yet."""
+        from ..application.http.apps import builtin_site
+        from ..application.http.client import split_url
+        from ..application.http.commands import where_is
+        from ..application.http.server import serve
+        name, port, _, _ = split_url(url)
+        node = self.net.nodes.get(name)
+        if node is not None and getattr(node, "address", None):
+            host.stub_resolver.add_host(name, node.address)  # a node's name works, as in /etc/hosts
+        address = where_is(self.net, host, name)
+        owner = self.net.name_of(address) if address else None
+        if owner is not None:
+            server_host = self.net.host(owner)
+            if port not in server_host.tcp.listeners:
+                server = await serve(server_host, port, builtin_site())
+                self.net.spawn(server.serve_forever())
+                self.say(owner, f"HTTP server started on port {port} (the built-in site)")
+        response = await fetch(host, url)
+        out(f"curl {url}: HTTP {response.status} {response.reason} ({len(response.body)} bytes)")
 
     def close(self) -> None:
         try:
