@@ -749,6 +749,10 @@ class TCPConnection:
                     self._prr_on_delivered(newly_sacked + max(0, seq_diff(ack, una)))
         if seq_gt(ack, una):
             acked = seq_diff(ack, una)
+            if self.fin_seq is None and self.fin_queued and seq_gt(ack, self.sendbuf.end):
+                # The FIN sent before a timeout (which forgot where it was, to send it again after
+                # the data) is acknowledged: it sat right after the data.
+                self.fin_seq = self.sendbuf.end
             # A FIN's sequence number is not in the send buffer.
             data_acked = acked
             if self.fin_seq is not None and seq_gt(ack, self.fin_seq):
