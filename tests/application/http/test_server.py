@@ -307,3 +307,19 @@ def test_a_request_that_never_completes_gets_408(net):
         return data, (net.now - t0) / 1e9
     ((data, closed), took), _ = run(net, go, limits=limits)
     assert status_lines(data) == ["HTTP/1.1 408 Request Timeout"] and closed and 3.0 <= took < 6.0
+
+
+def test_serve_pages_serves_a_fixed_set_until_cancelled(net):
+    from minternet.application.http.client import get
+    from minternet.application.http.server import serve_pages
+
+    async def main():
+        task = asyncio.ensure_future(serve_pages(net["server"], {"/": b"<p>home</p>"}))
+        await asyncio.sleep(0)
+        home = await get(net["client"], "http://www.test/")
+        missing = await get(net["client"], "http://www.test/other")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return home, missing[0], 80 in net["server"].tcp.listeners
+    home, missing, listening = net.run_app(main())
+    assert home == (200, b"<p>home</p>") and missing == 404 and not listening

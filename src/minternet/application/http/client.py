@@ -306,3 +306,9 @@ def _is_ipv4(text: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+async def get(host: Any, url: str, **kw: Any) -> tuple[int, bytes]:
+    """GET ``url`` from ``host``: (status, body). A shorthand for :func:`fetch`."""
+    response = await fetch(host, url, **kw)
+    return response.status, response.body  # type: ignore[return-value]

@@ -384,3 +384,22 @@ async def serve(host: Any, port: int, handler: Handler, *, address: str = "0.0.0
     unix_time, name, methods). ``await server.serve_forever()`` (or ``net.spawn`` it) to keep it
     until cancelled, ``await server.aclose()`` to stop it."""
     return await HTTPServer(handler, **options).start(host, port, address)
+
+
+def pages_handler(pages: dict[str, bytes], content_type: str = "text/html; charset=utf-8") -> Handler:
+    """A handler for a fixed set of pages: {"/": b"<html>..."}; anything else is 404."""
+    async def handle(request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            raise HTTPError(405, f"These pages are read with GET or HEAD, not {request.method}.",
+                            {"Allow": "GET, HEAD"})
+        body = pages.get(request.path)
+        if body is None:
+            raise HTTPError(404, f"There is no {request.path} here.")
+        return Response(200, Headers({"Content-Type": content_type}), body)
+    return handle
+
+
+async def serve_pages(host: Any, pages: dict[str, bytes], port: int = 80, **options: Any) -> None:
+    """Serve a fixed set of pages on ``host`` until cancelled (spawn it: ``net.spawn(serve_pages(...))``)."""
+    server = await serve(host, port, pages_handler(pages), **options)
+    await server.serve_forever()
