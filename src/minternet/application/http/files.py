@@ -13,7 +13,6 @@ from __future__ import annotations
 import mimetypes
 import os
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import AsyncIterator
 from urllib.parse import quote, unquote_to_bytes
 
