@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -149,11 +150,16 @@ def test_our_client_on_os_sockets(served):
     assert response.status == 200 and response.body == b"a page\n" and response.headers["Server"].startswith("minternet/")
 
 
-def test_ctrl_c_stops_cleanly(folder):
+def test_ctrl_c_stops_cleanly_even_with_a_kept_alive_connection_open(folder):
     server = Served(folder, "-q")
     assert curl(f"{server.base}/sub/page.txt").stdout == b"a page\n"
-    code, err = server.stop(signal.SIGINT)
-    assert code == 0 and "stopped" in err and "Traceback" not in err
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as held:
+        held.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held.recv(100).startswith(b"HTTP/1.1 200 OK")  # and the connection stays open
+        t0 = time.monotonic()
+        code, err = server.stop(signal.SIGINT)
+        assert code == 0 and "stopped" in err and "Traceback" not in err
+        assert time.monotonic() - t0 < 5  # not held up until the idle timeout (15 s)
 
 
 def test_a_folder_that_is_not_there_is_an_error():

@@ -111,7 +111,9 @@ class HTTPServer:
         if self._listener is None:
             raise RuntimeError("call start() first (or use serve())")
         try:
-            await self._listener.serve_forever()
+            # Not the listener's own serve_forever: asyncio's (3.12+) waits on cancel until every
+            # connection has ended, and a kept-alive one ends only when aclose() ends it.
+            await asyncio.get_running_loop().create_future()
         finally:
             await self.aclose()
 
