@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .diagram_build import DEFAULT_MAX_ARROWS, DiagramBuilder
@@ -122,15 +123,21 @@ def add_commands(sub: argparse._SubParsersAction, common: Callable[..., None] | 
     """Register ``minternet diagram`` (``common`` is not used: this command runs no network)."""
     p = sub.add_parser(
         "diagram", help="draw a trace as a sequence diagram (SVG, or Mermaid text)",
-        description="Draw a JSON-lines trace (written by any command with --trace FILE) as a sequence "
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.fill(
+                    "Draw a JSON-lines trace (written by any command with --trace FILE) as a sequence "
                     "diagram: a lane per host and router, time going down, one arrow per packet per hop "
                     "from the sender's lane to the receiver's, labelled (ARP who-has, ICMP echo request "
                     "seq=1, DNS query A www.example.com, TCP [S] seq=0 with relative sequence numbers) "
                     "and coloured by protocol. A lost packet's arrow ends in a red X with the reason. "
                     "Time is to scale, except that long idle gaps are squeezed. The SVG is standalone: "
-                    "open it in a browser (hover an arrow for the whole packet).",
-        epilog="example: minternet ping client server -c 2 --trace t.jsonl && "
-               "minternet diagram t.jsonl --out ping.svg --hosts client,r1,r2,r3,r4,server")
+                    "open it in a browser (hover an arrow for the whole packet).", 78, break_on_hyphens=False),
+        epilog="examples:\n"
+               "  minternet ping client server -c 2 --trace ping.jsonl\n"
+               "  minternet diagram ping.jsonl --out ping.svg\n"
+               "  minternet diagram ping.jsonl --hosts client,server --out ping.mmd\n"
+               "  minternet transfer client server --bytes 1MB --loss 0.01 --trace tcp.jsonl\n"
+               "  minternet diagram tcp.jsonl --hosts client,r1,r2,r4,server --from 0.1 --max-arrows 200")
     p.add_argument("trace_file", metavar="TRACE", help="a JSON-lines trace file (from --trace FILE)")
     p.add_argument("-o", "--out", metavar="FILE",
                    help="where to write: FILE.svg (default: TRACE with .svg), FILE.mmd for Mermaid, - for stdout")

@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import heapq
 import socket
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from .diagram_labels import Labeller, ip_key, ip_of
+from .diagram_lanes import Hop, order_lanes
 from .diagram_model import Arrow, Diagram, Lane, Marker
 from .trace import TraceEvent
 
 NS_PER_S = 1_000_000_000
 DEFAULT_MAX_ARROWS = 500
-_FORGET_AFTER = 30 * NS_PER_S  # frames not received within this long are not waited for
+_FORGET_AFTER = 10 * NS_PER_S  # frames not received within this long are not waited for
+_DONE_KEPT = 4096  # unicast frames already received, kept for a duplicate that may follow
 _ARP = b"\x08\x06"
 
 
@@ -110,6 +112,7 @@ class DiagramBuilder:
         self.stopped_early = False
         self._pending: dict[bytes, list[_Send]] = {}
         self._recent: deque[_Send] = deque(maxlen=512)
+        self._done: dict[bytes, _Send] = {}  # the last _DONE_KEPT unicast frames received, oldest first
         self._recv_wait: dict[tuple[str, bytes], deque[_Chain]] = {}
         self._forward_wait: dict[tuple[str, bytes], deque[_Chain]] = {}
         self._arrivals: list[tuple[str, bytes, _Raw | None, _Chain | None]] = []  # this instant's
@@ -224,9 +227,7 @@ class DiagramBuilder:
 
     def _find_send(self, frame: bytes, node: str, t: int) -> tuple[_Send | None, bool]:
         """The send a frame received at ``node`` came from, and whether it is a second copy."""
-        sends = self._pending.get(frame)
-        if not sends:
-            return None, False
+        sends = self._pending.get(frame, ())
         candidates = [s for s in sends if s.node != node and s.t <= t]
         fresh = [s for s in candidates if node not in s.receivers and not s.dead]
         if fresh:
@@ -238,6 +239,9 @@ class DiagramBuilder:
             return first, False
         if candidates:
             return candidates[-1], True
+        done = self._done.get(frame)
+        if done is not None and done.node != node and done.t <= t:
+            return done, True
         return None, False
 
     def _on_recv(self, node: str, t: int, frame: bytes) -> None:
@@ -253,6 +257,8 @@ class DiagramBuilder:
         if send is None:
             self.unmatched += 1
             return
+        if not frame[0] & 1 and not duplicate:
+            self._received(send)
         send.receivers.add(node)
         self.peers.setdefault((send.node, send.iface), {})[node] = None
         chain = send.chain
@@ -272,6 +278,19 @@ class DiagramBuilder:
             if packet is not None:
                 self._recv_wait.setdefault((node, key), deque()).append(onward)
             self._arrivals.append((node, key, None, onward))
+
+    def _received(self, send: _Send) -> None:
+        # A unicast frame has one receiver: stop waiting for others, so that a long trace does not
+        # keep every frame in memory, but remember it a while for a duplicate.
+        sends = self._pending.get(send.frame)
+        if sends is not None:
+            sends.remove(send)
+            if not sends:
+                del self._pending[send.frame]
+        self._done.pop(send.frame, None)
+        self._done[send.frame] = send
+        if len(self._done) > _DONE_KEPT:
+            del self._done[next(iter(self._done))]
 
     def _on_forward(self, ev: TraceEvent) -> None:
         self.routers.add(ev.node)
@@ -377,11 +396,13 @@ class DiagramBuilder:
         if self.hosts:
             unknown = [h for h in self.hosts if h not in self.nodes]
             if unknown:
-                raise ValueError(f"no node named {', '.join(map(repr, unknown))} in the trace "
+                raise ValueError(f"no host or router named {', '.join(map(repr, unknown))} in the trace "
                                  f"(nodes: {', '.join(self.nodes) or 'none'})")
             names = self.hosts
         else:
-            names = order_lanes(list(self.nodes), self.arrows)
+            hops = [Hop(r.src, r.dst, not r.frame[0] & 1, r.frame[12:14] == _ARP)
+                    for r in sorted(self.arrows, key=lambda r: (r.t_send, r.seq))]
+            names = order_lanes(list(self.nodes), hops)
         lanes = [Lane(n, "router" if n in self.routers else "host", tuple(self.node_addrs.get(n, ())))
                  for n in names]
         index = {n: i for i, n in enumerate(names)}
@@ -391,9 +412,8 @@ class DiagramBuilder:
         notes: list[str] = []
         if self.max_arrows and total > self.max_arrows:
             raws = raws[:self.max_arrows]
-            more = "and more after them (the rest of the trace was not read)" if self.stopped_early \
-                else f"of {total:,}"
-            notes.append(f"showing the first {self.max_arrows:,} packet arrows {more}; "
+            of = "; the trace has more (not read further)" if self.stopped_early else f" of {total:,}"
+            notes.append(f"showing the first {self.max_arrows:,} packet arrows{of}; "
                          f"use --max-arrows, --from and --until to see others")
         arrows = []
         for r in raws:
@@ -425,36 +445,3 @@ class DiagramBuilder:
                 peers = [p for p in self.peers.get((r.src, r.iface), ()) if p != r.src and self.visible(p)]
                 if len(peers) == 1:
                     r.dst = peers[0]
-
-
-def order_lanes(nodes: list[str], arrows: Iterable[_Raw]) -> list[str]:
-    """Lanes left to right so that most arrows are short: breadth first from the node that started
-    the conversation (the sender of the first packet that is not ARP), busiest first at equal
-    distance; nodes that only heard broadcasts go last."""
-    arrows = sorted(arrows, key=lambda r: (r.t_send, r.seq))
-    neighbours: dict[str, set[str]] = {n: set() for n in nodes}
-    traffic: Counter[str] = Counter()
-    unicast: set[str] = set()
-    for r in arrows:
-        if r.dst is None:
-            continue
-        neighbours.setdefault(r.src, set()).add(r.dst)
-        neighbours.setdefault(r.dst, set()).add(r.src)
-        traffic[r.src] += 1
-        traffic[r.dst] += 1
-        if not r.frame[0] & 1:
-            unicast.update((r.src, r.dst))
-    first = next((r.src for r in arrows if r.frame[12:14] != _ARP), arrows[0].src if arrows else None)
-    dist: dict[str, int] = {}
-    if first is not None:
-        dist[first] = 0
-        todo = deque([first])
-        while todo:
-            n = todo.popleft()
-            for m in sorted(neighbours.get(n, ())):
-                if m not in dist:
-                    dist[m] = dist[n] + 1
-                    todo.append(m)
-    position = {n: i for i, n in enumerate(nodes)}
-    far = len(nodes) + 1
-    return sorted(nodes, key=lambda n: (n not in unicast, dist.get(n, far), -traffic[n], position[n]))
