@@ -16,7 +16,8 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..observe.trace import TraceEvent, format_event
 from ..sim.units import parse_time
@@ -272,7 +273,7 @@ async def _run_attach(args: argparse.Namespace) -> int:
                 await asyncio.wait_for(stop.wait(), args.duration / 1e9)
             else:
                 await stop.wait()
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):

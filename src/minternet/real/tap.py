@@ -41,8 +41,9 @@ import sys
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..wire.checksum import sum_mod_ffff
 
@@ -280,7 +281,7 @@ class _Impairment:
     """One direction's faults: a seeded random source and a delay line (a heap in time order,
     with a sequence number so frames due at the same instant keep their order)."""
 
-    def __init__(self, driver: "TapDriver", direction: str, deliver: Callable[[bytes], None]) -> None:
+    def __init__(self, driver: TapDriver, direction: str, deliver: Callable[[bytes], None]) -> None:
         self.driver = driver
         self.direction = direction
         self.deliver = deliver
@@ -392,8 +393,7 @@ def split_tso(frame: bytes, gso_size: int) -> list[bytes]:
     flags = frame[t + 13]
     pseudo = sum_mod_ffff(mv[26:34])
     out = []
-    i = 0
-    for off in range(0, n, gso_size):
+    for i, off in enumerate(range(0, n, gso_size)):
         chunk = payload[off:off + gso_size]
         f = flags
         if off + gso_size < n:
@@ -411,14 +411,13 @@ def split_tso(frame: bytes, gso_size: int) -> list[bytes]:
         tcph[16:18] = b"\0\0"
         tcph[16:18] = _tcp_checksum(pseudo, tcph, chunk).to_bytes(2, "big")
         out.append(b"".join((mv[:14], iph, tcph, chunk)))
-        i += 1
     return out
 
 
 class _Group:
     """Consecutive TCP segments of one connection being merged into one TSO frame."""
 
-    __slots__ = ("key", "frames", "thl", "size", "next_seq", "total", "closed", "psh")
+    __slots__ = ("closed", "frames", "key", "next_seq", "psh", "size", "thl", "total")
 
     def __init__(self, key: bytes, frame: bytes, thl: int, size: int, seq: int) -> None:
         self.key = key
@@ -527,7 +526,7 @@ class TapDriver:
     ``faults``: loss, delay, reordering, duplication on the link (per wire-sized frame: while
     faults are on, super-segments are split and nothing is merged)."""
 
-    def __init__(self, device: TapDevice, iface: "Interface", *, loop: asyncio.AbstractEventLoop | None = None,
+    def __init__(self, device: TapDevice, iface: Interface, *, loop: asyncio.AbstractEventLoop | None = None,
                  faults: LinkFaults | None = None, rx_gso: str = "whole", tx_tso: bool = True,
                  batch: int = 64, log: Callable[[str], None] | None = None) -> None:
         if rx_gso not in ("whole", "split"):
@@ -702,7 +701,7 @@ class TapDriver:
 
 # ================================================================================ a whole host =====
 def make_host(name: str, address: str, *, mtu: int = 1500, mac: bytes | None = None, gateway: str | None = None,
-              seed: int | None = None, loop: asyncio.AbstractEventLoop | None = None) -> "Host":
+              seed: int | None = None, loop: asyncio.AbstractEventLoop | None = None) -> Host:
     """A Host with one interface ``eth0`` (``address`` as "10.77.0.2/24") on a real-time clock.
 
     The random source is seeded from ``seed`` for a repeatable run, else from the OS (initial
@@ -721,20 +720,24 @@ def make_host(name: str, address: str, *, mtu: int = 1500, mac: bytes | None = N
 class Attached:
     """A host running on a TAP device: what :func:`attach` returns."""
 
-    host: "Host"
+    host: Host
     driver: TapDriver
     device: TapDevice
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         self.driver.close()
 
 
-def attach(host: "Host", tap_name: str, *, iface: str = "eth0", offload: bool = True,
+def attach(host: Host, tap_name: str, *, iface: str = "eth0", offload: bool = True,
            faults: LinkFaults | None = None, rx_gso: str = "whole", tx_tso: bool = True,
            loop: asyncio.AbstractEventLoop | None = None, announce: bool = True) -> Attached:
     """Open the TAP device ``tap_name``, attach ``host``'s interface to it and start the driver
-    on ``loop`` (the running loop by default); ``announce`` sends a gratuitous ARP."""
+    on ``loop`` (the running loop by default); ``announce`` sends a gratuitous ARP.
+
+    For a device that is already configured on the kernel side (a persistent TAP made with
+    ``ip tuntap add dev tap0 mode tap`` and given an address). When the kernel's end must be
+    set up after the device exists (moved into a namespace, say), open it with
+    :func:`open_tap`, configure it, then start a :class:`TapDriver`, as ``minternet attach`` does."""
     device = open_tap(tap_name, offload=offload)
     try:
         driver = TapDriver(device, host.interfaces[iface], loop=loop, faults=faults, rx_gso=rx_gso,
