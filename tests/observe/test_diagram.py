@@ -90,12 +90,13 @@ def parse_svg(text: str) -> tuple[dict[str, float], list[dict], dict[int, str]]:
         if g.get("class") == "lane" and g.get("data-name") not in lanes:
             rect = g.find(NS + "rect")
             lanes[g.get("data-name")] = float(rect.get("x")) + float(rect.get("width")) / 2
+    crossed = {int(p.get("data-arrow")) for p in root.iter(NS + "path") if p.get("data-arrow") is not None}
     arrows = []
     for g in root.iter(NS + "g"):
         if "arrow" in (g.get("class") or "").split():
             line = g.find(NS + "line")
             arrows.append({**g.attrib, **{k: float(line.get(k)) for k in ("x1", "y1", "x2", "y2")},
-                           "crossed": g.find(NS + "path") is not None})
+                           "crossed": int(g.get("data-index")) in crossed})
     labels = {int(t.get("data-arrow")): "".join(t.itertext()) for t in root.iter(NS + "text")
               if t.get("data-arrow") is not None}
     return lanes, arrows, labels

@@ -167,12 +167,13 @@ class DiagramBuilder:
         return (self.start is None or t >= self.start) and (self.end is None or t <= self.end)
 
     def _saturated(self, now: int) -> bool:
+        """Whether every arrow that can still be shown has been seen: packets sent before the end
+        of the range (or the cap's last arrow) have all arrived or been lost by now."""
         horizon = max(NS_PER_S, 4 * self._max_transit)
-        if self.end is not None and now > self.end + horizon:
-            self.stopped_early = True
-        elif self.max_arrows and len(self._first_n) >= self.max_arrows and now > -self._first_n[0] + horizon:
-            self.stopped_early = True
-        return self.stopped_early
+        if self.max_arrows and len(self._first_n) >= self.max_arrows and now > -self._first_n[0] + horizon:
+            self.stopped_early = True  # more arrows than the cap: how many more is not known
+            return True
+        return self.end is not None and now > self.end + horizon
 
     def _forget(self) -> None:
         limit = self._now - _FORGET_AFTER

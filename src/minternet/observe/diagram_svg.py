@@ -65,6 +65,22 @@ def typical_hop(d: Diagram) -> int:
     return transits[(len(transits) * 9) // 10] if transits else 1_000_000
 
 
+def hop_transits(d: Diagram) -> dict[tuple[str, str | None], int]:
+    """The median time each (src, dst) hop took, over the packets that made it."""
+    pairs: dict[tuple[str, str | None], list[int]] = {}
+    for a in d.arrows:
+        if a.reached:
+            pairs.setdefault((a.src, a.dst), []).append(a.t_end - a.t_send)
+    return {k: sorted(v)[len(v) // 2] for k, v in pairs.items()}
+
+
+def would_arrive(a: Arrow, transits: dict[tuple[str, str | None], int]) -> int:
+    """When a lost packet would have arrived, had it taken the median time of its hop (a lost
+    arrow is drawn half of that way); the time of the loss when nothing else took that hop."""
+    transit = transits.get((a.src, a.dst))
+    return max(a.t_end, a.t_send + transit) if transit is not None else a.t_end
+
+
 def _squeeze(px: float) -> float:
     return px if px <= IDLE_PX else IDLE_PX + 14 * math.log2(px / IDLE_PX)
 
@@ -72,10 +88,12 @@ def _squeeze(px: float) -> float:
 def layout(d: Diagram, top: float) -> _Layout:
     """The y of every arrow end and marker: monotone in time, to scale where there is room."""
     scale = TYPICAL_HOP_PX / typical_hop(d)  # px per ns
+    transits = hop_transits(d)
     ticks: list[tuple[int, int, int, int]] = []  # time, order, kind (0 end, 1 start, 2 marker), index
     for i, a in enumerate(d.arrows):
         ticks.append((a.t_send, 1, 1, i))
-        ticks.append((a.t_end, 0 if a.t_end > a.t_send else 2, 0, i))
+        t_end = a.t_end if a.reached else would_arrive(a, transits)
+        ticks.append((t_end, 0 if t_end > a.t_send else 2, 0, i))
     for j, m in enumerate(d.markers):
         ticks.append((m.t, 1, 2, j))
     ticks.sort()
@@ -158,8 +176,8 @@ def _arrowhead(x1: float, y1: float, x2: float, y2: float, cls: str) -> str:
     return f'<polygon class="{cls}" points="{pts}" stroke-width="0.5"/>'
 
 
-def _cross(x: float, y: float, size: float = 5) -> str:
-    return (f'<path class="x" d="M{_f(x - size)},{_f(y - size)}L{_f(x + size)},{_f(y + size)}'
+def _cross(x: float, y: float, size: float = 5, data: str = "") -> str:
+    return (f'<path class="x"{data} d="M{_f(x - size)},{_f(y - size)}L{_f(x + size)},{_f(y + size)}'
             f'M{_f(x - size)},{_f(y + size)}L{_f(x + size)},{_f(y - size)}"/>')
 
 
@@ -237,6 +255,7 @@ def to_svg(d: Diagram) -> str:
         last_t = t
 
     arrows = _Svg()
+    crosses: list[str] = []  # drawn last, over the labels' white halos
     for i, a in enumerate(d.arrows):
         x1, y1 = x_of[a.src], lay.y_start[i]
         cls = f"p-{a.protocol}"
@@ -259,12 +278,12 @@ def to_svg(d: Diagram) -> str:
             parts.append(f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}"/>')
             parts.append(_arrowhead(x1, y1, x2, y2, cls))
             if a.drop:
-                parts.append(_cross(x2, y2))
-        else:
+                crosses.append(_cross(x2, y2, data=f' data-arrow="{i}"'))
+        else:  # half the way it would have gone
             xm = x1 + (x2 - x1) * 0.5
-            ym = max(y2, y1 + 10)
+            ym = y1 + max((y2 - y1) * 0.5, 8)
             parts.append(f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(xm)}" y2="{_f(ym)}"/>')
-            parts.append(_cross(xm, ym))
+            crosses.append(_cross(xm, ym, data=f' data-arrow="{i}"'))
         parts.append("</g>")
         arrows.add("".join(parts))
 
@@ -288,7 +307,7 @@ def to_svg(d: Diagram) -> str:
 
     marks = _Svg()
     for j, m in enumerate(d.markers):
-        _marker(marks, labels, m, lay.y_marker[j], x_of)
+        _marker(marks, labels, crosses, m, lay.y_marker[j], x_of)
         if m.node in x_of:
             max_x = max(max_x, x_of[m.node] + 14 + text_width(m.text) + PAD)
 
@@ -315,6 +334,7 @@ def to_svg(d: Diagram) -> str:
            '<g id="arrows">', *arrows.parts, "</g>",
            '<g id="markers">', *marks.parts, "</g>",
            '<g id="labels">', *labels.parts, "</g>",
+           '<g id="crosses">', *crosses, "</g>",
            "</svg>"]
     return "\n".join(out) + "\n"
 
@@ -335,7 +355,7 @@ def _lane_box(svg: _Svg, name: str, role: str, addresses: tuple[str, ...], x: fl
     svg.add("</g>")
 
 
-def _marker(svg: _Svg, labels: _Svg, m: Marker, y: float, x_of: dict[str, float]) -> None:
+def _marker(svg: _Svg, labels: _Svg, crosses: list[str], m: Marker, y: float, x_of: dict[str, float]) -> None:
     attrs = f' data-node={quoteattr(m.node)} data-t="{m.t}" data-kind="{m.kind}"'
     if m.reason:
         attrs += f" data-reason={quoteattr(m.reason)}"
@@ -347,7 +367,8 @@ def _marker(svg: _Svg, labels: _Svg, m: Marker, y: float, x_of: dict[str, float]
         return
     x = x_of[m.node]
     if m.kind == "drop":
-        svg.add(f'<g class="marker drop"{attrs}><title>{escape(m.text)}</title>{_cross(x, y)}</g>')
+        svg.add(f'<g class="marker drop"{attrs}><title>{escape(m.text)}</title></g>')
+        crosses.append(_cross(x, y))
         labels.add(f'<text class="label" x="{_f(x + 9)}" y="{_f(y + 4)}">{escape(m.text)}'
                    f'<tspan class="why"> \u2717 {escape(m.reason or "dropped")}</tspan></text>')
     else:
