@@ -4,6 +4,7 @@ SVG and the Mermaid text saying the same, and the command writing the file."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -146,7 +147,7 @@ def check_against_trace(d: Diagram, events: list[TraceEvent]) -> None:
     ys = [g["y1"] for g in arrows]
     assert ys == sorted(ys) and [a.t_send for a in d.arrows] == sorted(a.t_send for a in d.arrows)
     by_time = sorted(zip((a.t_send for a in d.arrows), ys))
-    assert all(y0 < y1 for (t0, y0), (t1, y1) in zip(by_time, by_time[1:]) if t1 > t0)
+    assert all(y0 < y1 for (t0, y0), (t1, y1) in itertools.pairwise(by_time) if t1 > t0)
     assert len(labels) == len(d.arrows)
     for i, a in enumerate(d.arrows):
         assert labels[i].startswith(a.label)
@@ -318,7 +319,7 @@ def test_same_trace_same_bytes(tmp_path, lossy):
     assert svg == to_svg(build_diagram(path))
     assert svg == to_svg(build_diagram(load_trace(path), title=f"minternet sequence diagram of {path.name}"))
     assert to_mermaid(build_diagram(path)) == to_mermaid(build_diagram(load_trace(path),
-                                                                       title=f"minternet sequence diagram of t.jsonl"))
+                                                                       title="minternet sequence diagram of t.jsonl"))
 
 
 def test_command_writes_svg_and_mermaid(tmp_path, capsys):

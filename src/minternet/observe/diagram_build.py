@@ -23,7 +23,7 @@ import heapq
 import socket
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 from .diagram_labels import Labeller, ip_key, ip_of
 from .diagram_lanes import Hop, order_lanes
@@ -155,9 +155,8 @@ class DiagramBuilder:
             if self.visible(ev.node) and self._in_range(ev.time):
                 state = ev.summary.rpartition("-> ")[2] or ev.summary
                 self.markers.append(Marker(ev.node, ev.time, "state", state))
-        elif layer == "fault":
-            if self._in_range(ev.time):
-                self.markers.append(Marker(ev.node, ev.time, "fault", ev.summary))
+        elif layer == "fault" and self._in_range(ev.time):
+            self.markers.append(Marker(ev.node, ev.time, "fault", ev.summary))
         if self._events % 512 == 0:
             self._forget()
             return not self._saturated(ev.time)

@@ -47,7 +47,7 @@ def text_width(text: str, px: float = CHAR_PX) -> float:
 def _f(v: float) -> str:
     """Coordinates with one decimal, the same on every machine."""
     s = f"{v:.1f}"
-    return s[:-2] if s.endswith(".0") else s
+    return s.removesuffix(".0")
 
 
 @dataclass(slots=True)
