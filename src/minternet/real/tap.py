@@ -450,8 +450,9 @@ def _tcp_merge_key(frame: bytes) -> tuple[bytes, int, int, int, int] | None:
     return key, thl, size, int.from_bytes(frame[38:42], "big"), flags
 
 
-def merge_tso(frames: list[bytes]) -> list[tuple[bytes, ...]]:
-    """Merge runs of consecutive full-sized TCP segments of one connection into TSO frames.
+def merge_tso(frames: list[bytes], mtu: int = 1500) -> list[tuple[bytes, ...]]:
+    """Merge runs of consecutive full-sized TCP segments of one connection into TSO frames
+    (only frames that fit the link's ``mtu``: bigger ones are already super-segments).
 
     Returns the pieces of each frame to write (one writev each): a virtio-net header and the
     frame, or for a merged run the header (GSO TCPv4, gso_size, partial checksum), the first
@@ -462,8 +463,9 @@ def merge_tso(frames: list[bytes]) -> list[tuple[bytes, ...]]:
     # wait behind it (any order between connections is fine). Anything that cannot be merged
     # closes every open group, so that no segment passes an earlier one of its own connection.
     order: list[Any] = []
+    limit = mtu + 14
     for frame in frames:
-        k = _tcp_merge_key(frame)
+        k = _tcp_merge_key(frame) if len(frame) <= limit else None
         if k is None:
             order.append(frame)
             open_groups.clear()
@@ -494,6 +496,22 @@ def merge_tso(frames: list[bytes]) -> list[tuple[bytes, ...]]:
             continue
         out.append(_merged(item))
     return out
+
+
+def tso_frame(frame: bytes, gso_size: int) -> tuple[bytes, ...] | None:
+    """The pieces to write for one TCP/IPv4 segment larger than the link's MTU (a stack that
+    sends TSO segments): marked GSO TCPv4 with ``gso_size`` for the kernel to cut. None when the
+    frame is not a plain TCP/IPv4 segment (the caller then cuts it itself, or drops it)."""
+    if len(frame) < 54 or frame[12:14] != _ETH_IPV4 or frame[14] != 0x45 or frame[23] != 6:
+        return None
+    thl = (frame[46] >> 4) * 4
+    size = len(frame) - 34 - thl
+    if thl < 20 or size <= 0 or gso_size <= 0:
+        return None
+    g = _Group(b"", frame, thl, gso_size, 0)
+    g.total = size
+    g.psh = bool(frame[47] & _TCP_PSH)
+    return _merged(g)
 
 
 def _merged(g: _Group) -> tuple[bytes, ...]:
@@ -662,20 +680,49 @@ class TapDriver:
         self._txq = []
         self.stats["frames-out"] += len(q)
         if self._faults.applies("out"):
+            limit = self.iface.mtu + 14
             for frame in q:
-                self._out.put(frame)
+                for piece in (self._cut(frame) if len(frame) > limit else (frame,)):
+                    self._out.put(piece)
             return
         if self.device.tso and self.tx_tso and len(q) > 1:
-            for pieces in merge_tso(q):
-                if len(pieces) > 2:
-                    self.stats["tx-tso-frames"] += 1
-                    self.stats["tx-tso-segments"] += len(pieces) - 2
+            for pieces in merge_tso(q, self.iface.mtu):
+                if len(pieces) == 2:
+                    self._write_one(pieces[1])
+                    continue
+                self.stats["tx-tso-frames"] += 1
+                self.stats["tx-tso-segments"] += len(pieces) - 2
                 self._writev(pieces)
             return
         for frame in q:
             self._write_one(frame)
 
     def _write_one(self, frame: bytes) -> None:
+        if len(frame) > self.iface.mtu + 14:
+            # Larger than the link: only a stack that does TSO sends these. The kernel cuts it
+            # (GSO) when it can; else we do, as the kernel's software GSO would.
+            pieces = tso_frame(frame, self._gso_size(frame)) if self.device.tso else None
+            if pieces is not None:
+                self.stats["tx-tso-frames"] += 1
+                self._writev(pieces)
+                return
+            for piece in self._cut(frame):
+                self._write_plain(piece)
+            return
+        self._write_plain(frame)
+
+    def _gso_size(self, frame: bytes) -> int:
+        """Payload per wire segment: what fits the link's MTU after the IP and TCP headers."""
+        ihl = (frame[14] & 0x0F) * 4
+        return self.iface.mtu - ihl - (frame[14 + ihl + 12] >> 4) * 4
+
+    def _cut(self, frame: bytes) -> list[bytes]:
+        if frame[12:14] == _ETH_IPV4 and len(frame) > 54 and frame[23] == 6:
+            return split_tso(frame, self._gso_size(frame))
+        self.stats["tx-oversize"] += 1  # not ours to cut: the kernel will drop it
+        return [frame]
+
+    def _write_plain(self, frame: bytes) -> None:
         if self.device.vnet_hdr:
             self._writev((_PLAIN_HDR, frame))
         else:
