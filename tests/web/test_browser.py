@@ -1,0 +1,188 @@
+"""End to end: the live view in headless chromium (see conftest.py for the browser)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytest.importorskip("aiohttp")
+
+from minternet.cli import example_text  # noqa: E402
+from minternet.sim.topology import loads  # noqa: E402
+from minternet.web.server import ServerThread  # noqa: E402
+from minternet.web.session import Session  # noqa: E402
+
+
+def serve(text: str | None = None):
+    topo = loads(text or example_text(), "(test)", seed=0, out=lambda line: None)
+    session = Session(topo)
+    return session, ServerThread(session)
+
+
+@pytest.fixture
+def live():
+    session, server = serve()
+    yield session, server
+    server.stop()
+    session.close()
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("window.mv && window.mv.topo && window.mv.features.actions !== undefined")
+
+
+def set_speed(page, log10: float) -> None:
+    """The speed slider is logarithmic: 10**value virtual seconds per second."""
+    page.evaluate("v => { const s = document.getElementById('speed'); s.value = v;"
+                  " s.dispatchEvent(new Event('input')); }", log10)
+
+
+def run_program(page, app: str, host: str, target: str) -> None:
+    page.select_option("#runHost", host)
+    page.select_option("#runApp", app)
+    page.fill("#runTarget", target)
+    page.click("#runGo")
+    page.wait_for_selector("#status:has-text('started on')")
+
+
+def test_example_plays_packets_arrive_and_ping_replies(page, live):
+    session, server = live
+    open_page(page, server.url)
+    assert page.locator("#topo .node").count() == len(session.net.nodes)
+    assert page.locator("#topo .link").count() == len(session.net.links)
+    assert page.locator("#topo .link text").first.text_content() == "1 ms"
+    run_program(page, "ping", "client", "server")
+    page.click("#play")
+    # A frame is drawn on its link while it crosses it...
+    page.wait_for_function("Number(document.getElementById('packets').dataset.count) > 0", timeout=15000)
+    assert page.locator("#packets circle.packet").first.get_attribute("fill")
+    # ...and the replies come back into the event list.
+    set_speed(page, 0)
+    page.locator(".row", has_text="bytes from 10.0.2.10: icmp_seq=1").wait_for(timeout=20000)
+    page.click("#play")  # pause
+    t = page.evaluate("mv.T")
+    page.click("#back")
+    assert page.evaluate("mv.T") < t
+    page.fill("#jumpTo", "0.001")
+    page.click("#jump")
+    assert page.evaluate("mv.T") == 1_000_000
+    page.click("#step")
+    assert page.evaluate("mv.T") > 1_000_000
+
+
+def test_tcp_segment_sequence_number_in_the_layer_view(page, live):
+    session, server = live
+    open_page(page, server.url)
+    run_program(page, "transfer", "client", "server")
+    set_speed(page, 0)
+    page.click("#play")
+    page.wait_for_function("mv.events.some(e => e.proto === 'tcp' && e.layer === 'link' && e.summary.includes('[S.]'))",
+                           timeout=20000)
+    page.click("#play")  # pause
+    for proto in ("arp", "icmp", "udp", "dns", "http", "other"):
+        page.uncheck(f"input[data-proto={proto}]")
+    page.evaluate("() => { const b = document.getElementById('list'); b.scrollTop = 0;"
+                  " b.dispatchEvent(new Event('scroll')); }")  # the handshake is at the top
+    row = page.locator(".row", has_text="[S]").filter(has_text="link send").first
+    summary = row.text_content()
+    row.click()
+    field = page.locator("#detail .layer[data-layer=TCP] .field", has_text="sequence number")
+    field.wait_for()
+    seq = field.locator(".v").text_content()
+    assert f"seq={seq} " in summary
+    field.click()
+    lit = page.locator("#hex b.hl")
+    assert lit.count() == 4
+    assert int("".join(lit.all_text_contents()), 16) == int(seq)
+    assert page.locator("#detail .layer").evaluate_all("ls => ls.map(l => l.dataset.layer)") == ["Ethernet", "IPv4", "TCP"]
+
+
+def test_router_down_shows_drops(page, live):
+    session, server = live
+    open_page(page, server.url)
+    page.click("#topo .node[data-node=r2]")
+    assert page.input_value("#nodeSel") == "r2"
+    page.click("#nodeDown")
+    page.wait_for_selector("#topo .node.down[data-node=r2]")
+    run_program(page, "ping", "client", "server")
+    set_speed(page, -0.5)
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('drops').dataset.count) > 0", timeout=20000)
+    page.locator(".row.drop", has_text="node-down").first.wait_for(timeout=5000)
+    assert "r2" in page.locator("#drops g.drop").first.evaluate(
+        "g => mv.events[Number(g.dataset.i)].node")
+
+
+def test_10000_events_stay_usable(page):
+    session, server = serve()
+    try:
+        ex = session.executor
+        ex.submit(session.act, {"cmd": "run", "app": "transfer", "host": "client", "target": "server",
+                                "bytes": 1_000_000}).result()
+        for t in range(1, 30):  # until the transfer has made 10,000 events (a few seconds of virtual time)
+            ex.submit(session.advance, t * 1_000_000_000).result()
+            if len(session.events) >= 10_000:
+                break
+        n = len(session.events)
+        assert n >= 10_000
+        open_page(page, server.url)
+        page.wait_for_function("n => mv.events.length >= n", arg=n, timeout=20000)
+        assert page.locator("#list .row").count() < 100  # the DOM holds only the rows in view
+        start = time.monotonic()
+        for k in range(20):  # scroll about, as a user would
+            page.evaluate("f => { const b = document.getElementById('list'); b.scrollTop = f * b.scrollHeight;"
+                          " b.dispatchEvent(new Event('scroll')); }", k / 20)
+        page.uncheck("input[data-proto=tcp]")
+        page.check("input[data-proto=tcp]")
+        page.select_option("#hostFilter", "r1")
+        elapsed = time.monotonic() - start
+        assert elapsed < 5, f"20 scrolls and 3 filter changes over {n} events took {elapsed:.1f} s"
+        assert page.locator("#list .row").count() < 100
+        first = page.locator("#list .row").first
+        assert "r1" in first.text_content()
+        assert page.evaluate("mv.events.length") == n
+    finally:
+        server.stop()
+        session.close()
+
+
+def fifty_nodes() -> str:
+    """25 routers in a chain, a host on each: 50 nodes."""
+    parts = []
+    for i in range(25):
+        ifaces = {f"eth2": f"10.{i}.0.1/24"}
+        if i > 0:
+            ifaces["eth0"] = f"172.16.{i - 1}.2/30"
+        if i < 24:
+            ifaces["eth1"] = f"172.16.{i}.1/30"
+        body = ", ".join(f'{k} = "{v}"' for k, v in ifaces.items())
+        parts.append(f'[[router]]\nname = "r{i}"\ninterfaces = {{ {body} }}\n')
+        parts.append(f'[[host]]\nname = "h{i}"\ninterfaces = {{ eth0 = "10.{i}.0.10/24" }}\ngateway = "10.{i}.0.1"\n')
+        parts.append(f'[[link]]\nendpoints = ["h{i}:eth0", "r{i}:eth2"]\ndelay = "1ms"\n')
+        if i < 24:
+            parts.append(f'[[link]]\nendpoints = ["r{i}:eth1", "r{i + 1}:eth0"]\ndelay = "2ms"\n')
+    return "\n".join(parts)
+
+
+def test_a_50_node_topology_renders(page):
+    session, server = serve(fifty_nodes())
+    try:
+        open_page(page, server.url)
+        assert page.locator("#topo .node").count() == 50
+        assert page.locator("#topo .link").count() == 49
+        boxes = page.locator("#topo .node .shape").evaluate_all(
+            "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })")
+        svg = page.locator("#topo").bounding_box()
+        for x, y, w, h in boxes:
+            assert svg["x"] <= x and x + w <= svg["x"] + svg["width"] + 1
+        centres = {(round(x + w / 2), round(y + h / 2)) for x, y, w, h in boxes}
+        assert len(centres) == 50  # no two nodes drawn on top of each other
+        run_program(page, "ping", "h0", "h24")
+        set_speed(page, 0.5)
+        page.click("#play")
+        page.locator(".row", has_text="bytes from 10.24.0.10").first.wait_for(timeout=20000)
+    finally:
+        server.stop()
+        session.close()
