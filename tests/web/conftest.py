@@ -25,9 +25,10 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context():
-    """One headless chromium for all browser tests, with a fresh profile."""
+    """One headless chromium per test module, with a fresh profile. Not per session: Playwright's
+    sync API keeps an event loop running in the main thread, and later tests need asyncio.run."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
