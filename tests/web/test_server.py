@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -167,3 +173,31 @@ def test_a_public_address_is_warned_about(capsys):
     assert capsys.readouterr().err == ""
     _warn_host("0.0.0.0")
     assert "anyone who can reach this machine" in capsys.readouterr().err
+
+
+SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+
+
+def test_the_command_prints_its_address_serves_and_stops_on_ctrl_c():
+    proc = subprocess.Popen([sys.executable, "-m", "minternet", "web", "--port", "0", "--no-open"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": SRC})
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"is at (http://127\.0\.0\.1:\d+/)", line)
+        assert m, line + proc.stderr.read()
+        with urllib.request.urlopen(m.group(1), timeout=10) as r:
+            assert "minternet" in r.read().decode()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_replay_of_a_missing_trace_says_so():
+    proc = subprocess.run([sys.executable, "-m", "minternet", "web", "--replay", "/nonexistent/t.jsonl", "--no-open"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": SRC}, timeout=60)
+    assert proc.returncode == 2
+    assert "cannot read the trace /nonexistent/t.jsonl" in proc.stderr

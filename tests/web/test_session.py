@@ -169,3 +169,11 @@ def test_sequence_diagram_export(session):
     svg = session.diagram_svg()
     assert svg.lstrip().startswith("<svg") or svg.lstrip().startswith("<?xml")
     assert "client" in svg and "server" in svg
+
+
+def test_replay_names_nodes_the_topology_lacks():
+    replay = ReplaySession(example().network, [{"t_ns": 5, "node": "mars", "layer": "app", "event": "output",
+                                                 "summary": "hello"}])
+    assert replay.unknown_nodes() == ["mars"]
+    replay.advance(10)
+    assert replay.drain()[0]["summary"] == "hello"

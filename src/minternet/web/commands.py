@@ -63,6 +63,11 @@ def cmd_web(args: argparse.Namespace) -> int:
     topo = load_topology(args, out=out)
     if args.replay:
         session: Any = ReplaySession.from_file(topo.network, args.replay)
+        strangers = session.unknown_nodes()
+        if strangers:
+            print(f"warning: the trace names nodes this topology does not have ({', '.join(strangers[:5])}"
+                  f"{', ...' if len(strangers) > 5 else ''}); give the file it was recorded on with -t FILE",
+                  file=sys.stderr)
     else:
         session = holder["s"] = Session(topo)
     _warn_host(args.host)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from importlib import resources
 from typing import Any
@@ -26,6 +27,7 @@ TICK = 0.05  # s of wall time between two advances while playing
 MAX_TICK = 0.25  # a slow tick (a busy simulation) never jumps further than this much wall time
 DEFAULT_SPEED = 0.1  # virtual seconds per wall second
 CHUNK = 5000  # events per message when a page catches up
+log = logging.getLogger(__name__)
 COMMANDS = ("play", "pause", "speed", "step", "run_to", "detail", "node", "link", "set_link", "run")
 
 
@@ -209,6 +211,9 @@ class LiveServer:
                     reply = await self.command(msg, ws)
                 except (ActionError, ValueError, TypeError, KeyError) as exc:
                     reply = {"type": "error", "message": str(exc)}
+                except Exception as exc:  # noqa: BLE001 - one bad command must not close the page
+                    log.exception("command %r failed", m.data)
+                    reply = {"type": "error", "message": f"the server could not do that: {exc!r}"}
                 if reply is not None:
                     reply.setdefault("req", msg.get("req") if isinstance(msg, dict) else None)
                     await ws.send_json(reply)

@@ -431,6 +431,10 @@ class ReplaySession(BaseSession):
     def now(self) -> int:
         return self._now
 
+    def unknown_nodes(self) -> list[str]:
+        """Nodes the trace names that the drawn topology does not have (a wrong -t, say)."""
+        return sorted({ev.node for ev, _ in self._recorded} - set(self.net.nodes) - {"timeline"})
+
     @property
     def end(self) -> int:
         return self._recorded[-1][0].time if self._recorded else 0
