@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 
 import pytest
@@ -113,6 +114,41 @@ def test_router_down_shows_drops(page, live):
     page.locator(".row.drop", has_text="node-down").first.wait_for(timeout=5000)
     assert "r2" in page.locator("#drops g.drop").first.evaluate(
         "g => mv.events[Number(g.dataset.i)].node")
+    # A link's loss and delay change while it runs, and its label says so.
+    page.click("#topo .link[data-link='3'] line.hit", force=True)
+    assert page.input_value("#linkSel") == "3"
+    page.fill("#linkLoss", "0.25")
+    page.fill("#linkDelay", "40ms")
+    page.click("#linkSet")
+    page.wait_for_selector("#topo .link[data-link='3'] text:has-text('40 ms, loss 25%')")
+
+
+def test_replay_of_a_recorded_trace(page, tmp_path):
+    from minternet.application.ping import ping
+    from minternet.web.session import ReplaySession
+    trace = tmp_path / "trace.jsonl"
+
+    def record() -> None:
+        topo = loads(example_text(), "(test)", seed=0, out=lambda line: None)
+        topo.network.trace_to(str(trace))
+        topo.network.run_app(ping(topo.network.host("client"), "10.0.2.10", count=1))
+        topo.network.close()
+    # On a thread of its own: Playwright's sync API keeps an asyncio loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(record).result()
+    session = ReplaySession.from_file(loads(example_text(), "(test)", out=lambda line: None).network, str(trace))
+    server = ServerThread(session)
+    try:
+        open_page(page, server.url)
+        assert page.text_content("#mode") == "replay"
+        assert page.locator("#runGo").is_disabled() and page.locator("#nodeDown").is_disabled()
+        set_speed(page, -0.5)
+        page.click("#play")
+        page.wait_for_function("Number(document.getElementById('packets').dataset.count) > 0", timeout=15000)
+        page.wait_for_function("n => mv.events.length === n", arg=len(session._recorded), timeout=20000)
+    finally:
+        server.stop()
+        session.close()
 
 
 def test_10000_events_stay_usable(page):

@@ -177,3 +177,15 @@ def test_replay_names_nodes_the_topology_lacks():
     assert replay.unknown_nodes() == ["mars"]
     replay.advance(10)
     assert replay.drain()[0]["summary"] == "hello"
+
+
+def test_step_runs_the_next_moment_even_when_only_a_program_waits(session):
+    on_sim(session, session.act, {"cmd": "run", "app": "ping", "host": "client", "target": "server", "count": 2})
+    on_sim(session, session.advance, 500_000_000)  # the first reply is in; ping sleeps until 1 s
+    session.drain()
+    assert on_sim(session, session.step) == 1_000_000_000  # the second request goes out at 1 s
+    assert any(e["proto"] == "icmp" for e in session.drain())
+    before = len(session.events)
+    for _ in range(3):
+        on_sim(session, session.step)
+    assert len(session.events) > before

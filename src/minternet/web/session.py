@@ -237,12 +237,28 @@ class Session(BaseSession):
         return self.net.scheduler.now
 
     def next_time(self) -> int | None:
-        return self.net.scheduler.next_time()
+        """When the next thing happens: a packet event, or a program's timer (ping's interval)."""
+        t = self.net.scheduler.next_time()
+        loop = self.net._loop
+        if loop is not None:
+            # Programs' timers live in asyncio's own heap, not in the scheduler's.
+            timers = [h.when() for h in getattr(loop, "_scheduled", ()) if not h.cancelled()]
+            if timers:
+                tl = max(self.net.now, int(round(min(timers) * 1e9)))
+                t = tl if t is None else min(t, tl)
+        return t
 
     def advance(self, to_ns: int) -> None:
         """Run the simulation (and the programs on it) up to virtual time ``to_ns``."""
         if to_ns > self.net.now:
             self.net.run(to_ns)
+
+    def step(self) -> int:
+        """Run what happens next (everything at that one moment); returns the new time."""
+        t = self.next_time()
+        if t is not None:
+            self.net.run(max(t, self.net.now))  # events due now run too: run(now) is not a no-op
+        return self.now
 
     def say(self, node: str, line: str) -> None:
         """A line of a program's output, as an event in the list."""
