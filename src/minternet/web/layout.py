@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 WIDTH = 1000.0
 HEIGHT = 600.0
 MARGIN = 60.0
+MAX_COLUMNS = 8
 
 
 def node_kind(node: Any) -> str:
@@ -65,16 +66,28 @@ def layout(net: "Network") -> dict[str, Any]:
     for n in names:  # file order inside a column keeps the picture stable
         columns.setdefault(depth[n], []).append(n)
     ncols = max(columns) + 1 if columns else 1
+    # A long chain would squeeze its columns together: past MAX_COLUMNS, fold them into bands
+    # that snake left to right, then right to left, so neighbouring columns stay side by side.
+    nbands = -(-ncols // MAX_COLUMNS)
+    per_band = -(-ncols // nbands)
+    band_h = (HEIGHT - 2 * MARGIN) / nbands
     nodes = []
     for col, members in sorted(columns.items()):
-        x = MARGIN + (WIDTH - 2 * MARGIN) * (col / (ncols - 1) if ncols > 1 else 0.5)
+        band, pos = divmod(col, per_band)
+        if band % 2:
+            pos = per_band - 1 - pos
+        span = per_band - 1 if nbands > 1 else ncols - 1
+        x = MARGIN + (WIDTH - 2 * MARGIN) * (pos / span if span > 0 else 0.5)
         for row, n in enumerate(members):
-            y = MARGIN + (HEIGHT - 2 * MARGIN) * ((row + 0.5) / len(members))
+            y = MARGIN + band * band_h + band_h * ((row + 0.5) / len(members))
             node = net.nodes[n]
             addrs = [f"{i.name} {i.cidr}" for i in getattr(node, "interfaces", {}).values() if i.cidr]
             nodes.append({"name": n, "kind": node_kind(node), "x": round(x, 1), "y": round(y, 1),
                           "addresses": addrs, "up": bool(getattr(node, "up", True))})
+    # Addresses under every node only where there is room for them; they are in each node's tooltip.
+    crowded = per_band > 8 or max((len(m) for m in columns.values()), default=0) * nbands > 6
     links = [{"i": i, "a": l.a.node_name, "ap": l.a.port_name, "b": l.b.node_name, "bp": l.b.port_name,
               "name": l.name, "label": link_label(l), "describe": l.describe(), "up": l.up}
              for i, l in enumerate(net.links)]
-    return {"name": net.name, "width": WIDTH, "height": HEIGHT, "nodes": nodes, "links": links}
+    return {"name": net.name, "width": WIDTH, "height": HEIGHT, "nodes": nodes, "links": links,
+            "addresses": not crowded}

@@ -62,7 +62,7 @@ function drawTopology(topo) {
     else el('rect', { class: 'shape', x: -18, y: -12, width: 36, height: 24, rx: 5 }, g);
     const label = el('text', { y: 4 }, g); label.textContent = n.kind === 'router' ? 'R' : n.kind === 'switch' ? 'SW' : 'H';
     const name = el('text', { y: 28 }, g); name.textContent = n.name + (n.up ? '' : ' (down)');
-    n.addresses.slice(0, 3).forEach((a, k) => { const t = el('text', { class: 'addr', y: 39 + 10 * k }, g); t.textContent = a; });
+    if (topo.addresses) n.addresses.slice(0, 3).forEach((a, k) => { const t = el('text', { class: 'addr', y: 39 + 10 * k }, g); t.textContent = a; });
     const title = el('title', {}, g); title.textContent = `${n.name} (${n.kind})\n${n.addresses.join('\n')}`;
     g.addEventListener('click', () => {
       $('nodeSel').value = n.name;
