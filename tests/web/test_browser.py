@@ -70,7 +70,11 @@ def test_example_plays_packets_arrive_and_ping_replies(page, live):
     page.click("#jump")
     assert page.evaluate("mv.T") == 1_000_000
     page.click("#step")
-    assert page.evaluate("mv.T") > 1_000_000
+    t = page.evaluate("mv.T")
+    assert t > 1_000_000
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("mv.T") > t
 
 
 def test_tcp_segment_sequence_number_in_the_layer_view(page, live):

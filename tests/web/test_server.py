@@ -201,3 +201,14 @@ def test_replay_of_a_missing_trace_says_so():
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": SRC}, timeout=60)
     assert proc.returncode == 2
     assert "cannot read the trace /nonexistent/t.jsonl" in proc.stderr
+
+
+def test_a_websocket_from_another_site_is_refused(live):
+    async def main():
+        async with aiohttp.ClientSession() as http:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+                await http.ws_connect(live.url + "ws", origin="http://evil.example")
+            assert info.value.status == 403
+            async with http.ws_connect(live.url + "ws", origin=live.url.rstrip("/")) as ws:
+                assert json.loads((await ws.receive(timeout=10)).data)["type"] == "hello"
+    asyncio.run(asyncio.wait_for(main(), 30))

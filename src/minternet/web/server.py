@@ -18,6 +18,7 @@ import logging
 import threading
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -189,6 +190,11 @@ class LiveServer:
         return web.Response(text=svg, content_type="image/svg+xml")
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        origin = request.headers.get("Origin")
+        if origin and urlsplit(origin).netloc != request.host:
+            # Another site open in the same browser must not drive the simulation (cross-site
+            # WebSocket hijacking): browsers send Origin, and ours is the page's own address.
+            raise web.HTTPForbidden(text=f"WebSocket from {origin} refused: only the page served here may connect")
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=16 * 1024 * 1024)
         await ws.prepare(request)
         s = self.session

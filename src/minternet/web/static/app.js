@@ -239,8 +239,6 @@ function setPlaying(on) {
   else if (st.T >= st.serverNow) { st.serverPlaying = true; send({ cmd: 'play' }); }
 }
 
-function eventTimes() { return st.events.map((e) => e.t); }
-
 function stepForward() {
   setPlaying(false);
   const next = st.events.find((e) => e.t > st.T);
@@ -288,6 +286,13 @@ function wire() {
   $('linkSel').addEventListener('change', markSelection);
   $('hostFilter').addEventListener('change', () => { st.filter.host = $('hostFilter').value; applyFilters(); });
   $('expDiagram').addEventListener('click', () => window.open('/export/diagram.svg', '_blank'));
+  document.addEventListener('keydown', (e) => {
+    // Space plays and pauses, the arrows step; not while typing in a field.
+    if (e.target.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === ' ') { e.preventDefault(); setPlaying(!st.wantPlay); }
+    else if (e.key === 'ArrowRight') { e.preventDefault(); stepForward(); }
+    else if (e.key === 'ArrowLeft') { e.preventDefault(); stepBack(); }
+  });
   const pf = $('protoFilters');
   for (const p of PROTOS) {
     const label = document.createElement('label');
