@@ -193,7 +193,9 @@ class BaseSession:
         if funcs is None:
             raise ActionError(self.features()["diagram_note"])
         build, to_svg = funcs
-        return to_svg(build(list(self.events)))
+        # Without the hops the session traces for switches: the diagram has a lane per host.
+        switches = {name for name, node in self.net.nodes.items() if getattr(node, "kind", None) == "switch"}
+        return to_svg(build([ev for ev in list(self.events) if ev.node not in switches]))
 
     # -- running ------------------------------------------------------------------------------------
     def advance(self, to_ns: int) -> None:
