@@ -150,6 +150,14 @@ def test_replay_of_a_recorded_trace(page, tmp_path):
         page.click("#play")
         page.wait_for_function("Number(document.getElementById('packets').dataset.count) > 0", timeout=15000)
         page.wait_for_function("n => mv.events.length === n", arg=len(session._recorded), timeout=20000)
+        # Stop in the middle of an echo request's flight and click the packet itself.
+        page.click("#play")
+        page.evaluate("() => { const f = mv.flights.find(f => f.proto === 'icmp');"
+                      " mv.following = false; mv.T = (f.t0 + f.t1) / 2; }")
+        dot = page.locator("#packets circle.packet[data-proto=icmp]").first
+        dot.wait_for()
+        dot.dispatch_event("click")
+        page.locator("#detail .layer[data-layer=ICMP] .field", has_text="sequence number").wait_for()
     finally:
         server.stop()
         session.close()

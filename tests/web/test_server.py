@@ -110,6 +110,11 @@ def test_ping_from_the_page_and_detail(live):
             assert r.status == 200 and len(await r.read()) > 24
         async with http.get(live.url + "export/trace.jsonl") as r:
             assert (await r.text()).count("\n") >= len(page.events)
+        async with http.get(live.url + "export/diagram.svg") as r:
+            if r.status == 200:
+                assert r.content_type == "image/svg+xml" and "client" in await r.text()
+            else:  # this version has no minternet.observe.diagram
+                assert r.status == 404 and "minternet.observe.diagram" in await r.text()
         async with http.get(live.url + "static/app.js") as r:
             assert r.status == 200 and r.content_type == "text/javascript"
         async with http.get(live.url + "static/../server.py") as r:
