@@ -282,6 +282,13 @@ function wire() {
   $('linkDown').addEventListener('click', () => send({ cmd: 'link', link: Number($('linkSel').value), up: false }));
   $('linkUp').addEventListener('click', () => send({ cmd: 'link', link: Number($('linkSel').value), up: true }));
   $('linkSet').addEventListener('click', () => send({ cmd: 'set_link', link: Number($('linkSel').value), loss: $('linkLoss').value, delay: $('linkDelay').value }));
+  // A sensible target for each program, unless the user typed one of their own.
+  const TARGETS = { ping: 'server', traceroute: 'server', transfer: 'server', dig: 'www.example.com', curl: 'www.example.com/' };
+  $('runApp').addEventListener('change', () => {
+    if (Object.values(TARGETS).includes($('runTarget').value) || !$('runTarget').value) {
+      $('runTarget').value = TARGETS[$('runApp').value] || '';
+    }
+  });
   $('nodeSel').addEventListener('change', markSelection);
   $('linkSel').addEventListener('change', markSelection);
   $('hostFilter').addEventListener('change', () => { st.filter.host = $('hostFilter').value; applyFilters(); });
