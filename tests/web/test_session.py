@@ -78,6 +78,8 @@ def test_dns_answers_are_decoded(session):
 
 def test_router_down_drops_and_link_changes(session):
     on_sim(session, session.act, {"cmd": "node", "name": "r2", "up": False})
+    with pytest.raises(ActionError, match="r2 is down"):
+        on_sim(session, session.act, {"cmd": "run", "app": "ping", "host": "r2", "target": "server"})
     on_sim(session, session.act, {"cmd": "run", "app": "ping", "host": "client", "target": "server", "count": 1})
     on_sim(session, session.act, {"cmd": "set_link", "link": 4, "loss": "0.5", "delay": "20"})
     on_sim(session, session.advance, 500_000_000)
@@ -92,6 +94,7 @@ def test_router_down_drops_and_link_changes(session):
     ({"cmd": "set_link", "link": 0, "loss": "2"}, "loss is a probability"),
     ({"cmd": "run", "app": "ping", "host": "client", "target": "mars"}, "neither a node"),
     ({"cmd": "run", "app": "telnet", "host": "client", "target": "server"}, "unknown program"),
+    ({"cmd": "run", "app": "ping", "host": "nobody", "target": "server"}, "no host or router named 'nobody'"),
 ])
 def test_wrong_actions_say_what_is_wrong(session, cmd, message):
     with pytest.raises(ActionError, match=message):

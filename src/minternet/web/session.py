@@ -327,6 +327,8 @@ class Session(BaseSession):
             host = net.host(src)
         except KeyError as exc:
             raise ActionError(exc.args[0]) from None
+        if not host.up:
+            raise ActionError(f"{src} is down, so its programs cannot send anything: bring it up first")
         if not target:
             raise ActionError(f"{app}: say what to reach (a node name, an address or a DNS name)")
 

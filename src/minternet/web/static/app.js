@@ -66,7 +66,6 @@ function drawTopology(topo) {
     const title = el('title', {}, g); title.textContent = `${n.name} (${n.kind})\n${n.addresses.join('\n')}`;
     g.addEventListener('click', () => {
       $('nodeSel').value = n.name;
-      if (n.kind !== 'switch') $('runHost').value = n.name;
       markSelection();
     });
   }
@@ -311,7 +310,7 @@ function wire() {
     pf.appendChild(label);
   }
   $('legend').innerHTML = PROTOS.filter((p) => COLOURS[p]).map((p) => `<span><span class="sw" style="background:${COLOURS[p]}"></span>${p.toUpperCase()}</span>`).join('')
-    + '<span class="note">click a node or a link to choose it below; click a packet to see its layers</span>';
+    + '<span class="note">click a node or a link to choose it for the buttons below; click a packet to see its layers</span>';
 }
 
 function applyFeatures(f) {
