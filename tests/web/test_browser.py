@@ -191,6 +191,16 @@ def test_10000_events_stay_usable(page):
         first = page.locator("#list .row").first
         assert "r1" in first.text_content()
         assert page.evaluate("mv.events.length") == n
+        # Frames per second with the transfer in full flight: the animation keeps up.
+        page.evaluate("() => { const f = mv.flights[Math.floor(mv.flights.length / 2)];"
+                      " mv.following = false; mv.T = f.t0; }")
+        fps = page.evaluate("""() => new Promise((done) => {
+            let frames = 0; const t0 = performance.now();
+            const tick = () => { frames++; if (performance.now() - t0 < 1000) requestAnimationFrame(tick);
+                                 else done(frames * 1000 / (performance.now() - t0)); };
+            requestAnimationFrame(tick); })""")
+        assert page.evaluate("Number(document.getElementById('packets').dataset.count)") > 0
+        assert fps >= 15, f"{fps:.0f} frames per second"
     finally:
         server.stop()
         session.close()
