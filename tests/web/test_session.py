@@ -192,3 +192,14 @@ def test_step_runs_the_next_moment_even_when_only_a_program_waits(session):
     for _ in range(3):
         on_sim(session, session.step)
     assert len(session.events) > before
+
+
+@pytest.mark.parametrize("delay, ns", [("20", 20_000_000), ("2.5", 2_500_000), ("1s", 1_000_000_000), (7, 7_000_000)])
+def test_link_delay_from_the_page(session, delay, ns):
+    on_sim(session, session.act, {"cmd": "set_link", "link": 0, "delay": delay})
+    assert session.net.links[0].ab.params.delay == ns == session.net.links[0].ba.params.delay
+
+
+def test_a_bad_delay_is_explained(session):
+    with pytest.raises(ActionError, match="delay: "):
+        on_sim(session, session.act, {"cmd": "set_link", "link": 0, "delay": "soon"})

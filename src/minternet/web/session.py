@@ -305,9 +305,11 @@ class Session(BaseSession):
                     raise ActionError(f"loss is a probability between 0 and 1, not {loss}")
                 changes["loss"] = loss
             if cmd.get("delay") not in (None, ""):
-                delay = cmd["delay"]
+                delay = str(cmd["delay"]).strip()
+                if delay.replace(".", "", 1).isdigit():
+                    delay += "ms"  # a bare number in the page's delay box means milliseconds
                 try:
-                    changes["delay"] = parse_time(f"{delay}ms" if isinstance(delay, (int, float)) or str(delay).replace(".", "", 1).isdigit() else str(delay))
+                    changes["delay"] = parse_time(delay)
                 except ValueError as exc:
                     raise ActionError(f"delay: {exc}") from None
             if not changes:
