@@ -129,8 +129,14 @@ def test_replay_of_a_cli_trace_estimates_flights(tmp_path):
     assert replay.next_time() == 0
     replay.step()
     replay.advance(replay.end)
-    sends = [e for e in replay.drain() if e["layer"] == "link" and e["event"] == "send" and e["node"] == "client"]
+    events = replay.drain()
+    sends = [e for e in events if e["layer"] == "link" and e["event"] == "send" and e["node"] == "client"]
     assert sends and all(e["fl"][2] > e["t"] for e in sends)
+    # No switch sends in a --trace file: the hop lan1 -> r1 is drawn from r1's arrival.
+    arrival = next(e for e in events if e["node"] == "r1" and e["iface"] == "eth0" and e["event"] == "recv")
+    link, direction, t1, t0 = arrival["fl"]
+    assert replay.net.links[link].b.node_name == "lan1" and direction == 1  # from lan1 towards r1
+    assert t1 == arrival["t"] and arrival["t"] - t0 >= 1_000_000
 
 
 def test_a_bad_trace_file_is_named(tmp_path):

@@ -145,6 +145,10 @@ class BaseSession:
                 if fl is not None:
                     d["fl"] = fl
                 self._last_send[key] = d
+            elif ev.event == "recv" and flight is None:
+                fl = self._arrival_flight(key, ev)
+                if fl is not None:
+                    d["fl"] = fl
             elif ev.event == "drop" and ev.reason in _SENDER_DROPS:
                 last = self._last_send.get(key)
                 if last is not None and last["t"] == ev.time and "fl" in last:
@@ -165,6 +169,10 @@ class BaseSession:
         start = max(ev.time, getattr(ch, "next_free", 0))  # waits for the frames queued before it
         ser = int(len(ev.frame) * 8e9 / p.bandwidth) if p.bandwidth else 0
         return [index, direction, start + ser + p.delay]
+
+    def _arrival_flight(self, key: tuple[str, str], ev: TraceEvent) -> list[int] | None:
+        """A flight known only from its arrival (see ReplaySession); live runs trace every send."""
+        return None
 
     # -- export -------------------------------------------------------------------------------------
     def trace_jsonl(self) -> str:
@@ -426,6 +434,10 @@ class ReplaySession(BaseSession):
                             frame, packet, r.get("summary"))
             self._recorded.append((ev, r.get("flight")))
         self._recorded.sort(key=lambda x: x[0].time)  # stable: ties keep the file's order
+        # A trace written by --trace has no sends from switches (only the live view traces them):
+        # then the hop out of a switch is drawn from its arrival at the host.
+        switches = {n for n, node in net.nodes.items() if getattr(node, "kind", None) == "switch"}
+        self._switch_hops = bool(switches) and not any(ev.node in switches for ev, _ in self._recorded)
         self._next = 0
         self._now = 0
 
@@ -472,6 +484,20 @@ class ReplaySession(BaseSession):
             self._next += 1
             self._record(ev, flight)
         self._now = max(self._now, to_ns)
+
+    def _arrival_flight(self, key: tuple[str, str], ev: TraceEvent) -> list[int] | None:
+        """[link, direction, arrival, departure] of a frame that came from a switch port."""
+        end = self._ends.get(key)
+        if not self._switch_hops or end is None or ev.frame is None:
+            return None
+        index, _, out_direction = end
+        link = self.net.links[index]
+        incoming = link.ba if out_direction == 0 else link.ab
+        if getattr(self.net.nodes.get(incoming.src.node_name), "kind", None) != "switch":
+            return None
+        p = incoming.params
+        ser = int(len(ev.frame) * 8e9 / p.bandwidth) if p.bandwidth else 0
+        return [index, 1 - out_direction, ev.time, ev.time - ser - p.delay]
 
     def _flight(self, key: tuple[str, str], ev: TraceEvent) -> list[int] | None:
         # No channel state in a recording: serialisation plus delay, without queueing.

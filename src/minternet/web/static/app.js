@@ -106,9 +106,14 @@ function addEvents(list) {
       continue;
     }
     st.events.push(e);
-    if (e.fl && e.event === 'send') {
-      const f = { t0: e.t, t1: Math.max(e.fl[2], e.t + 1), link: e.fl[0], dir: e.fl[1], proto: protoOf(e), i: e.i };
-      st.flights.push(f);
+    if (e.fl && (e.event === 'send' || e.event === 'recv')) {
+      // [link, direction, arrival] from the send; a replayed trace without switch sends gives
+      // [link, direction, arrival, departure] on the arrival instead.
+      const t0 = e.fl.length > 3 ? e.fl[3] : e.t;
+      const f = { t0, t1: Math.max(e.fl[2], t0 + 1), link: e.fl[0], dir: e.fl[1], proto: protoOf(e), i: e.i };
+      const last = st.flights[st.flights.length - 1];
+      if (!last || last.t0 <= t0) st.flights.push(f);
+      else st.flights.splice(firstFlightFrom(t0 + 1), 0, f);  // keep them in order of departure
       st.maxFlight = Math.max(st.maxFlight, f.t1 - f.t0);
     }
     if (e.event === 'drop') st.drops.push(e);
