@@ -209,3 +209,16 @@ def test_link_delay_from_the_page(session, delay, ns):
 def test_a_bad_delay_is_explained(session):
     with pytest.raises(ActionError, match="delay: "):
         on_sim(session, session.act, {"cmd": "set_link", "link": 0, "delay": "soon"})
+
+
+def test_an_icmp_error_shows_the_datagram_it_quotes(session):
+    on_sim(session, session.act, {"cmd": "run", "app": "traceroute", "host": "client", "target": "server"})
+    on_sim(session, session.advance, 500_000_000)
+    exceeded = next(e for e in session.drain() if e["layer"] == "link" and e["event"] == "send"
+                    and e["node"] == "r1" and "time exceeded" in e["summary"].lower())
+    layers = session.detail(exceeded["i"])["layers"]
+    assert [layer["name"] for layer in layers] == ["Ethernet", "IPv4", "ICMP", "quoted IPv4", "quoted UDP"]
+    ttl = next(f for f in layers[3]["fields"] if f["name"] == "TTL")
+    assert ttl["value"] == "1"  # the probe's TTL ran out at r1
+    dport = next(f for f in layers[4]["fields"] if f["name"] == "destination port")
+    assert 33434 <= int(dport["value"]) < 33534

@@ -188,6 +188,20 @@ def describe(frame: bytes | None, packet: bytes | None) -> dict[str, Any]:
             offset = info["end"]
         elif isinstance(layer, ICMP):
             layers.append(_icmp(layer, offset, ip_end))
+            if layer.type in (ICMPType.DEST_UNREACHABLE, ICMPType.TIME_EXCEEDED):
+                # An error quotes the datagram that caused it: show that header too (RFC 792).
+                try:
+                    quoted = layer.quoted()
+                except MalformedPacket:
+                    continue
+                inner = _ipv4(quoted, offset + 8, raw)
+                inner["name"] = "quoted IPv4"
+                layers.append(inner)
+                q = inner["end"]
+                if quoted.proto in (IPProto.UDP, IPProto.TCP) and len(raw) >= q + 4:
+                    layers.append({"name": f"quoted {IPProto(quoted.proto).name}", "start": q, "end": q + 4, "fields": [
+                        _field("source port", int.from_bytes(raw[q:q + 2], "big"), q, q + 2),
+                        _field("destination port", int.from_bytes(raw[q + 2:q + 4], "big"), q + 2, q + 4)]})
         elif isinstance(layer, UDP):
             layers.append(_udp(layer, offset, ip_end))
             if 53 in (layer.sport, layer.dport) and layer.payload:
