@@ -501,9 +501,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    # dig-style "@SERVER" may come anywhere: pull it out before argparse sees it.
-    at = [a for a in argv if a.startswith("@")]
-    argv = [a for a in argv if not a.startswith("@")]
+    # dig's "@SERVER" may come anywhere on its line: pull it out before argparse sees it (only for
+    # dig: curl's "-d @file" means something else).
+    at = []
+    if argv and argv[0] == "dig":
+        at = [a for a in argv[1:] if a.startswith("@")]
+        argv = [a for a in argv if not (a.startswith("@") and a in at)]
     args = parser.parse_args(argv)
     if hasattr(args, "server"):
         args.server = at[0] if at else None

@@ -340,7 +340,9 @@ class Network:
     def close(self) -> None:
         """Stop background programs, flush and close captures and traces."""
         if self._loop is not None and not self._loop.is_closed():
-            tasks = [t for t in self._tasks if not t.done()]
+            # Every program still running on our loop: spawned servers, and the connection tasks
+            # of stream servers they started.
+            tasks = [t for t in asyncio.all_tasks(self._loop) if not t.done()]
             for t in tasks:
                 t.cancel()
             if tasks:
