@@ -111,7 +111,8 @@ class LiveServer:
                 await self._sim(self.session.advance, int(target))
             except Exception as exc:  # noqa: BLE001 - keep serving; tell the pages
                 self.playing = False
-                await self.broadcast({"type": "error", "message": f"the simulation stopped: {exc}"})
+                log.exception("the simulation failed")
+                await self.broadcast({"type": "error", "message": f"the simulation stopped: {exc!r}", "stopped": True})
                 await self.broadcast(self.state())
             if isinstance(self.session, ReplaySession) and self.session.now >= self.session.end:
                 self.playing = False

@@ -352,7 +352,10 @@ function connect() {
       case 'topology': drawTopology(msg.topology); break;
       case 'detail': showDetail($('detail'), msg); break;
       case 'status': status(msg.message); break;
-      case 'error': status(msg.message, true); break;
+      case 'error':
+        status(msg.message, true);
+        if (msg.stopped) setPlaying(false);  // or the page would ask to play again at once
+        break;
       default: break;
     }
   };
