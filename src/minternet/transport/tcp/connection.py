@@ -266,6 +266,8 @@ class TCPConnection:
                     options += (_NOP, _NOP, Sack(tuple(blocks)))
         if flags & SYN:
             window = min(self.rcv_window(), 65535)  # RFC 7323 2.2: a SYN's window is never scaled
+            if flags & ACK:
+                self.rcv_adv = seq_add(self.rcv_nxt, window)
         else:
             window = self._window_to_advertise()
             self.rcv_adv = seq_add(self.rcv_nxt, window)
@@ -951,10 +953,10 @@ class TCPConnection:
         if data and self.state in SYNCHRONIZED and self.state is not State.TIME_WAIT:
             offered = seq_diff(self.rcv_adv, self.rcv_nxt) if self.rcv_adv else 0
             could = min(self.rcv_window(), 65535 << self.rcv_wscale)
-            # A window update only when reading has at least doubled the window we offered
-            # (Linux's tcp_cleanup_rbuf rule), and by at least one segment: a nearly-closed
-            # window reopening is news; every read is not.
-            if could >= 2 * offered and could - offered >= self.our_mss:
+            # A window update only when the window we offered had become small (under a quarter
+            # of the buffer) and reading has at least doubled it (Linux's tcp_cleanup_rbuf rule), by
+            # one segment or more: a nearly-closed window reopening is news; every read is not.
+            if offered < self.opt.rcvbuf // 4 and could >= 2 * offered and could - offered >= self.our_mss:
                 self.send_ack()
         return data
 
