@@ -136,6 +136,7 @@ function renderRow(row, i) {
   const e = st.events[i];
   row.className = `row p-${protoOf(e)}${e.event === 'drop' ? ' drop' : ''}${i === st.selected ? ' selected' : ''}${e.t > st.T ? ' future' : ''}`;
   row.dataset.i = i;
+  row.title = e.summary;  // the whole line, where the column cuts it short
   const where = e.node + (e.iface ? ':' + e.iface : '');
   const what = e.event === 'drop' ? `DROP ${e.reason || ''}` : `${e.layer} ${e.event}`;
   row.innerHTML = '';

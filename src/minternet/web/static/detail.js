@@ -9,7 +9,8 @@ export function showDetail(box, d) {
     + `${d.reason ? ' (' + esc(d.reason) + ')' : ''}</h3><div class="summary">${esc(d.summary)}</div>`;
   if (d.error) html += `<div class="note">decoding stopped: ${esc(d.error)}</div>`;
   d.layers.forEach((layer, li) => {
-    html += `<details class="layer" open data-layer="${esc(layer.name)}"><summary>${esc(layer.name)}</summary>`;
+    html += `<details class="layer" open data-layer="${esc(layer.name)}"><summary data-start="${layer.start}" data-end="${layer.end}"`
+      + ` title="bytes ${layer.start}..${layer.end - 1}">${esc(layer.name)}</summary>`;
     layer.fields.forEach((f, fi) => {
       html += `<div class="field" data-l="${li}" data-f="${fi}" data-start="${f.start}" data-end="${f.end}">`
         + `<span class="k">${esc(f.name)}</span><span class="v">${esc(f.value)}</span></div>`;
@@ -20,16 +21,24 @@ export function showDetail(box, d) {
     let hex = '';
     for (let off = 0; off < d.hex.length / 2; off += 16) {
       hex += off.toString(16).padStart(4, '0') + '  ';
-      for (let k = off; k < Math.min(off + 16, d.hex.length / 2); k++) {
+      let ascii = '';
+      const end = Math.min(off + 16, d.hex.length / 2);
+      for (let k = off; k < end; k++) {
+        const byte = parseInt(d.hex.substr(k * 2, 2), 16);
         hex += `<b data-o="${k}">${d.hex.substr(k * 2, 2)}</b>` + (k % 8 === 7 ? '  ' : ' ');
+        ascii += byte >= 32 && byte < 127 ? esc(String.fromCharCode(byte)) : '.';
       }
-      hex += '\n';
+      hex += '   '.repeat(off + 16 - end) + (end - off < 8 ? ' ' : '') + ' ' + ascii + '\n';
     }
     html += `<div id="hex">${hex}</div>`;
   } else if (!d.layers.length) {
     html += '<p class="note">This event carries no packet.</p>';
   }
   box.innerHTML = html;
+  // Pointing at a layer's name lights all its bytes; clicking a field lights just that field's.
+  box.querySelectorAll('.layer summary').forEach((el) => el.addEventListener('mouseenter', () => {
+    if (!box.querySelector('.field.selected')) highlight(box, Number(el.dataset.start), Number(el.dataset.end));
+  }));
   box.querySelectorAll('.field').forEach((el) => el.addEventListener('click', () => {
     box.querySelectorAll('.field.selected').forEach((x) => x.classList.remove('selected'));
     el.classList.add('selected');
