@@ -65,7 +65,10 @@ def test_example_plays_packets_arrive_and_ping_replies(page, live):
     t = page.evaluate("mv.T")
     page.click("#back")
     assert page.evaluate("mv.T") < t
-    page.fill("#jumpTo", "0.001")
+    page.fill("#jumpTo", "soon")
+    page.click("#jump")
+    assert "is not a time" in page.text_content("#status")
+    page.fill("#jumpTo", "1ms")
     page.click("#jump")
     assert page.evaluate("mv.T") == 1_000_000
     page.click("#step")

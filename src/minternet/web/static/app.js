@@ -260,8 +260,10 @@ function stepBack() {
 
 function jump() {
   const text = $('jumpTo').value.trim();
-  const t = Math.round(parseFloat(text) * 1e9);
-  if (!(t >= 0)) { status(`"${text}" is not a time in seconds (like 1.5)`, true); return; }
+  const m = /^([0-9]*\.?[0-9]+)\s*(s|ms|us|µs|ns)?$/.exec(text);
+  const scale = { s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, ns: 1 };
+  if (!m) { status(`"${text}" is not a time: try 1.5 (seconds), 150ms or 20us`, true); return; }
+  const t = Math.round(parseFloat(m[1]) * scale[m[2] || 's']);
   setPlaying(false);
   if (t > st.serverNow) { send({ cmd: 'run_to', t }); st.jumpTarget = t; }
   st.T = Math.min(t, st.serverNow);
