@@ -119,7 +119,7 @@ class LiveServer:
                 await self.broadcast(self.state())
 
     # -- commands -----------------------------------------------------------------------------------
-    async def command(self, msg: dict[str, Any], ws: web.WebSocketResponse | None = None) -> dict[str, Any] | None:
+    async def command(self, msg: dict[str, Any]) -> dict[str, Any] | None:
         """Carry out one command from a page; returns the reply for that page (if any)."""
         cmd = msg.get("cmd")
         s = self.session
@@ -215,7 +215,7 @@ class LiveServer:
                     continue
                 try:
                     msg = json.loads(m.data)
-                    reply = await self.command(msg, ws)
+                    reply = await self.command(msg)
                 except (ActionError, ValueError, TypeError, KeyError) as exc:
                     reply = {"type": "error", "message": str(exc)}
                 except Exception as exc:  # noqa: BLE001 - one bad command must not close the page
