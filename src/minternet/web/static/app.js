@@ -17,7 +17,7 @@ const st = {
   T: 0,              // the playhead, ns of virtual time
   serverNow: 0, serverPlaying: false, speed: 0.1,
   wantPlay: false, following: true, mode: 'live',
-  filter: { protos: new Set(PROTOS), host: '' },
+  filter: { protos: new Set(PROTOS), host: '', kind: '' },
   selected: -1, features: {}, req: 0,
 };
 window.mv = st;  // for the tests and for the curious, in the console
@@ -94,8 +94,17 @@ function markSelection() {
 // -- events ---------------------------------------------------------------------------------------
 function protoOf(e) { return COLOURS[e.proto] ? e.proto : 'other'; }
 
+// Each hop makes several events (frame sent, received, IP forward...): the kind filter keeps one level.
+const KINDS = {
+  link: (e) => e.layer === 'link' || e.layer === 'arp',
+  ip: (e) => !['link', 'arp'].includes(e.layer),
+  drop: (e) => e.event === 'drop',
+  app: (e) => e.layer === 'app',
+};
+
 function passes(e) {
-  return st.filter.protos.has(protoOf(e)) && (!st.filter.host || e.node === st.filter.host);
+  return st.filter.protos.has(protoOf(e)) && (!st.filter.host || e.node === st.filter.host)
+    && (!st.filter.kind || KINDS[st.filter.kind](e));
 }
 
 function addEvents(list) {
@@ -299,6 +308,7 @@ function wire() {
   $('nodeSel').addEventListener('change', markSelection);
   $('linkSel').addEventListener('change', markSelection);
   $('hostFilter').addEventListener('change', () => { st.filter.host = $('hostFilter').value; applyFilters(); });
+  $('kindFilter').addEventListener('change', () => { st.filter.kind = $('kindFilter').value; applyFilters(); });
   $('expDiagram').addEventListener('click', () => window.open('/export/diagram.svg', '_blank'));
   document.addEventListener('keydown', (e) => {
     // Space plays and pauses, the arrows step; not while typing in a field.
