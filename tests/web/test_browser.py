@@ -80,7 +80,7 @@ def test_example_plays_packets_arrive_and_ping_replies(page, live):
 
 
 def test_tcp_segment_sequence_number_in_the_layer_view(page, live):
-    session, server = live
+    _, server = live
     open_page(page, server.url)
     run_program(page, "transfer", "client", "server")
     set_speed(page, 0)
@@ -107,7 +107,7 @@ def test_tcp_segment_sequence_number_in_the_layer_view(page, live):
 
 
 def test_router_down_shows_drops(page, live):
-    session, server = live
+    _, server = live
     open_page(page, server.url)
     page.click("#topo .node[data-node=r2]")
     assert page.input_value("#nodeSel") == "r2"
@@ -218,7 +218,7 @@ def fifty_nodes() -> str:
     """25 routers in a chain, a host on each: 50 nodes."""
     parts = []
     for i in range(25):
-        ifaces = {f"eth2": f"10.{i}.0.1/24"}
+        ifaces = {"eth2": f"10.{i}.0.1/24"}
         if i > 0:
             ifaces["eth0"] = f"172.16.{i - 1}.2/30"
         if i < 24:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from minternet.web.layers import describe, protocol
 from minternet.wire.arp import ARP, ARPOp
-from minternet.wire.ethernet import EtherType, Ethernet
+from minternet.wire.ethernet import Ethernet, EtherType
 from minternet.wire.ipv4 import IPProto, IPv4
 from minternet.wire.tcp import TCP, TCPFlags
 from minternet.wire.udp import UDP
