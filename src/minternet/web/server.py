@@ -2,8 +2,16 @@
 
 The server paces the session: while playing, every tick it advances virtual time by
 ``speed`` x the wall time that passed (speed 0.1 = ten times slower than real time), then sends
-the new events to every page. Pages send commands (play, pause, speed, step, run_to, detail,
-and actions) as JSON; see :data:`COMMANDS`.
+the new events to every page.
+
+The WebSocket speaks JSON objects. From the page (``cmd``): ``play``, ``pause``,
+``speed {value}`` (virtual seconds per wall second), ``step`` (run the next moment), ``run_to {t}``
+(ns), ``detail {i}`` (one event's layers), and the actions ``node {name, up}``,
+``link {link, up}``, ``set_link {link, loss?, delay?}``, ``run {app, host, target}``. From the
+server (``type``): ``hello`` (mode, topology, features, now), ``events`` (new events in order,
+each with its index ``i``, and ``now``), ``state`` (playing, speed, now), ``topology`` (after an
+action), ``detail``, ``status`` (an action's result), ``error`` (a message for the user). A page
+that connects gets every event so far, then the stream.
 
 Why aiohttp: one dependency gives the HTTP server, static files and WebSockets on asyncio, with
 no ASGI server to pick and configure (Starlette needs uvicorn beside it), and it starts in-process

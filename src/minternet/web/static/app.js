@@ -355,11 +355,12 @@ function connect() {
         break;
       case 'events':
         addEvents(msg.events); st.serverNow = msg.now;
-        if (st.pendingStep) { st.pendingStep = false; st.T = st.serverNow; }
         if (st.jumpTarget !== undefined && st.serverNow >= st.jumpTarget) { st.T = st.jumpTarget; st.jumpTarget = undefined; }
         break;
       case 'state':
         st.serverNow = msg.now; st.serverPlaying = msg.playing;
+        // The server answers a step with its events, then this state: the playhead goes there.
+        if (st.pendingStep) { st.pendingStep = false; st.T = st.serverNow; }
         if (st.mode === 'replay' && !msg.playing && st.wantPlay && st.T >= st.serverNow) setPlaying(false);
         break;
       case 'topology': drawTopology(msg.topology); break;
