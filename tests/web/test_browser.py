@@ -77,6 +77,12 @@ def test_example_plays_packets_arrive_and_ping_replies(page, live):
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("ArrowRight")
     assert page.evaluate("mv.T") > t
+    # At the live edge a step asks the server to run the next moment (ping's next request).
+    page.click("#live")
+    page.wait_for_function("mv.T === mv.serverNow")
+    before = page.evaluate("[mv.events.length, mv.serverNow]")
+    page.click("#step")
+    page.wait_for_function("b => mv.events.length > b[0] && mv.T > b[1] && mv.T === mv.serverNow", arg=before)
 
 
 def test_tcp_segment_sequence_number_in_the_layer_view(page, live):
