@@ -72,7 +72,8 @@ class IPLayer:
         ip = IPv4(src, dst, proto, payload, self.default_ttl if ttl is None else ttl, tos,
                   self.next_ident(), _DF if df else 0)
         host.stats["ip.out_requests"] += 1
-        if ip.total_length > route.iface.mtu and df:
+        if ip.total_length > route.iface.mtu and df and \
+                not (proto == IPProto.TCP and ip.total_length <= route.iface.tso_max):  # (TSO: the device cuts it)
             host.drop("ip", "frag-needed", route.iface.name,
                       text=f"{ip.total_length} bytes > MTU {route.iface.mtu} with DF set")
             return "frag-needed"
@@ -89,8 +90,8 @@ class IPLayer:
     def _output(self, ip: IPv4 | None, packet: bytes, route: Route, dst4: bytes) -> None:
         iface = route.iface
         next_hop = route.gateway or dst4
-        if len(packet) <= iface.mtu:
-            self._to_link(iface, next_hop, packet)
+        if len(packet) <= iface.mtu or (packet[9] == IPProto.TCP and len(packet) <= iface.tso_max):
+            self._to_link(iface, next_hop, packet)  # (a TCP super-segment: the device cuts it up)
             return
         if ip is None:
             ip = IPv4.decode(packet, verify=False)

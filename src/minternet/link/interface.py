@@ -20,7 +20,7 @@ Tap = Callable[[int, bytes, str], None]  # (time_ns, frame, "in" | "out")
 
 class Interface:
     __slots__ = ("name", "host", "mac", "mtu", "address", "ip", "ip_int", "prefixlen", "mask",
-                 "network", "broadcast", "up", "_tx", "taps", "eth_header_ip")
+                 "network", "broadcast", "up", "_tx", "taps", "eth_header_ip", "tso_max")
 
     def __init__(self, host: "Host", name: str, mac: bytes, mtu: int = 1500) -> None:
         self.host = host
@@ -38,6 +38,9 @@ class Interface:
         self._tx: Callable[[bytes], None] | None = None
         self.taps: list[Tap] = []
         self.eth_header_ip = mac + b"\x08\x00"  # our MAC + EtherType IPv4: the tail of every header we send
+        # TCP segmentation offload: the device takes TCP datagrams of up to this many bytes and cuts
+        # them into MTU-sized segments itself (a real NIC or TAP; 0: no, as every simulated link).
+        self.tso_max = 0
 
     def set_address(self, cidr: str) -> None:
         """Give the interface an address with its prefix: ``"10.0.1.10/24"``."""

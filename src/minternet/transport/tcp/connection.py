@@ -13,6 +13,7 @@ is told about changes through :class:`Events` callbacks.
 from __future__ import annotations
 
 import errno
+import socket
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -147,6 +148,7 @@ class TCPConnection:
         # -- negotiated in the SYNs
         self.our_mss = mss  # from the interface MTU: what we can receive
         self.mss = 536  # what we may send (RFC 9293 3.7.1 default until the peer says)
+        self.send_size = 536  # what one segment may carry: the MSS, or many with TSO
         self.sack_ok = False
         self.ts_ok = False
         self.ts_recent = 0
@@ -322,7 +324,7 @@ class TCPConnection:
             usable = window - seq_diff(nxt, una) if not (self.in_recovery and self.scoreboard is not None) \
                 else self.prr_budget
             usable = min(usable, self.snd_wnd - seq_diff(nxt, una))
-            length = min(mss, available, max(0, usable))
+            length = min(self.send_size, available, max(0, usable))
             fin_ready = self.fin_queued and self.fin_seq is None
             if length > 0:
                 if length < mss and seq_ge(nxt, self.snd_max) and not self._may_send_small(length, available, nxt):
@@ -568,6 +570,12 @@ class TCPConnection:
         # What we may send: the peer's MSS, less room for the timestamp option if both use it.
         self.mss = max(64, min(peer_mss, self.our_mss) - (12 if self.ts_ok else 0))
         self.cc = make_congestion_control(self.opt.congestion, self.mss)
+        self.send_size = self.mss
+        route = self.host.routes.lookup(socket.inet_aton(self.remote[0]))
+        if route is not None and route.iface.tso_max:
+            # TCP segmentation offload: the device cuts super-segments into MSS-sized ones, so a
+            # segment here may carry many MSS (room left for 40 bytes of TCP options).
+            self.send_size = max(self.mss, (route.iface.tso_max - 80) // self.mss * self.mss)
         self.reassembly = Reassembly(self.rcv_nxt, self.opt.rcvbuf, discard=self.opt.reassembly == "discard")
         if self.sack_ok:
             self.scoreboard = Scoreboard(self.mss)
