@@ -328,17 +328,19 @@ def _tcp(flags: str, seq: int, ack: int, payload: bytes = b"", options: list | N
                      options=options or []) / payload)
 
 
-@pytest.mark.parametrize("rx_gso", ["whole", "split"])
-def test_driver_end_to_end_with_offloads(rx_gso):
-    """Handshake, a 20,000-byte TSO super-segment in with a partial checksum, 30,000 bytes out
-    merged into TSO frames that the 'kernel' completes and cuts into valid wire segments."""
+@pytest.mark.parametrize("rx_gso, tx_tso", [("whole", "stack"), ("split", "stack"), ("whole", "merge"),
+                                            ("whole", "off")])
+def test_driver_end_to_end_with_offloads(rx_gso, tx_tso):
+    """Handshake, a 20,000-byte TSO super-segment in with a partial checksum, 30,000 bytes out:
+    as super-segments of our TCP (tx_tso "stack") or segments merged by the driver ("merge"),
+    which the 'kernel' completes and cuts into valid wire segments, or plain ("off")."""
     from minternet.real.tap import TapDriver, make_host
 
     async def main() -> None:
         kernel = FakeKernel()
         host = make_host("mini", f"{B}/24", mac=bytes.fromhex(MAC_B.replace(":", "")), seed=1)
         host.arp.learn(bytes((10, 77, 0, 1)), bytes.fromhex(MAC_A.replace(":", "")))
-        driver = TapDriver(kernel.device, host.interfaces["eth0"], rx_gso=rx_gso)
+        driver = TapDriver(kernel.device, host.interfaces["eth0"], rx_gso=rx_gso, tx_tso=tx_tso)
         driver.start()
         got = bytearray()
         conns: list = []
@@ -378,7 +380,9 @@ def test_driver_end_to_end_with_offloads(rx_gso):
                 kernel.send(_tcp("A", 21001, (our_isn + 1 + len(out)) % 2**32))  # more, please (cwnd)
         assert bytes(got) == data
         assert bytes(out) == bytes(range(256)) * 117 + b"x" * 48
-        assert merged >= 1
+        assert (merged >= 1) == (tx_tso != "off")
+        sent = host.stats["tcp.out_segments"]
+        assert sent < 15 if tx_tso == "stack" else sent > 21  # SYN+ACK, ACKs, and 30,000 bytes of data
         assert driver.stats["rx-gso"] == 1 and driver.stats["stack-errors"] == 0
         assert driver.stats["rx-gso-segments"] == (14 if rx_gso == "split" else 0)
         driver.close()

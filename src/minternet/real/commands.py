@@ -238,7 +238,7 @@ async def _run_attach(args: argparse.Namespace) -> int:
             _err(f"cannot set up the kernel's end of {device.name}: {exc}")
             return 1
         driver = TapDriver(device, host.interfaces["eth0"], faults=faults, rx_gso=args.rx_gso,
-                           tx_tso=not args.no_tso_merge, log=log)
+                           tx_tso=args.tx_tso, log=log)
         if args.pcap:
             writer = PcapWriter(args.pcap)
             closers.append(writer.close)
@@ -413,5 +413,7 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
     g.add_argument("--no-offload", action="store_true", help="plain frames: no virtio-net header, checksum or TSO offload")
     g.add_argument("--rx-gso", choices=["whole", "split"], default="whole",
                    help="the kernel's TSO super-segments go to our stack whole (default) or split into wire-sized segments")
-    g.add_argument("--no-tso-merge", action="store_true", help="do not merge our segments into TSO frames")
+    g.add_argument("--tx-tso", choices=["stack", "merge", "off"], default="stack",
+                   help="stack (default): our TCP sends super-segments the kernel cuts up, and runs of "
+                        "segments are merged into TSO frames; merge: only merging; off: neither")
     p.set_defaults(func=cmd_attach)

@@ -17,9 +17,11 @@ virtio-net header, and:
   sum). The driver completes the checksum and gives the stack the big segment whole (the stack
   takes frames larger than the MTU: that is what GRO gives Linux too), or, with ``rx_gso="split"``
   or while faults are injected, cuts it into wire-sized segments first;
-- in the other direction, consecutive full-sized segments of one connection that the stack sends
-  in one go are merged into one TSO frame (like GRO; the header tells the kernel how to cut it
-  up), so the kernel takes 64 KB per system call.
+- in the other direction the driver sets the interface's ``tso_max``, so the stack's TCP builds
+  super-segments of many MSS itself (one pass through the stack instead of dozens), which go to
+  the kernel marked for segmentation (GSO TCPv4, the connection's MSS as the size); and runs of
+  ordinary segments of one connection sent in one go are merged into one TSO frame (like GRO),
+  so the kernel takes up to 64 KB per system call.
 
 Where the kernel refuses the offloads the driver falls back to plain frames, one per call.
 
@@ -36,6 +38,7 @@ import fcntl
 import heapq
 import os
 import random
+import socket
 import struct
 import sys
 import time
@@ -75,6 +78,7 @@ _PLAIN_HDR = bytes(VNET_HDR_LEN)
 
 READ_SIZE = 65536 + 14 + VNET_HDR_LEN + 256  # the largest GSO frame, its header, some slack
 MAX_IP_LEN = 65535
+TX_TSO_MODES = ("stack", "merge", "off")
 _ETH_IPV4 = b"\x08\x00"
 _TCP_FIN, _TCP_PSH, _TCP_ACK, _TCP_CWR = 0x01, 0x08, 0x10, 0x80
 
@@ -539,16 +543,20 @@ class TapDriver:
     """Moves frames between a TAP device and a host's interface, on an asyncio loop.
 
     ``rx_gso``: "whole" gives the stack the kernel's TSO super-segments as they are (one segment
-    of up to 64 KB), "split" cuts them into wire-sized segments first. ``tx_tso``: merge runs of
-    segments the stack sends into TSO frames. Both only matter when the device has offloads.
+    of up to 64 KB), "split" cuts them into wire-sized segments first. ``tx_tso``: "stack" lets
+    the stack's TCP send super-segments (the interface's ``tso_max``) and merges runs of smaller
+    segments into TSO frames, "merge" only merges, "off" neither. Both only matter when the
+    device has offloads.
     ``faults``: loss, delay, reordering, duplication on the link (per wire-sized frame: while
     faults are on, super-segments are split and nothing is merged)."""
 
     def __init__(self, device: TapDevice, iface: Interface, *, loop: asyncio.AbstractEventLoop | None = None,
-                 faults: LinkFaults | None = None, rx_gso: str = "whole", tx_tso: bool = True,
+                 faults: LinkFaults | None = None, rx_gso: str = "whole", tx_tso: str = "stack",
                  batch: int = 64, log: Callable[[str], None] | None = None) -> None:
         if rx_gso not in ("whole", "split"):
             raise ValueError(f"rx_gso must be 'whole' or 'split', not {rx_gso!r}")
+        if tx_tso not in TX_TSO_MODES:
+            raise ValueError(f"tx_tso must be one of {', '.join(TX_TSO_MODES)}, not {tx_tso!r}")
         self.device = device
         self.iface = iface
         self.loop = loop or asyncio.get_running_loop()
@@ -580,6 +588,8 @@ class TapDriver:
     def start(self) -> None:
         """Attach to the interface and start reading the device."""
         self.iface.attach(self.transmit)
+        if self.device.tso and self.tx_tso == "stack":
+            self.iface.tso_max = MAX_IP_LEN
         self.loop.add_reader(self.device.fd, self._readable)
         self._reading = True
 
@@ -590,6 +600,7 @@ class TapDriver:
             self._reading = False
         self.flush()
         self.iface.attach(None)
+        self.iface.tso_max = 0
         self._in.clear()
         self._out.clear()
 
@@ -685,7 +696,7 @@ class TapDriver:
                 for piece in (self._cut(frame) if len(frame) > limit else (frame,)):
                     self._out.put(piece)
             return
-        if self.device.tso and self.tx_tso and len(q) > 1:
+        if self.device.tso and self.tx_tso != "off" and len(q) > 1:
             for pieces in merge_tso(q, self.iface.mtu):
                 if len(pieces) == 2:
                     self._write_one(pieces[1])
@@ -712,9 +723,15 @@ class TapDriver:
         self._write_plain(frame)
 
     def _gso_size(self, frame: bytes) -> int:
-        """Payload per wire segment: what fits the link's MTU after the IP and TCP headers."""
+        """Payload per wire segment: the connection's MSS (as Linux puts in gso_size), never more
+        than fits the link's MTU after the headers this segment carries."""
         ihl = (frame[14] & 0x0F) * 4
-        return self.iface.mtu - ihl - (frame[14 + ihl + 12] >> 4) * 4
+        t = 14 + ihl
+        size = self.iface.mtu - ihl - (frame[t + 12] >> 4) * 4
+        key = (socket.inet_ntoa(frame[26:30]), int.from_bytes(frame[t:t + 2], "big"),
+               socket.inet_ntoa(frame[30:34]), int.from_bytes(frame[t + 2:t + 4], "big"))
+        conn = self.iface.host.tcp.connections.get(key)
+        return min(size, conn.mss) if conn is not None else size
 
     def _cut(self, frame: bytes) -> list[bytes]:
         if frame[12:14] == _ETH_IPV4 and len(frame) > 54 and frame[23] == 6:
@@ -742,7 +759,9 @@ class TapDriver:
     def describe(self) -> str:
         d = self.device.describe()
         if self.device.tso:
-            d += f"; rx super-segments {'whole' if self.rx_gso == 'whole' else 'split'}, tx merging {'on' if self.tx_tso else 'off'}"
+            tx = {"stack": "the stack's super-segments and merged runs", "merge": "merged runs only",
+                  "off": "off"}[self.tx_tso]
+            d += f"; rx super-segments {self.rx_gso}; tx TSO: {tx}"
         return d
 
 
@@ -776,7 +795,7 @@ class Attached:
 
 
 def attach(host: Host, tap_name: str, *, iface: str = "eth0", offload: bool = True,
-           faults: LinkFaults | None = None, rx_gso: str = "whole", tx_tso: bool = True,
+           faults: LinkFaults | None = None, rx_gso: str = "whole", tx_tso: str = "stack",
            loop: asyncio.AbstractEventLoop | None = None, announce: bool = True) -> Attached:
     """Open the TAP device ``tap_name``, attach ``host``'s interface to it and start the driver
     on ``loop`` (the running loop by default); ``announce`` sends a gratuitous ARP.
