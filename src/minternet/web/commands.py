@@ -17,7 +17,7 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
                        description="Serve a page that draws the network and animates every packet as it "
                                    "crosses each link, in virtual time paced to the page's speed: play, pause, "
                                    "step, jump; select a packet to see its layers and bytes; take nodes and "
-                                   "links down, change loss and delay, run ping, traceroute, dig or a TCP "
+                                   "links down, change loss and delay, run ping, traceroute, dig, curl or a TCP "
                                    "transfer from any host; export pcap, trace and sequence diagram.")
     p.add_argument("--replay", metavar="TRACE",
                    help="play a recorded trace (JSON lines from --trace or the page's export) instead of a live "
