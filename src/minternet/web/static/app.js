@@ -313,6 +313,7 @@ function wire() {
   document.addEventListener('keydown', (e) => {
     // Space plays and pauses, the arrows step; not while typing in a field.
     if (e.target.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === ' ' && e.target.closest('button')) return;  // the focused button's own click
     if (e.key === ' ') { e.preventDefault(); setPlaying(!st.wantPlay); }
     else if (e.key === 'ArrowRight') { e.preventDefault(); stepForward(); }
     else if (e.key === 'ArrowLeft') { e.preventDefault(); stepBack(); }
