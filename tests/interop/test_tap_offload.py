@@ -393,8 +393,9 @@ def test_driver_end_to_end_with_offloads(rx_gso, tx_tso):
 
 def test_driver_without_offloads_and_udp_checksum_completion():
     """Plain frames (no virtio-net header) and, with the header, a UDP checksum left partial."""
-    from minternet.real.tap import TapDriver, make_host
     from scapy.layers.inet import UDP
+
+    from minternet.real.tap import TapDriver, make_host
 
     async def main(vnet: bool) -> bytes:
         kernel = FakeKernel(vnet=vnet, tso=vnet)
