@@ -15,7 +15,8 @@ import pytest
 
 CHROMIUM = os.environ.get("MINTERNET_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]  # containers often have a tiny /dev/shm
 
 
 @pytest.hookimpl(hookwrapper=True)
