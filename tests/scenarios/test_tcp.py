@@ -252,3 +252,38 @@ def test_keepalive_probes_an_idle_connection_and_gives_up_on_a_dead_peer():
     alive, answered, total = net.run_app(main())
     assert alive == "ESTABLISHED" and answered >= 2
     assert total == answered + 3  # three unanswered probes, then ETIMEDOUT
+
+
+def test_segments_carrying_sack_blocks_still_fit_the_mtu():
+    """Data both ways over a lossy path: a full segment that also carries SACK blocks must leave
+    room for them (MSS counts data only), or DF makes routers drop it as too big."""
+    net = chain(2, seed=11, delay="5ms", bandwidth="100Mbps")
+    net.link("r1:eth1").set_params(loss=0.03)
+
+    async def main():
+        srv = net["server"].socket(AF_INET, SOCK_STREAM)
+        srv.bind(("", 7000))
+        srv.listen()
+        cli = net["client"].socket(AF_INET, SOCK_STREAM)
+        await cli.connect(("10.0.2.10", 7000))
+        conn, _ = await srv.accept()
+        payload = bytes(range(256)) * 2000  # 512 KB each way
+
+        async def pump(sock):
+            await sock.sendall(payload)
+            sock.shutdown(1)
+
+        async def drain(sock):
+            got = bytearray()
+            while True:
+                data = await sock.recv(65536)
+                if not data:
+                    return bytes(got)
+                got += data
+
+        results = await asyncio.gather(pump(cli), pump(conn), drain(cli), drain(conn))
+        return results[2], results[3], payload
+
+    a, b, payload = net.run_app(main())
+    assert a == payload and b == payload
+    assert net.counters()["drop.frag-needed"] == 0

@@ -232,6 +232,15 @@ class TCPConnection:
             free = offered  # not worth opening (or would shrink): keep what we offered
         return free
 
+    def _payload_limit(self) -> int:
+        """Data bytes a full segment may carry now: the MSS less the room our SACK blocks will
+        take in the header (RFC 2018: the MSS does not count options; Linux's tcp_current_mss)."""
+        if self.sack_ok and self.reassembly is not None and self.reassembly.queued_bytes:
+            blocks = len(self.reassembly.sack_blocks(limit=3 if self.ts_ok else 4))
+            if blocks:
+                return self.mss - 4 - 8 * blocks
+        return self.mss
+
     def in_flight(self) -> int:
         return seq_diff(self.snd_nxt, self.snd_una)
 
@@ -310,7 +319,8 @@ class TCPConnection:
         if self.state is State.SYN_RECEIVED:
             return
         sent_any = False
-        mss = self.mss
+        mss = self._payload_limit()
+        send_size = self.send_size if self.send_size > self.mss else mss
         while True:
             window = min(self.snd_wnd, self.cc.cwnd)
             if self.in_recovery and self.scoreboard is not None:
@@ -324,7 +334,7 @@ class TCPConnection:
             usable = window - seq_diff(nxt, una) if not (self.in_recovery and self.scoreboard is not None) \
                 else self.prr_budget
             usable = min(usable, self.snd_wnd - seq_diff(nxt, una))
-            length = min(self.send_size, available, max(0, usable))
+            length = min(send_size, available, max(0, usable))
             fin_ready = self.fin_queued and self.fin_seq is None
             if length > 0:
                 if length < mss and seq_ge(nxt, self.snd_max) and not self._may_send_small(length, available, nxt):
@@ -420,7 +430,7 @@ class TCPConnection:
         if hole is None:
             return False  # no lost segment: the caller sends new data
         start, end = hole
-        length = min(self.mss, seq_diff(end, start))
+        length = min(self._payload_limit(), seq_diff(end, start))
         data = self.sendbuf.peek(start, length)
         if not data:
             return False
@@ -488,7 +498,7 @@ class TCPConnection:
         if self.snd_wnd > 0:
             # A window too small for a full segment (silly window avoidance held us back): send
             # what it allows now, the override of RFC 9293 3.8.6.2.1.
-            n = min(self.snd_wnd, seq_diff(self.sendbuf.end, self.snd_nxt), self.mss)
+            n = min(self.snd_wnd, seq_diff(self.sendbuf.end, self.snd_nxt), self._payload_limit())
             data = self.sendbuf.peek(self.snd_nxt, n)
             if data:
                 self._transmit(self.snd_nxt, ACK, data)
@@ -836,7 +846,7 @@ class TCPConnection:
                 self._trace_cc("recovered")
             elif self.scoreboard is None:
                 # NewReno partial ACK (RFC 6582 3.2 step 5): retransmit the next hole, deflate.
-                data = self.sendbuf.peek(ack, self.mss)
+                data = self.sendbuf.peek(ack, self._payload_limit())
                 if data:
                     self._transmit(ack, ACK, data)
                 self.cc.cwnd = max(self.cc.cwnd - acked + self.mss, self.mss)
@@ -869,7 +879,7 @@ class TCPConnection:
         self.cc.on_loss(self.in_flight(), self.clock.now)
         self._trace_cc("fast-retransmit")
         self.rtt_seq = None
-        data = self.sendbuf.peek(self.snd_una, self.mss)
+        data = self.sendbuf.peek(self.snd_una, self._payload_limit())
         if data:
             self.high_rxt = seq_add(self.snd_una, len(data))
             self._transmit(self.snd_una, ACK, data)
