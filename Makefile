@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Debian packages the cross-validation and interop tests use (command:package). Installed only
 # when we are root and one is missing; the tests that need a missing one skip with a reason.
-SYSTEM_TOOLS = tshark:tshark dig:bind9-dnsutils ip:iproute2 curl:curl chromium:chromium
+SYSTEM_TOOLS = tshark:tshark dig:bind9-dnsutils ip:iproute2 curl:curl chromium:chromium ping:iputils-ping
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
