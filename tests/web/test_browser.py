@@ -259,3 +259,24 @@ def test_a_50_node_topology_renders(page):
     finally:
         server.stop()
         session.close()
+
+
+def test_dig_and_curl_from_the_page(page, live):
+    session, server = live
+    if not session.features()["curl"]:
+        pytest.skip("this version has no HTTP client")
+    open_page(page, server.url)
+    page.select_option("#runApp", "dig")
+    assert page.input_value("#runTarget") == "www.example.com"  # each program suggests its target
+    page.click("#runGo")
+    page.select_option("#runApp", "curl")
+    page.click("#runGo")
+    set_speed(page, 0.5)
+    page.select_option("#kindFilter", "app")  # only what programs print: a few rows, all in view
+    page.click("#play")
+    page.locator(".row", has_text="dig www.example.com: ").first.wait_for(timeout=20000)
+    page.locator(".row", has_text="HTTP 200 OK").first.wait_for(timeout=20000)
+    page.select_option("#kindFilter", "")
+    page.uncheck("input[data-proto=http]")
+    assert page.evaluate("mv.events.some(e => e.proto === 'http')")
+    assert page.locator("#list .row.p-http").count() == 0
