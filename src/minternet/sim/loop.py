@@ -42,6 +42,11 @@ class VirtualTimeLoop(asyncio.BaseEventLoop):
     def time(self) -> float:
         return self.scheduler.now / 1e9
 
+    def next_timer(self) -> float | None:
+        """When the earliest pending asyncio timer (a sleeping program) is due, in loop time."""
+        whens = [h.when() for h in self._scheduled if not h.cancelled()]
+        return min(whens) if whens else None
+
     # BaseEventLoop leaves these to the selector-based subclasses; there is no I/O here.
     def _process_events(self, event_list: list) -> None:
         pass

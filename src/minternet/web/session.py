@@ -252,9 +252,9 @@ class Session(BaseSession):
         loop = self.net._loop
         if loop is not None:
             # Programs' timers live in asyncio's own heap, not in the scheduler's.
-            timers = [h.when() for h in getattr(loop, "_scheduled", ()) if not h.cancelled()]
-            if timers:
-                tl = max(self.net.now, int(round(min(timers) * 1e9)))
+            when = loop.next_timer()
+            if when is not None:
+                tl = max(self.net.now, int(round(when * 1e9)))
                 t = tl if t is None else min(t, tl)
         return t
 
