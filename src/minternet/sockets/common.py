@@ -62,3 +62,33 @@ def check_address(address: Any, what: str) -> tuple[str, int]:
     except (OSError, TypeError):
         raise _socket.gaierror(_socket.EAI_NONAME, f"Name or service not known: {host!r} (sockets take "
                                "IPv4 addresses; resolve names first with await host.resolve(name))") from None
+
+
+class SocketBase:
+    """What every minternet socket shares with ``socket.socket``: timeouts, blocking mode, and
+    use as a context manager. Subclasses define close()."""
+
+    _timeout: float | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:  # pragma: no cover - every socket type defines its own
+        raise NotImplementedError
+
+    def fileno(self) -> int:
+        return -1  # no file descriptor: the socket lives in the simulated host
+
+    def settimeout(self, value: float | None) -> None:
+        if value is not None and value < 0:
+            raise ValueError("Timeout value out of range")
+        self._timeout = value
+
+    def gettimeout(self) -> float | None:
+        return self._timeout
+
+    def setblocking(self, flag: bool) -> None:
+        self._timeout = None if flag else 0.0

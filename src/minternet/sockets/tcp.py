@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..transport.tcp.connection import Events, State, TCPConnection
 from ..transport.udp import ANY
-from .common import (IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SO_ERROR, SO_KEEPALIVE, SO_RCVBUF,
+from .common import (SocketBase, IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SO_ERROR, SO_KEEPALIVE, SO_RCVBUF,
                      SO_REUSEADDR, SO_SNDBUF, SOL_SOCKET, TCP_CONGESTION, TCP_NODELAY, check_address, os_error)
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class _Waker(Events):
         self.sock._wake()
 
 
-class StreamSocket:
+class StreamSocket(SocketBase):
     """A TCP socket on a minternet host."""
 
     family = 2
@@ -73,24 +73,7 @@ class StreamSocket:
         state = self._conn.state.value if self._conn else ("LISTEN" if self._listener else "unconnected")
         return f"<minternet StreamSocket on {self.host.name} {state} laddr={self._local}>"
 
-    def __enter__(self) -> "StreamSocket":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- options ------------------------------------------------------------------------------------
-    def settimeout(self, value: float | None) -> None:
-        if value is not None and value < 0:
-            raise ValueError("Timeout value out of range")
-        self._timeout = value
-
-    def gettimeout(self) -> float | None:
-        return self._timeout
-
-    def setblocking(self, flag: bool) -> None:
-        self._timeout = None if flag else 0.0
-
     def setsockopt(self, level: int, option: int, value: Any) -> None:
         opts = self._conn.opt if self._conn is not None else self._options
         if (level, option) == (IPPROTO_TCP, TCP_NODELAY):

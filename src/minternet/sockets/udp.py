@@ -30,7 +30,7 @@ from ..wire.ipv4 import IPv4
 if TYPE_CHECKING:
     from ..host import Host
 
-from .common import (AF_INET, DEFAULT_RCVBUF, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_TTL, IPPROTO_IP,
+from .common import (SocketBase, AF_INET, DEFAULT_RCVBUF, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_TTL, IPPROTO_IP,
                      MAX_UDP_PAYLOAD, SO_BROADCAST, SO_RCVBUF, SO_REUSEADDR, SOCK_DGRAM, SOL_SOCKET, check_address,
                      os_error)
 
@@ -42,7 +42,7 @@ _ICMP_ERRNO = {
 }
 
 
-class DatagramSocket:
+class DatagramSocket(SocketBase):
     """A UDP socket on a simulated (or real-world) host."""
 
     family = AF_INET
@@ -66,26 +66,6 @@ class DatagramSocket:
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"laddr={self._local} raddr={self._remote}"
         return f"<minternet DatagramSocket on {self.host.name} {state}>"
-
-    def __enter__(self) -> "DatagramSocket":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def fileno(self) -> int:
-        return -1
-
-    def settimeout(self, value: float | None) -> None:
-        if value is not None and value < 0:
-            raise ValueError("Timeout value out of range")
-        self._timeout = value
-
-    def gettimeout(self) -> float | None:
-        return self._timeout
-
-    def setblocking(self, flag: bool) -> None:
-        self._timeout = None if flag else 0.0
 
     def setsockopt(self, level: int, option: int, value: int) -> None:
         self._check_open()
