@@ -34,7 +34,7 @@ class ICMPService:
         try:
             msg = ICMP.decode(ip.payload)
         except MalformedPacket as exc:
-            host.drop("icmp", "bad-checksum" if exc.reason == "bad-checksum" else f"malformed-{exc.reason}",
+            host.drop("icmp", exc.drop_reason,
                       iface.name, packet=ip.encode())
             return
         host.stats[f"icmp.in.{type_name(msg.type)}"] += 1

@@ -173,7 +173,7 @@ class IPLayer:
         try:
             ip = IPv4.decode(memoryview(frame)[14:])
         except MalformedPacket as exc:
-            host.drop("ip", "bad-checksum" if exc.reason == "bad-checksum" else f"malformed-{exc.reason}",
+            host.drop("ip", exc.drop_reason,
                       iface.name, frame=frame)
             return
         host.stats["ip.received"] += 1
@@ -224,7 +224,7 @@ class IPLayer:
         try:
             ip = IPv4.decode(packet, verify=False)
         except MalformedPacket as exc:  # only reachable for looped-back bytes we built ourselves
-            host.drop("ip", f"malformed-{exc.reason}", iface.name, packet=packet)
+            host.drop("ip", exc.drop_reason, iface.name, packet=packet)
             return
         if ip.flags & _MF or ip.frag_offset:
             if host.tracer.enabled:

@@ -116,7 +116,7 @@ class ARPService:
         try:
             msg = ARP.decode(memoryview(frame)[14:])
         except MalformedPacket as exc:
-            host.drop("arp", f"malformed-{exc.reason}", iface.name, frame=frame)
+            host.drop("arp", exc.drop_reason, iface.name, frame=frame)
             return
         if host.tracer.enabled:
             host.tracer.emit(host.name, iface.name, "arp", "recv", frame=frame)

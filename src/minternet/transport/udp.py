@@ -156,7 +156,7 @@ class UDPLayer:
             dgram = UDP.decode(ip.payload, ip.src, ip.dst)
         except MalformedPacket as exc:
             host.stats["udp.in_errors"] += 1
-            host.drop("udp", "bad-checksum" if exc.reason == "bad-checksum" else f"malformed-{exc.reason}",
+            host.drop("udp", exc.drop_reason,
                       iface.name, packet=ip.encode())
             return
         binding = self.lookup(ip.src, dgram.sport, ip.dst, dgram.dport)

@@ -13,3 +13,9 @@ class MalformedPacket(ValueError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{layer}: {reason}" + (f" ({detail})" if detail else ""))
+
+    @property
+    def drop_reason(self) -> str:
+        """The reason a host counts and traces the drop under: ``bad-checksum`` (corruption on
+        the way, shared by every layer) or ``malformed-<reason>``."""
+        return "bad-checksum" if self.reason == "bad-checksum" else f"malformed-{self.reason}"

@@ -140,7 +140,7 @@ class TCPLayer:
             seg = TCP.decode(ip.payload, ip.src, ip.dst)
         except MalformedPacket as exc:
             host.stats["tcp.in_errors"] += 1
-            host.drop("tcp", "bad-checksum" if exc.reason == "bad-checksum" else f"malformed-{exc.reason}",
+            host.drop("tcp", exc.drop_reason,
                       iface.name, packet=ip.encode())
             return
         host.stats["tcp.in_segments"] += 1
