@@ -8,7 +8,6 @@ narration is in English or Korean (demo_text.py).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import locale
 import os
@@ -16,11 +15,13 @@ import sys
 import tempfile
 import textwrap
 
+from .application.http.client import get
+from .application.http.server import serve_pages
 from .demo_text import text
 from .observe.trace import Recorder, TraceEvent
 from .runtime import NS_PER_MS, NS_PER_S
 from .sim.topology import loads
-from .wire.dissect import dissect, dissect_ip
+from .wire.dissect import dissect
 from .wire.dns import DNSMessage
 from .wire.errors import MalformedPacket
 from .wire.ethernet import mac_to_str
@@ -64,52 +65,13 @@ PAGES = {"/": page(PAGE_SIZE, "www.example.com"), "/photo": page(LOSSY_PAGE, "A 
 
 
 async def web_server(host, port: int = 80) -> None:
-    """The web server on ``server``: HTTP/1.1 from minternet.application.http when available."""
-    try:
-        from .application.http.server import serve_pages
-    except ImportError:
-        serve_pages = None
-    if serve_pages is not None:
-        await serve_pages(host, PAGES, port=port)
-        return
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
-            path = head.split(b" ", 2)[1].decode()
-            body = PAGES.get(path, b"not found\n")
-            status = b"200 OK" if path in PAGES else b"404 Not Found"
-            writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html\r\nContent-Length: "
-                         + str(len(body)).encode() + b"\r\n\r\n" + body)
-            await writer.drain()
-            if b"connection: close" in head.lower():
-                break
-        writer.close()
-
-    await host.start_server(handle, port=port)
+    """The web server on ``server``: our HTTP/1.1 server with the story's pages."""
+    await serve_pages(host, PAGES, port=port)
 
 
 async def browser_get(host, url: str) -> tuple[int, bytes]:
     """What the browser does: resolve, connect, GET, read the whole answer, close."""
-    try:
-        from .application.http.client import get
-    except ImportError:
-        get = None
-    if get is not None:
-        return await get(host, url)
-    rest = url.split("://", 1)[1]
-    name, _, path = rest.partition("/")
-    reader, writer = await host.open_connection(name, 80)
-    writer.write(f"GET /{path} HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = int(next(l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")).split(b":")[1])
-    body = await reader.readexactly(length)
-    writer.close()
-    return int(head.split(b" ")[1]), body
+    return await get(host, url)
 
 
 # -- reading the trace ----------------------------------------------------------------------------
