@@ -1,30 +1,29 @@
-"""A host: one protocol stack (interfaces, ARP, IPv4 with ICMP, UDP). A router is a host with
-forwarding on.
+"""A host: one protocol stack (interfaces, Ethernet with ARP, IPv4 with ICMP, UDP, TCP). A router
+is a host with forwarding on.
 
-The stack sees only a clock, a seeded random source, a tracer and the devices behind its
-interfaces; the simulator and the real (TAP) world each provide those.
+The host only assembles and configures: it creates the layers, wires each to the narrow
+interfaces of its neighbours (stack/), registers the transports with IP, and holds the
+interfaces, routes and counters. Layers never call each other through it. The stack sees only a
+clock, a seeded random source, a tracer and the devices behind its interfaces; the simulator and
+the real (TAP) world each provide those.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Callable
 
 from .internet.icmp import ICMPService
 from .internet.ip import IPLayer
 from .internet.routing import Route, RoutingTable
-from .link.arp import ARPService
+from .link.ethernet import EthernetLayer
 from .link.interface import Interface
 from .observe.trace import Tracer
 from .runtime import Clock
+from .stack.observer import Observer
+from .transport.tcp.layer import TCPLayer
 from .transport.udp import UDPLayer
-from .wire.errors import MalformedPacket
-from .wire.icmp import ICMP
-from .wire.ipv4 import IPProto, IPv4
-
-_ETH_IPV4 = b"\x08\x00"
-_ETH_ARP = b"\x08\x06"
+from .wire.ipv4 import IPProto
 
 
 class Host:
@@ -39,24 +38,22 @@ class Host:
         self.clock = clock
         self.rng = rng if rng is not None else random.Random(name)
         self.tracer = tracer if tracer is not None else Tracer(clock)
-        self.up = True
+        self.obs = Observer(name, self.tracer)
+        self.stats: Counter[str] = self.obs.stats
         self.interfaces: dict[str, Interface] = {}
-        self.stats: Counter[str] = Counter()
         self.routes = RoutingTable()
-        self.arp = ARPService(self)
-        self.ip = IPLayer(self)
-        self.icmp = ICMPService(self)
-        self.udp = UDPLayer(self)
-        from .transport.tcp.layer import TCPLayer
-        self.tcp = TCPLayer(self)
-        self.protocols: dict[int, Callable[[IPv4, Interface], None]] = {
-            IPProto.ICMP: self.icmp.receive,
-            IPProto.UDP: self.udp.receive,
-            IPProto.TCP: self.tcp.receive,
-        }
+        self.ethernet = EthernetLayer(clock, self.obs)
+        self.arp = self.ethernet.neighbors
+        self.ip = IPLayer(clock, self.rng, self.obs, self.routes, self.interfaces, self.ethernet,
+                          forwarding=self.forwarding)
+        self.ethernet.register_ip(self.ip.receive, self.ip.link_resolution_failed)
+        self.icmp = ICMPService(self.obs, self.ip)
+        self.udp = UDPLayer(self.rng, self.obs, self.ip)
+        self.tcp = TCPLayer(clock, self.rng, self.obs, self.ip)
+        self.ip.register(IPProto.ICMP, self.icmp)
+        self.ip.register(IPProto.UDP, self.udp)
+        self.ip.register(IPProto.TCP, self.tcp)
         self._stub = None
-        # Called when a datagram this host sent could not be delivered (ARP failed locally).
-        self.local_unreachable: list[Callable[[bytes], None]] = []
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {' '.join(i.cidr or i.name for i in self.interfaces.values())}>"
@@ -69,7 +66,7 @@ class Host:
             raise ValueError(f"{self.name} already has an interface named {name!r}")
         if mac is None:
             mac = bytes((0x02, 0, 0, self.rng.randrange(256), self.rng.randrange(256), len(self.interfaces) + 1))
-        iface = Interface(self, name, mac, mtu)
+        iface = Interface(self.obs, self.clock, name, mac, mtu, input=self.ethernet.receive, host=self)
         self.interfaces[name] = iface
         if address is not None:
             self.set_address(name, address)
@@ -169,6 +166,11 @@ class Host:
         return await self.stub_resolver.resolve_all(name)
 
     # -- life -------------------------------------------------------------------------------------
+    @property
+    def up(self) -> bool:
+        """Powered on: a node that is down neither sends nor receives."""
+        return self.obs.up
+
     def start(self) -> None:
         """Announce ourselves on every connected interface (gratuitous ARP)."""
         for iface in self.interfaces.values():
@@ -177,58 +179,20 @@ class Host:
 
     def power_off(self) -> None:
         """The node dies: it stops sending and receiving and forgets its soft state."""
-        self.up = False
+        self.obs.up = False
         self.arp.clear()
         self.ip.reassembler.clear()
 
     def power_on(self) -> None:
-        self.up = True
+        self.obs.up = True
         self.start()
-
-    # -- frames in --------------------------------------------------------------------------------
-    def receive_frame(self, iface: Interface, frame: bytes) -> None:
-        if not self.up:
-            return
-        if self.tracer.enabled:
-            self.tracer.emit(self.name, iface.name, "link", "recv", frame=frame)
-        if len(frame) < 14:
-            self.drop("link", "malformed-truncated", iface.name, frame=frame)
-            return
-        dst = frame[:6]
-        if dst != iface.mac and not (dst[0] & 1):  # not ours, not broadcast/multicast: the NIC ignores it
-            self.stats["link.filtered"] += 1
-            return
-        ethertype = frame[12:14]
-        if ethertype == _ETH_IPV4:
-            self.ip.receive(iface, frame)
-        elif ethertype == _ETH_ARP:
-            self.arp.receive(iface, frame)
-        else:
-            self.drop("link", "unknown-ethertype", iface.name, frame=frame)
-
-    # -- errors back up the stack -----------------------------------------------------------------
-    def transport_error(self, ip: IPv4, icmp: ICMP) -> None:
-        """An ICMP error arrived: find the transport endpoint from the datagram it quotes."""
-        try:
-            quoted = icmp.quoted()
-        except MalformedPacket:
-            return
-        if quoted.proto == IPProto.UDP:
-            self.udp.error(ip, icmp, quoted)
-        elif quoted.proto == IPProto.TCP:
-            self.tcp.error(ip, icmp, quoted)
-
-    def notify_local_unreachable(self, packet: bytes) -> None:
-        for callback in list(self.local_unreachable):
-            callback(packet)
 
     # -- observation ------------------------------------------------------------------------------
     def drop(self, layer: str, reason: str, iface: str | None = None, frame: bytes | None = None,
              packet: bytes | None = None, text: str | None = None, count: int = 1) -> None:
-        """Count a drop under its reason and trace it."""
-        self.stats[f"drop.{reason}"] += count
-        if self.tracer.enabled:
-            self.tracer.emit(self.name, iface, layer, "drop", reason, frame, packet, text)
+        """Count a drop under its reason and trace it (for programs on the host; layers use their
+        observer)."""
+        self.obs.drop(layer, reason, iface, frame, packet, text, count)
 
     def netstat(self) -> str:
         """Counters by protocol, like ``netstat -s``."""

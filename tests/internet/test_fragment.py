@@ -83,7 +83,7 @@ def test_timeout_drops_and_answers_time_exceeded(recorder):
 
 def test_memory_bound_evicts_oldest():
     h, _ = host()
-    r = Reassembler(h, max_bytes=10_000)
+    r = Reassembler(h.clock, h.obs, max_bytes=10_000)
     for ident in range(10):
         first = fragment(datagram(3000, ident=ident), 1500)[0]
         r.add(first, "eth0")

@@ -1,3 +1,4 @@
+import errno
 """Whole-network behaviour: the scenarios the internet layer must show."""
 
 from minternet.application.ping import ping
@@ -143,7 +144,7 @@ def test_udp_to_closed_port_gets_port_unreachable():
     net = chain(1)
     errors = []
     from minternet.transport.udp import CallbackEndpoint
-    port = net["client"].udp.bind(0, CallbackEndpoint(lambda *a: None, lambda icmp, ip: errors.append((icmp, ip))))
+    port = net["client"].udp.bind(0, CallbackEndpoint(lambda *a: None, errors.append))
 
     async def send():
         net["client"].udp.send(port, "10.0.2.10", 9999, b"hello")
@@ -152,8 +153,10 @@ def test_udp_to_closed_port_gets_port_unreachable():
 
     net.run_app(send())
     assert len(errors) == 1
-    icmp, ip = errors[0]
-    assert (icmp.type, icmp.code) == (3, 3) and ip.src == "10.0.2.10"
+    err = errors[0]
+    assert (err.icmp.type, err.icmp.code) == (3, 3) and err.reporter == "10.0.2.10"
+    assert (err.src, err.sport, err.dst, err.dport) == ("10.0.1.10", port, "10.0.2.10", 9999)
+    assert err.errno == errno.ECONNREFUSED and err.fatal
     assert net["server"].stats["drop.port-unreachable"] == 1
 
 

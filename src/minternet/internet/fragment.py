@@ -13,7 +13,8 @@ from ..runtime import NS_PER_S, Timer
 from ..wire.ipv4 import IPFlags, IPv4
 
 if TYPE_CHECKING:
-    from ..host import Host
+    from ..runtime import Clock
+    from ..stack.observer import Observer
 
 
 def copied_options(options: bytes) -> bytes:
@@ -76,16 +77,18 @@ class _Datagram:
 class Reassembler:
     """Puts fragmented datagrams back together at their destination."""
 
-    def __init__(self, host: "Host", timeout: int = 30 * NS_PER_S, max_bytes: int = 4 * 1024 * 1024,
-                 max_fragments: int = 64) -> None:
-        self.host = host
+    def __init__(self, clock: "Clock", obs: "Observer", timeout: int = 30 * NS_PER_S,
+                 max_bytes: int = 4 * 1024 * 1024, max_fragments: int = 64,
+                 on_timeout: Callable[[IPv4, str], None] | None = None) -> None:
+        self.clock = clock
+        self.obs = obs
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.max_fragments = max_fragments
         self.buffered = 0
         self._datagrams: dict[tuple, _Datagram] = {}
-        # Called with the first fragment's raw bytes when a datagram times out (ICMP time exceeded).
-        self.on_timeout: Callable[[IPv4, str], None] | None = None
+        # Called with the first fragment when a datagram times out (ICMP time exceeded).
+        self.on_timeout = on_timeout
 
     def __len__(self) -> int:
         return len(self._datagrams)
@@ -98,11 +101,11 @@ class Reassembler:
 
     def add(self, ip: IPv4, iface: str) -> IPv4 | None:
         """Take one fragment; return the whole datagram when this fragment completes it."""
-        host = self.host
+        obs = self.obs
         key = (ip.src, ip.dst, ip.proto, ip.ident)
         d = self._datagrams.get(key)
         if d is None:
-            d = self._datagrams[key] = _Datagram(Timer(host.clock, lambda: self._expire(key)), iface)
+            d = self._datagrams[key] = _Datagram(Timer(self.clock, lambda: self._expire(key)), iface)
             d.timer.arm_in(self.timeout)
         offset = ip.frag_offset * 8
         data = ip.payload
@@ -113,7 +116,7 @@ class Reassembler:
             return self._discard(key, "frag-too-big")
         old = d.pieces.get(offset)
         if old is not None and old == data:
-            host.stats["ip.frag_duplicates"] += 1
+            obs.stats["ip.frag_duplicates"] += 1
             return None
         for o, piece in d.pieces.items():
             if o < end and offset < o + len(piece):
@@ -131,7 +134,7 @@ class Reassembler:
         self.buffered += len(data)
         if offset == 0:
             d.first = ip
-        host.stats["ip.frags_received"] += 1
+        obs.stats["ip.frags_received"] += 1
         if self.buffered > self.max_bytes:
             self._evict(keep=key)
             if key not in self._datagrams:
@@ -142,7 +145,7 @@ class Reassembler:
         d.timer.cancel()
         self.buffered -= d.size
         payload = b"".join(d.pieces[o] for o in sorted(d.pieces))
-        host.stats["ip.reassembled"] += 1
+        obs.stats["ip.reassembled"] += 1
         return d.first._replace(payload=payload, flags=d.first.flags & ~IPFlags.MF, frag_offset=0)
 
     def _discard(self, key: tuple, reason: str, arriving: int = 1) -> None:
@@ -150,7 +153,7 @@ class Reassembler:
         d = self._datagrams.pop(key)
         d.timer.cancel()
         self.buffered -= d.size
-        self.host.drop("ip", reason, d.iface, count=len(d.pieces) + arriving,
+        self.obs.drop("ip", reason, d.iface, count=len(d.pieces) + arriving,
                        text=f"fragments of {key[0]} > {key[1]} id={key[3]} discarded")
         return None
 
@@ -169,7 +172,7 @@ class Reassembler:
         if d is None:
             return
         self.buffered -= d.size
-        self.host.drop("ip", "reassembly-timeout", d.iface, count=max(1, len(d.pieces)),
+        self.obs.drop("ip", "reassembly-timeout", d.iface, count=max(1, len(d.pieces)),
                        text=f"fragments of {key[0]} > {key[1]} id={key[3]} timed out")
         # RFC 792 / RFC 1122 3.2.1.4: time exceeded (code 1), only if we have the first fragment.
         if d.first is not None and self.on_timeout is not None:

@@ -1,17 +1,23 @@
-"""ICMP on a host: answering echo requests and passing errors to whoever is listening."""
+"""ICMP on a node: answering echo requests, raw-socket-like listeners (ping, traceroute), and
+turning ICMP error messages into transport errors for the flow they quote."""
 
 from __future__ import annotations
 
 import socket
 from typing import TYPE_CHECKING, Callable
 
+from ..stack.errors import ErrorKind, TransportError
+from ..stack.seams import Disposition
 from ..wire.errors import MalformedPacket
 from ..wire.icmp import ICMP, ICMPType
 from ..wire.ipv4 import IPProto, IPv4
 
+from .ip import flow_error
+
 if TYPE_CHECKING:
-    from ..host import Host
     from ..link.interface import Interface
+    from ..stack.observer import Observer
+    from .ip import IPLayer
 
 Listener = Callable[[IPv4, ICMP], None]
 
@@ -24,27 +30,48 @@ def type_name(t: int) -> str:
 
 
 class ICMPService:
-    def __init__(self, host: "Host") -> None:
-        self.host = host
+    """The transport registered with IP for protocol 1."""
+
+    def __init__(self, obs: "Observer", ip: "IPLayer") -> None:
+        self.obs = obs
+        self.ip = ip
         self.echo_ignore = False  # like net.ipv4.icmp_echo_ignore_all
         self.listeners: list[Listener] = []  # raw-socket-like: ping, traceroute
 
-    def receive(self, ip: IPv4, iface: "Interface") -> None:
-        host = self.host
+    def receive(self, ip: IPv4, iface: "Interface") -> Disposition:
+        obs = self.obs
         try:
             msg = ICMP.decode(ip.payload)
         except MalformedPacket as exc:
-            host.drop("icmp", exc.drop_reason,
-                      iface.name, packet=ip.encode())
-            return
-        host.stats[f"icmp.in.{type_name(msg.type)}"] += 1
+            obs.drop("icmp", exc.drop_reason, iface.name, packet=ip.encode())
+            return Disposition.MALFORMED
+        obs.stats[f"icmp.in.{type_name(msg.type)}"] += 1
         if msg.type == ICMPType.ECHO_REQUEST and not self.echo_ignore:
             # Like Linux (icmp_echo_ignore_broadcasts=1), no answer to a broadcast ping.
-            if socket.inet_aton(ip.dst) not in host.ip.broadcasts:
+            if socket.inet_aton(ip.dst) not in self.ip.broadcasts:
                 reply = ICMP.echo_reply(msg.ident, msg.seq, msg.payload)
-                host.stats["icmp.out.echo_reply"] += 1
-                host.ip.send(ip.src, IPProto.ICMP, reply.encode(), src=ip.dst)
+                obs.stats["icmp.out.echo_reply"] += 1
+                self.ip.send(ip.src, IPProto.ICMP, reply.encode(), src=ip.dst)
         for listener in list(self.listeners):
             listener(ip, msg)
         if msg.is_error:
-            host.transport_error(ip, msg)
+            self._error_up(ip, msg)
+        return Disposition.DELIVERED
+
+    def _error_up(self, ip: IPv4, msg: ICMP) -> None:
+        """An ICMP error: the transport of the datagram it quotes is told (RFC 1122 3.2.2)."""
+        classified = TransportError.classify(msg.type, msg.code)
+        if classified is None:
+            return
+        kind, errno_, fatal = classified
+        try:
+            msg.quoted()  # checks the quoted header is there
+        except MalformedPacket:
+            return
+        err = flow_error(bytes(msg.payload), kind, ip.src, msg.next_hop_mtu if kind is ErrorKind.FRAG_NEEDED else 0,
+                         msg, errno_, fatal)
+        if err is not None:
+            self.ip.transport_error(err)
+
+    def error(self, err: TransportError) -> None:
+        """Errors about ICMP we sent (echo requests) reach ping through its listener instead."""

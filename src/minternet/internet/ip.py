@@ -1,49 +1,72 @@
-"""IPv4 on one host: sending, receiving, forwarding (with TTL and ICMP errors), fragmenting.
+"""IPv4 on one node: sending through route handles, receiving, forwarding (with TTL and ICMP
+errors), fragmenting, dispatching to the transports and sending the ICMP errors their
+dispositions call for, and passing errors back up to the transport of the flow they concern.
 
 Forwarding has a fast path that never builds packet objects: it reads the header fields from the
-bytes, decrements the TTL, patches the header checksum incrementally (RFC 1624), rewrites the two
-MAC addresses and hands the bytes on. Anything unusual (options, fragmentation, errors) takes the
-slow path through the codecs.
+bytes, decrements the TTL, patches the header checksum incrementally (RFC 1624) and hands the
+bytes to the link layer. Anything unusual (options, fragmentation, errors) takes the slow path
+through the codecs.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import socket
 from typing import TYPE_CHECKING
 
+from ..runtime import NS_PER_S, Clock
+from ..stack.errors import ErrorKind, TransportError
+from ..stack.route import RouteHandle
+from ..stack.seams import Disposition, LinkOutput, TransportProtocol
 from ..wire.checksum import incremental_update, ones_sum
 from ..wire.errors import MalformedPacket
-from ..wire.ethernet import BROADCAST
 from ..wire.icmp import ERROR_TYPES, ICMP, ICMPType, TimeExceededCode, UnreachCode
 from ..wire.ipv4 import IPFlags, IPProto, IPv4
 from .fragment import Reassembler, fragment
-from .routing import Route
+from .routing import Route, RoutingTable
 
 if TYPE_CHECKING:
-    from ..host import Host
     from ..link.interface import Interface
+    from ..stack.observer import Observer
 
 LIMITED_BROADCAST = b"\xff\xff\xff\xff"
 _MF, _DF = int(IPFlags.MF), int(IPFlags.DF)  # plain ints: IntFlag's & is a Python call per packet
+_TCP = int(IPProto.TCP)
 _inet_aton = socket.inet_aton
 _inet_ntoa = socket.inet_ntoa
+PMTU_EXPIRES = 600 * NS_PER_S  # a learned path MTU is forgotten after 10 minutes (Linux's mtu_expires)
+MIN_PMTU = 552  # Linux's min_pmtu: a frag-needed below it is taken as this
 
 
 class IPLayer:
-    def __init__(self, host: "Host", default_ttl: int = 64) -> None:
-        self.host = host
+    """The internet layer of one node (a router when ``forwarding``)."""
+
+    def __init__(self, clock: Clock, rng: random.Random, obs: "Observer", routes: RoutingTable,
+                 interfaces: "dict[str, Interface]", link: LinkOutput, forwarding: bool = False,
+                 default_ttl: int = 64) -> None:
+        self.clock = clock
+        self.obs = obs
+        self.routes = routes
+        self.interfaces = interfaces
+        self.link = link
+        self.forwarding = forwarding
         self.default_ttl = default_ttl
-        self.routes = host.routes
-        self.reassembler = Reassembler(host)
-        self.reassembler.on_timeout = self._reassembly_timed_out
+        self.transports: dict[int, TransportProtocol] = {}
+        self.reassembler = Reassembler(clock, obs, on_timeout=self._reassembly_timed_out)
         self.local: set[bytes] = set()  # addresses delivered locally (ours, broadcasts)
         self.broadcasts: set[bytes] = {LIMITED_BROADCAST}
-        self._ident = host.rng.randrange(65536)
+        self.pmtu: dict[bytes, tuple[int, int]] = {}  # destination -> (path MTU, expires at)
+        self._ident = rng.randrange(65536)
+
+    def register(self, proto: int, transport: TransportProtocol) -> None:
+        """Deliver datagrams of protocol number ``proto`` (and errors about them) to ``transport``."""
+        self.transports[proto] = transport
 
     def update_addresses(self) -> None:
         self.broadcasts = {LIMITED_BROADCAST}
         self.local = {LIMITED_BROADCAST}
-        for iface in self.host.interfaces.values():
+        for iface in self.interfaces.values():
             if iface.ip is not None:
                 self.local.add(iface.ip)
                 if iface.prefixlen < 31:
@@ -54,206 +77,265 @@ class IPLayer:
         self._ident = (self._ident + 1) & 0xFFFF
         return self._ident
 
-    # -- sending ----------------------------------------------------------------------------------
-    def send(self, dst: str, proto: int, payload: bytes, src: str | None = None, ttl: int | None = None,
-             df: bool = False, tos: int = 0) -> str | None:
-        """Send a datagram from this host. Returns None when it left, or the reason it could not
-        (``"no-route"``, ``"frag-needed"``, ``"node-down"``), so sockets can raise the right errno."""
-        host = self.host
-        if not host.up:
-            return "node-down"
+    # -- routes for transports --------------------------------------------------------------------
+    def route_to(self, dst: str, src: str | None = None) -> RouteHandle | None:
+        """A handle for sending to ``dst``: None when there is no route."""
         dst4 = _inet_aton(dst)
         route = self.routes.lookup(dst4)
         if route is None:
-            host.drop("ip", "no-route", None, text=f"no route to {dst}")
+            return None
+        iface = route.iface
+        mtu = iface.mtu
+        learned = self.pmtu.get(dst4)
+        if learned is not None:
+            if learned[1] > self.clock.now:
+                mtu = min(mtu, learned[0])
+            else:
+                del self.pmtu[dst4]
+        return RouteHandle(iface, route.gateway or dst4, src or iface.address or "0.0.0.0", mtu,
+                           iface.tso_max, dst4, self.routes.generation)
+
+    def refresh(self, handle: RouteHandle) -> RouteHandle | None:
+        """A fresh handle for the same destination and source, if the table changed since."""
+        if handle.generation == self.routes.generation:
+            return handle
+        return self.route_to(_inet_ntoa(handle.dst), handle.source)
+
+    def path_mtu_learned(self, dst: str, mtu: int) -> int:
+        """RFC 1191: a router said datagrams to ``dst`` must be at most ``mtu`` bytes. Returns the
+        path MTU now in force (never below Linux's min_pmtu, never above the interface MTU)."""
+        mtu = max(mtu, MIN_PMTU) if mtu else MIN_PMTU
+        dst4 = _inet_aton(dst)
+        self.pmtu[dst4] = (mtu, self.clock.now + PMTU_EXPIRES)
+        return mtu
+
+    # -- sending ----------------------------------------------------------------------------------
+    def send(self, dst: str, proto: int, payload: bytes, src: str | None = None, ttl: int | None = None,
+             df: bool = False, tos: int = 0) -> str | None:
+        """Send a datagram from this node, looking up the route. Returns None when it left, or the
+        reason it could not (``"no-route"``, ``"frag-needed"``, ``"node-down"``), so sockets can
+        raise the right errno."""
+        if not self.obs.up:
+            return "node-down"
+        route = self.routes.lookup(_inet_aton(dst))
+        if route is None:
+            self.obs.drop("ip", "no-route", None, text=f"no route to {dst}")
             return "no-route"
+        return self._send_route(route.iface, route.gateway, dst, proto, payload, src, ttl, df, tos)
+
+    def send_via(self, handle: RouteHandle, proto: int, payload: bytes, src: str | None = None,
+                 ttl: int | None = None, df: bool = False, tos: int = 0) -> str | None:
+        """Send a datagram along a route handle the transport keeps (no route lookup)."""
+        if not self.obs.up:
+            return "node-down"
+        dst4 = handle.dst
+        next_hop = handle.next_hop
+        return self._send_route(handle.iface, None if next_hop == dst4 else next_hop, _inet_ntoa(dst4), proto,
+                                payload, src or handle.source, ttl, df, tos)
+
+    def _send_route(self, iface: "Interface", gateway: bytes | None, dst: str, proto: int, payload: bytes,
+                    src: str | None, ttl: int | None, df: bool, tos: int) -> str | None:
+        obs = self.obs
         if src is None:
-            src = route.iface.address
+            src = iface.address
         ip = IPv4(src, dst, proto, payload, self.default_ttl if ttl is None else ttl, tos,
                   self.next_ident(), _DF if df else 0)
-        host.stats["ip.out_requests"] += 1
-        if ip.total_length > route.iface.mtu and df and \
-                not (proto == IPProto.TCP and ip.total_length <= route.iface.tso_max):  # (TSO: the device cuts it)
-            host.drop("ip", "frag-needed", route.iface.name,
-                      text=f"{ip.total_length} bytes > MTU {route.iface.mtu} with DF set")
+        obs.stats["ip.out_requests"] += 1
+        if ip.total_length > iface.mtu and df and \
+                not (proto == _TCP and ip.total_length <= iface.tso_max):  # (TSO: the device cuts it)
+            obs.drop("ip", "frag-needed", iface.name,
+                     text=f"{ip.total_length} bytes > MTU {iface.mtu} with DF set")
             return "frag-needed"
         packet = ip.encode()
-        if host.tracer.enabled:
-            host.tracer.emit(host.name, route.iface.name, "ip", "send", packet=packet)
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, iface.name, "ip", "send", packet=packet)
+        dst4 = _inet_aton(dst)
         if dst4 in self.local and dst4 not in self.broadcasts:
             # Our own address: loop back, as the kernel does, without touching the wire.
-            host.clock.call_later(0, self._deliver, route.iface, packet)
+            self.clock.call_later(0, self._deliver, iface, packet)
             return None
-        self._output(ip, packet, route, dst4)
+        self._output(ip, packet, iface, gateway or dst4)
         return None
 
-    def _output(self, ip: IPv4 | None, packet: bytes, route: Route, dst4: bytes) -> None:
-        iface = route.iface
-        next_hop = route.gateway or dst4
-        if len(packet) <= iface.mtu or (packet[9] == IPProto.TCP and len(packet) <= iface.tso_max):
-            self._to_link(iface, next_hop, packet)  # (a TCP super-segment: the device cuts it up)
+    def _output(self, ip: IPv4 | None, packet: bytes, iface: "Interface", next_hop: bytes) -> None:
+        if len(packet) <= iface.mtu or (packet[9] == _TCP and len(packet) <= iface.tso_max):
+            self.link.output(iface, next_hop, packet)  # (a TCP super-segment: the device cuts it up)
             return
         if ip is None:
             ip = IPv4.decode(packet, verify=False)
         frags = fragment(ip, iface.mtu)
-        self.host.stats["ip.fragments_created"] += len(frags)
-        self.host.stats["ip.fragmented"] += 1
+        obs = self.obs
+        obs.stats["ip.fragments_created"] += len(frags)
+        obs.stats["ip.fragmented"] += 1
         for f in frags:
             raw = f.encode()
-            if self.host.tracer.enabled:
-                self.host.tracer.emit(self.host.name, iface.name, "ip", "fragment", packet=raw)
-            self._to_link(iface, next_hop, raw)
-
-    def _to_link(self, iface: "Interface", next_hop: bytes, packet: bytes) -> None:
-        if next_hop in self.broadcasts:
-            self.transmit_to(iface, BROADCAST, packet)
-            return
-        mac = self.host.arp.lookup(next_hop)
-        if mac is None:
-            self.host.arp.resolve_and_send(iface, next_hop, packet)
-            return
-        self.transmit_to(iface, mac, packet)
-
-    def transmit_to(self, iface: "Interface", mac: bytes, packet: bytes) -> None:
-        iface.transmit(mac + iface.eth_header_ip + packet)
+            if obs.tracer.enabled:
+                obs.tracer.emit(obs.name, iface.name, "ip", "fragment", packet=raw)
+            self.link.output(iface, next_hop, raw)
 
     # -- receiving --------------------------------------------------------------------------------
-    def receive(self, iface: "Interface", frame: bytes) -> None:
-        """An Ethernet frame carrying IPv4 arrived on ``iface``."""
-        host = self.host
-        n = len(frame)
-        if n < 34 or frame[14] != 0x45:
-            self._receive_slow(iface, frame)  # short, options, or not IPv4 at all
+    def receive(self, iface: "Interface", packet: bytes, frame: bytes) -> None:
+        """An IPv4 packet arrived on ``iface``. ``frame`` is the Ethernet frame it came in, kept
+        only so that a drop's trace shows the whole frame."""
+        obs = self.obs
+        n = len(packet)
+        if n < 20 or packet[0] != 0x45:
+            self._receive_slow(iface, packet, frame)  # short, options, or not IPv4 at all
             return
-        total = (frame[16] << 8) | frame[17]
-        if total < 20 or total + 14 > n:
-            host.drop("ip", "malformed-bad-length", iface.name, frame=frame)
+        total = (packet[2] << 8) | packet[3]
+        if total < 20 or total > n:
+            obs.drop("ip", "malformed-bad-length", iface.name, frame=frame)
             return
-        if ones_sum(frame[14:34]) != 0xFFFF:
-            host.drop("ip", "bad-checksum", iface.name, frame=frame)
+        if ones_sum(packet[:20]) != 0xFFFF:
+            obs.drop("ip", "bad-checksum", iface.name, frame=frame)
             return
-        host.stats["ip.received"] += 1
-        dst = frame[30:34]
+        obs.stats["ip.received"] += 1
+        if total != n:
+            packet = packet[:total]  # Ethernet padding
+        dst = packet[16:20]
         if dst in self.local:
-            self._deliver(iface, frame[14:14 + total])
+            self._deliver(iface, packet)
             return
-        if not host.forwarding:
-            host.drop("ip", "not-for-us", iface.name, frame=frame)
+        if not self.forwarding:
+            obs.drop("ip", "not-for-us", iface.name, frame=frame)
             return
-        ttl = frame[22]
+        ttl = packet[8]
         if ttl <= 1:
-            host.drop("ip", "ttl-exceeded", iface.name, frame=frame)
-            self.icmp_error(frame[14:14 + total], ICMPType.TIME_EXCEEDED, TimeExceededCode.TTL, iface)
+            obs.drop("ip", "ttl-exceeded", iface.name, frame=frame)
+            self.icmp_error(packet, ICMPType.TIME_EXCEEDED, TimeExceededCode.TTL, iface)
             return
         route = self.routes.lookup(dst)
         if route is None:
-            host.drop("ip", "no-route", iface.name, frame=frame)
-            self.icmp_error(frame[14:14 + total], ICMPType.DEST_UNREACHABLE, UnreachCode.NET, iface)
+            obs.drop("ip", "no-route", iface.name, frame=frame)
+            self.icmp_error(packet, ICMPType.DEST_UNREACHABLE, UnreachCode.NET, iface)
             return
         out = route.iface
-        old = (ttl << 8) | frame[23]
-        csum = incremental_update((frame[24] << 8) | frame[25], old, old - 0x100)
-        packet = (frame[14:22] + bytes((ttl - 1, frame[23], csum >> 8, csum & 0xFF))
-                  + frame[26:14 + total])
+        old = (ttl << 8) | packet[9]
+        csum = incremental_update((packet[10] << 8) | packet[11], old, old - 0x100)
+        forwarded = packet[:8] + bytes((ttl - 1, packet[9], csum >> 8, csum & 0xFF)) + packet[12:]
         if total > out.mtu:
-            self._forward_too_big(iface, route, packet, frame[14:14 + total])
+            self._forward_too_big(iface, route, forwarded, packet)
             return
-        host.stats["ip.forwarded"] += 1
-        if host.tracer.enabled:
-            host.tracer.emit(host.name, out.name, "ip", "forward", packet=packet)
-        next_hop = route.gateway or dst
-        mac = host.arp.lookup(next_hop)
-        if mac is None:
-            host.arp.resolve_and_send(out, next_hop, packet)
-            return
-        out.transmit(mac + out.eth_header_ip + packet)
+        obs.stats["ip.forwarded"] += 1
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, out.name, "ip", "forward", packet=forwarded)
+        self.link.output(out, route.gateway or dst, forwarded)
 
-    def _receive_slow(self, iface: "Interface", frame: bytes) -> None:
-        host = self.host
+    def _receive_slow(self, iface: "Interface", packet: bytes, frame: bytes) -> None:
+        obs = self.obs
         try:
-            ip = IPv4.decode(memoryview(frame)[14:])
+            ip = IPv4.decode(memoryview(packet))
         except MalformedPacket as exc:
-            host.drop("ip", exc.drop_reason,
-                      iface.name, frame=frame)
+            obs.drop("ip", exc.drop_reason, iface.name, frame=frame)
             return
-        host.stats["ip.received"] += 1
-        original = frame[14:14 + ip.total_length]
+        obs.stats["ip.received"] += 1
+        original = packet[:ip.total_length]
         dst4 = _inet_aton(ip.dst)
         if dst4 in self.local:
             self._deliver(iface, original)
             return
-        if not host.forwarding:
-            host.drop("ip", "not-for-us", iface.name, frame=frame)
+        if not self.forwarding:
+            obs.drop("ip", "not-for-us", iface.name, frame=frame)
             return
         if ip.ttl <= 1:
-            host.drop("ip", "ttl-exceeded", iface.name, frame=frame)
+            obs.drop("ip", "ttl-exceeded", iface.name, frame=frame)
             self.icmp_error(original, ICMPType.TIME_EXCEEDED, TimeExceededCode.TTL, iface)
             return
         route = self.routes.lookup(dst4)
         if route is None:
-            host.drop("ip", "no-route", iface.name, frame=frame)
+            obs.drop("ip", "no-route", iface.name, frame=frame)
             self.icmp_error(original, ICMPType.DEST_UNREACHABLE, UnreachCode.NET, iface)
             return
         fwd = ip._replace(ttl=ip.ttl - 1)
-        packet = fwd.encode()
-        if len(packet) > route.iface.mtu:
-            self._forward_too_big(iface, route, packet, original, fwd)
+        forwarded = fwd.encode()
+        if len(forwarded) > route.iface.mtu:
+            self._forward_too_big(iface, route, forwarded, original, fwd)
             return
-        host.stats["ip.forwarded"] += 1
-        if host.tracer.enabled:
-            host.tracer.emit(host.name, route.iface.name, "ip", "forward", packet=packet)
-        self._to_link(route.iface, route.gateway or dst4, packet)
+        obs.stats["ip.forwarded"] += 1
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, route.iface.name, "ip", "forward", packet=forwarded)
+        self.link.output(route.iface, route.gateway or dst4, forwarded)
 
     def _forward_too_big(self, in_iface: "Interface", route: Route, packet: bytes, original: bytes,
                          ip: IPv4 | None = None) -> None:
-        host = self.host
+        obs = self.obs
         if packet[6] & 0x40:  # DF: RFC 1191 path MTU discovery
-            host.drop("ip", "frag-needed", route.iface.name, packet=packet)
+            obs.drop("ip", "frag-needed", route.iface.name, packet=packet)
             self.icmp_error(original, ICMPType.DEST_UNREACHABLE, UnreachCode.FRAG_NEEDED, in_iface,
                             mtu=route.iface.mtu)
             return
-        host.stats["ip.forwarded"] += 1
-        if host.tracer.enabled:
-            host.tracer.emit(host.name, route.iface.name, "ip", "forward", packet=packet)
-        self._output(ip, packet, route, packet[16:20])
+        obs.stats["ip.forwarded"] += 1
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, route.iface.name, "ip", "forward", packet=packet)
+        self._output(ip, packet, route.iface, route.gateway or packet[16:20])
 
     def _deliver(self, iface: "Interface", packet: bytes) -> None:
-        host = self.host
-        if not host.up:
+        """A datagram for this node: reassemble it, hand it to its transport, and answer with the
+        ICMP error the transport's disposition calls for."""
+        obs = self.obs
+        if not obs.up:
             return
         try:
             ip = IPv4.decode(packet, verify=False)
         except MalformedPacket as exc:  # only reachable for looped-back bytes we built ourselves
-            host.drop("ip", exc.drop_reason, iface.name, packet=packet)
+            obs.drop("ip", exc.drop_reason, iface.name, packet=packet)
             return
         if ip.flags & _MF or ip.frag_offset:
-            if host.tracer.enabled:
-                host.tracer.emit(host.name, iface.name, "ip", "recv-fragment", packet=packet)
+            if obs.tracer.enabled:
+                obs.tracer.emit(obs.name, iface.name, "ip", "recv-fragment", packet=packet)
             whole = self.reassembler.add(ip, iface.name)
             if whole is None:
                 return
             ip = whole
-            if host.tracer.enabled:
-                host.tracer.emit(host.name, iface.name, "ip", "reassembled",
-                                 text=f"{ip.src} > {ip.dst} {ip.total_length} bytes reassembled")
-        host.stats["ip.delivered"] += 1
-        if host.tracer.enabled:
-            host.tracer.emit(host.name, iface.name, "ip", "deliver", packet=packet if ip.frag_offset == 0 and not ip.mf and len(packet) == ip.total_length else ip.encode())
-        handler = host.protocols.get(ip.proto)
-        if handler is None:
-            host.drop("ip", "protocol-unreachable", iface.name, packet=packet)
+            if obs.tracer.enabled:
+                obs.tracer.emit(obs.name, iface.name, "ip", "reassembled",
+                                text=f"{ip.src} > {ip.dst} {ip.total_length} bytes reassembled")
+        obs.stats["ip.delivered"] += 1
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, iface.name, "ip", "deliver",
+                            packet=packet if ip.frag_offset == 0 and not ip.mf and len(packet) == ip.total_length
+                            else ip.encode())
+        transport = self.transports.get(ip.proto)
+        if transport is None:
+            obs.drop("ip", "protocol-unreachable", iface.name, packet=packet)
             self.icmp_error(ip.encode(), ICMPType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, iface)
             return
-        handler(ip, iface)
+        disposition = transport.receive(ip, iface)
+        if disposition is Disposition.PORT_UNREACHABLE:
+            # RFC 1122 3.2.2: no ICMP error about a datagram sent to a broadcast address.
+            if _inet_aton(ip.dst) not in self.broadcasts:
+                self.icmp_error(ip.encode(), ICMPType.DEST_UNREACHABLE, UnreachCode.PORT, iface)
+        elif disposition is Disposition.PROTOCOL_UNREACHABLE:
+            self.icmp_error(ip.encode(), ICMPType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, iface)
 
-    # -- ICMP errors ------------------------------------------------------------------------------
+    # -- errors up --------------------------------------------------------------------------------
+    def transport_error(self, err: TransportError) -> None:
+        """An error about a datagram we sent: to the transport of its protocol."""
+        if err.kind is ErrorKind.FRAG_NEEDED and err.reporter is not None:
+            err = dataclasses.replace(err, mtu=self.path_mtu_learned(err.dst, err.mtu))
+        transport = self.transports.get(err.proto)
+        if transport is not None:
+            transport.error(err)
+
+    def link_resolution_failed(self, packet: bytes) -> None:
+        """The link layer gave up on a packet's next hop (ARP got no answer). A datagram we
+        forwarded: tell its sender with ICMP host unreachable (RFC 1812 4.3.3.1). One of ours:
+        the transport of its flow gets the host unreachable Linux sends itself (ipv4_link_failure):
+        EHOSTUNREACH, not fatal, so a connecting TCP fails and a UDP socket hears nothing."""
+        if packet[12:16] not in self.local:
+            self.icmp_error(packet, ICMPType.DEST_UNREACHABLE, UnreachCode.HOST)
+            return
+        err = flow_error(packet, ErrorKind.HOST_UNREACHABLE)
+        if err is not None:
+            self.transport_error(err)
+
+    # -- ICMP errors out --------------------------------------------------------------------------
     def icmp_error(self, original: bytes, type_: int, code: int, iface: "Interface | None" = None,
                    mtu: int = 0) -> None:
         """Tell the sender of ``original`` (an IPv4 datagram's bytes) what went wrong.
 
         RFC 1122 3.2.2 / RFC 1812 4.3.2.7: never about an ICMP error, a non-first fragment, or a
         datagram from or to a broadcast or unspecified address."""
-        host = self.host
         if len(original) < 20:
             return
         src, dst = original[12:16], original[16:20]
@@ -271,16 +353,26 @@ class IPLayer:
         # The source is the address of the interface the datagram came in on, so that traceroute
         # names the router's address on the path.
         source = iface.address if iface is not None and iface.address else None
-        host.stats[f"icmp.out.{ICMPType(type_).name.lower()}"] += 1
+        self.obs.stats[f"icmp.out.{ICMPType(type_).name.lower()}"] += 1
         self.send(_inet_ntoa(src), IPProto.ICMP, msg.encode(), src=source)
-
-    def unreachable_after_arp(self, packet: bytes) -> None:
-        """ARP gave up on a next hop: tell the datagram's sender (unless it is us)."""
-        if packet[12:16] not in self.local:
-            self.icmp_error(packet, ICMPType.DEST_UNREACHABLE, UnreachCode.HOST)
-        else:
-            self.host.notify_local_unreachable(packet)
 
     def _reassembly_timed_out(self, first: IPv4, iface: str) -> None:
         self.icmp_error(first.encode(), ICMPType.TIME_EXCEEDED, TimeExceededCode.REASSEMBLY,
-                        self.host.interfaces.get(iface))
+                        self.interfaces.get(iface))
+
+
+def flow_error(packet: bytes, kind: ErrorKind, reporter: str | None = None, mtu: int = 0,
+               icmp: ICMP | None = None, errno: int | None = None, fatal: bool | None = None
+               ) -> TransportError | None:
+    """The transport error for the flow of ``packet`` (an IPv4 datagram we sent, or the part of it
+    an ICMP error quotes: the header and at least 8 bytes, RFC 792); None if too short for ports."""
+    if len(packet) < 20:
+        return None
+    hl = (packet[0] & 0x0F) * 4
+    proto = packet[9]
+    ports = packet[hl:hl + 4]
+    if len(ports) < 4:
+        return None
+    return TransportError(kind, proto, _inet_ntoa(packet[12:16]), (ports[0] << 8) | ports[1],
+                          _inet_ntoa(packet[16:20]), (ports[2] << 8) | ports[3], reporter, mtu, icmp,
+                          kind.errno if errno is None else errno, kind.fatal if fatal is None else fatal)

@@ -48,6 +48,7 @@ class RoutingTable:
         self._routes: list[Route] = []
         self._by_len: list[tuple[int, dict[int, Route]]] = []  # (mask, network -> best route), longest first
         self._cache: dict[bytes, Route | None] = {}
+        self.generation = 0  # bumped on every change: route handles made before it are stale
 
     def __iter__(self):
         return iter(sorted(self._routes, key=lambda r: (-r.prefixlen, r.network, r.metric)))
@@ -79,6 +80,7 @@ class RoutingTable:
                 t[r.network] = r
         self._by_len = [(_mask(plen), tables[plen]) for plen in sorted(tables, reverse=True)]
         self._cache.clear()
+        self.generation += 1
 
     def lookup(self, dst: bytes) -> Route | None:
         """The route for a destination address given as 4 bytes."""

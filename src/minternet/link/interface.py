@@ -1,7 +1,8 @@
 """A network interface: a MAC address, an MTU, an IPv4 address with its prefix, and a device.
 
 The device is whatever moves frames: a simulated link or a TAP file descriptor. It calls
-:meth:`Interface.receive` with each frame that arrives and is given frames through ``attach``.
+:meth:`Interface.receive` with each frame that arrives and is given frames through ``attach``;
+the interface hands arriving frames to its node's link layer (``input``).
 """
 
 from __future__ import annotations
@@ -13,17 +14,22 @@ from typing import TYPE_CHECKING, Callable
 from ..wire.ethernet import mac_to_str
 
 if TYPE_CHECKING:
-    from ..host import Host
+    from ..runtime import Clock
+    from ..stack.observer import Observer
 
 Tap = Callable[[int, bytes, str], None]  # (time_ns, frame, "in" | "out")
 
 
 class Interface:
-    __slots__ = ("name", "host", "mac", "mtu", "address", "ip", "ip_int", "prefixlen", "mask",
+    __slots__ = ("name", "node", "clock", "input", "host", "mac", "mtu", "address", "ip", "ip_int", "prefixlen", "mask",
                  "network", "broadcast", "up", "_tx", "taps", "eth_header_ip", "tso_max")
 
-    def __init__(self, host: "Host", name: str, mac: bytes, mtu: int = 1500) -> None:
-        self.host = host
+    def __init__(self, node: "Observer", clock: "Clock", name: str, mac: bytes, mtu: int = 1500,
+                 input: Callable[["Interface", bytes], None] | None = None, host: object = None) -> None:
+        self.node = node
+        self.clock = clock
+        self.input = input  # the link layer's receive(iface, frame)
+        self.host = host  # the owning node, for the worlds (sim/, real/) that wire interfaces up; unused here
         self.name = name
         self.mac = mac
         self.mtu = mtu
@@ -70,14 +76,14 @@ class Interface:
 
     def transmit(self, frame: bytes) -> None:
         """Put a frame on the wire (the stack's last step)."""
+        node = self.node
         if self._tx is None or not self.up:
-            self.host.drop("link", "iface-down", self.name, frame=frame)
+            node.drop("link", "iface-down", self.name, frame=frame)
             return
-        host = self.host
-        if host.tracer.enabled:
-            host.tracer.emit(host.name, self.name, "link", "send", frame=frame)
+        if node.tracer.enabled:
+            node.tracer.emit(node.name, self.name, "link", "send", frame=frame)
         if self.taps:
-            now = host.clock.now
+            now = self.clock.now
             for tap in self.taps:
                 tap(now, frame, "out")
         self._tx(frame)
@@ -85,10 +91,11 @@ class Interface:
     def receive(self, frame: bytes) -> None:
         """A frame arrived from the wire (the device's call)."""
         if self.taps:
-            now = self.host.clock.now
+            now = self.clock.now
             for tap in self.taps:
                 tap(now, frame, "in")
-        self.host.receive_frame(self, frame)
+        if self.input is not None:
+            self.input(self, frame)
 
     def __repr__(self) -> str:
-        return f"<Interface {self.host.name}:{self.name} {mac_to_str(self.mac)} {self.cidr or '-'} mtu {self.mtu}>"
+        return f"<Interface {self.node.name}:{self.name} {mac_to_str(self.mac)} {self.cidr or '-'} mtu {self.mtu}>"

@@ -24,7 +24,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..transport.udp import ANY
-from ..wire.icmp import ICMP, ICMPType, UnreachCode
+from ..stack.errors import ErrorKind, TransportError
 from ..wire.ipv4 import IPv4
 
 if TYPE_CHECKING:
@@ -34,12 +34,6 @@ from .common import (SocketBase, AF_INET, DEFAULT_RCVBUF, IP_MTU_DISCOVER, IP_PM
                      MAX_UDP_PAYLOAD, SO_BROADCAST, SO_RCVBUF, SO_REUSEADDR, SOCK_DGRAM, SOL_SOCKET, check_address,
                      os_error)
 
-_ICMP_ERRNO = {
-    UnreachCode.NET: errno.ENETUNREACH, UnreachCode.HOST: errno.EHOSTUNREACH,
-    UnreachCode.PROTOCOL: errno.ENOPROTOOPT, UnreachCode.PORT: errno.ECONNREFUSED,
-    UnreachCode.FRAG_NEEDED: errno.EMSGSIZE, UnreachCode.NET_UNKNOWN: errno.ENETUNREACH,
-    UnreachCode.HOST_UNKNOWN: errno.EHOSTDOWN, UnreachCode.ADMIN_PROHIBITED: errno.EHOSTUNREACH,
-}
 
 
 class DatagramSocket(SocketBase):
@@ -224,15 +218,16 @@ class DatagramSocket(SocketBase):
         self._queued_bytes += len(data)
         self._wake()
 
-    def error_received(self, icmp: ICMP, ip: IPv4) -> None:
-        # Linux reports ICMP errors only on connected UDP sockets (without IP_RECVERR).
-        if self._remote is None or icmp.type != ICMPType.DEST_UNREACHABLE:
+    def error_received(self, err: TransportError) -> None:
+        # Linux (__udp4_lib_err) without IP_RECVERR: only a connected socket hears of errors, and
+        # only of hard ones (port or protocol unreachable, prohibited, parameter problem; a
+        # frag-needed unless IP_PMTUDISC_DONT). Host and net unreachable are soft: never reported,
+        # which is why a datagram to an absent neighbour (ARP unanswered) fails silently.
+        if self._remote is None or (err.dst, err.dport) != self._remote:
             return
-        quoted = icmp.quoted()
-        dport = int.from_bytes(quoted.payload[2:4], "big") if len(quoted.payload) >= 4 else None
-        if (quoted.dst, dport) != self._remote:
+        if not (err.fatal or err.kind is ErrorKind.FRAG_NEEDED):
             return
-        self._error = _ICMP_ERRNO.get(icmp.code, errno.EHOSTUNREACH)
+        self._error = err.errno
         self._wake()
 
 
@@ -285,9 +280,9 @@ class _ProtocolAdapter(DatagramSocket):
     def datagram_received(self, data, src, dst, ip):  # noqa: ANN001
         self.protocol.datagram_received(data, src)
 
-    def error_received(self, icmp, ip):  # noqa: ANN001
+    def error_received(self, err):  # noqa: ANN001
         before = self._error
-        super().error_received(icmp, ip)
+        super().error_received(err)
         if self._error != before and self._error:
             err, self._error = self._error, 0
             self.protocol.error_received(os_error(err))

@@ -13,11 +13,12 @@ if TYPE_CHECKING:
 
 
 class ErrorKind(Enum):
-    """What went wrong, and (value) the errno and whether Linux treats it as fatal for a connecting
-    socket (``icmp_err_convert[].fatal``; RFC 1122 4.2.3.9 calls the others soft)."""
+    """What went wrong, and (value) the errno Linux reports for it and whether Linux treats the
+    ICMP code it usually comes from as fatal (``icmp_err_convert[].fatal``; RFC 1122 4.2.3.9 calls
+    the others soft). The error itself carries the errno and fatality of its exact code."""
 
-    NET_UNREACHABLE = (errno.ENETUNREACH, True)
-    HOST_UNREACHABLE = (errno.EHOSTUNREACH, True)
+    NET_UNREACHABLE = (errno.ENETUNREACH, False)
+    HOST_UNREACHABLE = (errno.EHOSTUNREACH, False)
     PROTOCOL_UNREACHABLE = (errno.ENOPROTOOPT, True)
     PORT_UNREACHABLE = (errno.ECONNREFUSED, True)
     FRAG_NEEDED = (errno.EMSGSIZE, False)  # path MTU discovery: not an error for TCP
@@ -36,22 +37,36 @@ class ErrorKind(Enum):
         return self.value[1]
 
 
-# ICMP destination unreachable codes (RFC 792, 1122, 1812) to kinds, as Linux maps them.
-_UNREACH = {0: ErrorKind.NET_UNREACHABLE, 1: ErrorKind.HOST_UNREACHABLE, 2: ErrorKind.PROTOCOL_UNREACHABLE,
-            3: ErrorKind.PORT_UNREACHABLE, 4: ErrorKind.FRAG_NEEDED, 5: ErrorKind.SOURCE_ROUTE_FAILED,
-            6: ErrorKind.NET_UNREACHABLE, 7: ErrorKind.HOST_UNREACHABLE, 8: ErrorKind.NET_UNREACHABLE,
-            9: ErrorKind.PROHIBITED, 10: ErrorKind.PROHIBITED, 11: ErrorKind.NET_UNREACHABLE,
-            12: ErrorKind.HOST_UNREACHABLE, 13: ErrorKind.PROHIBITED, 14: ErrorKind.HOST_UNREACHABLE,
-            15: ErrorKind.HOST_UNREACHABLE}
+# ICMP destination unreachable codes (RFC 792, 1122, 1812): (kind, errno, fatal), Linux's
+# icmp_err_convert table.
+_UNREACH = {
+    0: (ErrorKind.NET_UNREACHABLE, errno.ENETUNREACH, False),
+    1: (ErrorKind.HOST_UNREACHABLE, errno.EHOSTUNREACH, False),
+    2: (ErrorKind.PROTOCOL_UNREACHABLE, errno.ENOPROTOOPT, True),
+    3: (ErrorKind.PORT_UNREACHABLE, errno.ECONNREFUSED, True),
+    4: (ErrorKind.FRAG_NEEDED, errno.EMSGSIZE, False),
+    5: (ErrorKind.SOURCE_ROUTE_FAILED, errno.EOPNOTSUPP, False),
+    6: (ErrorKind.NET_UNREACHABLE, errno.ENETUNREACH, True),  # net unknown
+    7: (ErrorKind.HOST_UNREACHABLE, errno.EHOSTDOWN, True),  # host unknown
+    8: (ErrorKind.HOST_UNREACHABLE, errno.ENONET, True),  # host isolated
+    9: (ErrorKind.PROHIBITED, errno.ENETUNREACH, True),
+    10: (ErrorKind.PROHIBITED, errno.EHOSTUNREACH, True),
+    11: (ErrorKind.NET_UNREACHABLE, errno.ENETUNREACH, False),  # for this TOS
+    12: (ErrorKind.HOST_UNREACHABLE, errno.EHOSTUNREACH, False),
+    13: (ErrorKind.PROHIBITED, errno.EHOSTUNREACH, True),  # communication administratively filtered
+    14: (ErrorKind.HOST_UNREACHABLE, errno.EHOSTUNREACH, True),  # precedence violation
+    15: (ErrorKind.HOST_UNREACHABLE, errno.EHOSTUNREACH, True),  # precedence cutoff
+}
 
 
 @dataclass(frozen=True, slots=True)
 class TransportError:
-    """An error about a datagram this host sent, for the transport of its flow.
+    """An error about a datagram this node sent, for the transport of its flow.
 
     ``src, sport, dst, dport`` is the quoted flow as it was sent (from us to the peer);
     ``reporter`` is the address that reported it (a router, the peer), or None when it was found
-    here (the link could not resolve the next hop); ``mtu`` the next-hop MTU of a frag-needed."""
+    here (the link could not resolve the next hop: Linux then sends itself a host unreachable);
+    ``mtu`` the next-hop MTU of a frag-needed; ``errno`` and ``fatal`` as Linux converts the code."""
 
     kind: ErrorKind
     proto: int
@@ -62,22 +77,21 @@ class TransportError:
     reporter: str | None = None
     mtu: int = 0
     icmp: "ICMP | None" = None
-
-    @property
-    def errno(self) -> int:
-        return self.kind.errno
+    errno: int = 0
+    fatal: bool = False
 
     @property
     def local(self) -> bool:
         return self.reporter is None
 
     @staticmethod
-    def kind_of(icmp_type: int, code: int) -> ErrorKind | None:
-        """The kind of an ICMP error message, None for a type that is not an error we report."""
+    def classify(icmp_type: int, code: int) -> tuple[ErrorKind, int, bool] | None:
+        """(kind, errno, fatal) of an ICMP error message; None for a type we do not report
+        (source quench, redirects)."""
         if icmp_type == 3:
-            return _UNREACH.get(code, ErrorKind.HOST_UNREACHABLE)
+            return _UNREACH.get(code, (ErrorKind.HOST_UNREACHABLE, errno.EHOSTUNREACH, False))
         if icmp_type == 11:
-            return ErrorKind.TTL_EXCEEDED if code == 0 else ErrorKind.REASSEMBLY_TIMEOUT
+            return (ErrorKind.TTL_EXCEEDED if code == 0 else ErrorKind.REASSEMBLY_TIMEOUT), errno.EHOSTUNREACH, False
         if icmp_type == 12:
-            return ErrorKind.PARAMETER_PROBLEM
+            return ErrorKind.PARAMETER_PROBLEM, errno.EPROTO, True
         return None

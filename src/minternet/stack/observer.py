@@ -1,4 +1,5 @@
-"""The observer every layer reports to: the node's name, its tracer, its counters, and drop()."""
+"""The observer every layer reports to: the node's name, whether it is up, its tracer, its counters,
+and drop()."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ class Observer:
     ``obs.drop("ip", "no-route", ...)``, and ``if obs.tracer.enabled: obs.tracer.emit(obs.name, ...)``.
     """
 
-    __slots__ = ("name", "tracer", "stats")
+    __slots__ = ("name", "tracer", "stats", "up")
 
     def __init__(self, name: str, tracer: Tracer) -> None:
         self.name = name
         self.tracer = tracer
         self.stats: Counter[str] = Counter()
+        self.up = True  # the node is powered: a node that is down neither sends nor receives
 
     def drop(self, layer: str, reason: str, iface: str | None = None, frame: bytes | None = None,
              packet: bytes | None = None, text: str | None = None, count: int = 1) -> None:

@@ -1,5 +1,6 @@
-"""UDP on a host (RFC 768, RFC 1122 4.1): checksum verification, port demultiplexing, ICMP port
-unreachable when nothing listens, and ICMP errors passed back to the socket that caused them.
+"""UDP on a node (RFC 768, RFC 1122 4.1): checksum verification, port demultiplexing (IP answers
+"port unreachable" with ICMP when nothing listens), and transport errors passed back to the
+endpoint that sent the datagram.
 
 An endpoint binds a local (address, port), the address "0.0.0.0" meaning any of ours, and may be
 connected to one remote (address, port). A datagram goes to the most specific match, as on Linux:
@@ -9,17 +10,19 @@ a connected endpoint beats a bound one, a specific address beats the wildcard.
 from __future__ import annotations
 
 import errno
-import socket
+import random
 from typing import TYPE_CHECKING, Callable, Protocol
 
+from ..stack.errors import TransportError
+from ..stack.seams import Disposition
 from ..wire.errors import MalformedPacket
-from ..wire.icmp import ICMP, ICMPType, UnreachCode
 from ..wire.ipv4 import IPProto, IPv4
 from ..wire.udp import UDP
 
 if TYPE_CHECKING:
-    from ..host import Host
     from ..link.interface import Interface
+    from ..stack.observer import Observer
+    from ..stack.seams import NetworkSender
 
 EPHEMERAL_LOW, EPHEMERAL_HIGH = 49152, 65535  # RFC 6335 6
 ANY = "0.0.0.0"
@@ -28,23 +31,23 @@ ANY = "0.0.0.0"
 class UDPEndpoint(Protocol):
     def datagram_received(self, data: bytes, src: tuple[str, int], dst: tuple[str, int], ip: IPv4) -> None: ...
 
-    def error_received(self, icmp: ICMP, ip: IPv4) -> None: ...
+    def error_received(self, err: TransportError) -> None: ...
 
 
 class CallbackEndpoint:
     """A UDPEndpoint made of two plain functions."""
 
     def __init__(self, on_datagram: Callable[[bytes, tuple[str, int], tuple[str, int], IPv4], None],
-                 on_error: Callable[[ICMP, IPv4], None] | None = None) -> None:
+                 on_error: Callable[[TransportError], None] | None = None) -> None:
         self._on_datagram = on_datagram
         self._on_error = on_error
 
     def datagram_received(self, data, src, dst, ip):  # noqa: ANN001
         self._on_datagram(data, src, dst, ip)
 
-    def error_received(self, icmp, ip):  # noqa: ANN001
+    def error_received(self, err):  # noqa: ANN001
         if self._on_error is not None:
-            self._on_error(icmp, ip)
+            self._on_error(err)
 
 
 class Binding:
@@ -74,8 +77,12 @@ class Binding:
 
 
 class UDPLayer:
-    def __init__(self, host: "Host") -> None:
-        self.host = host
+    """The transport registered with IP for protocol 17."""
+
+    def __init__(self, rng: random.Random, obs: "Observer", ip: "NetworkSender") -> None:
+        self.rng = rng
+        self.obs = obs
+        self.ip = ip
         self.ports: dict[int, list[Binding]] = {}
 
     # -- the port table -------------------------------------------------------------------------
@@ -88,7 +95,7 @@ class UDPLayer:
             for b in self.ports.get(port, ()):
                 if (b.addr == ANY or addr == ANY or b.addr == addr) and not (b.reuse and reuse):
                     raise OSError(errno.EADDRINUSE, f"[Errno {errno.EADDRINUSE}] Address already in use: "
-                                  f"UDP port {port} on {self.host.name}")
+                                  f"UDP port {port} on {self.obs.name}")
         self.ports.setdefault(port, []).append(Binding(endpoint, addr, port, reuse))
         return port
 
@@ -112,7 +119,7 @@ class UDPLayer:
     def ephemeral_port(self, addr: str = ANY) -> int:
         """A free port from 49152-65535, chosen at random (RFC 6056: unpredictable ports make
         blind spoofing harder)."""
-        rng = self.host.rng
+        rng = self.rng
         for _ in range(64):
             port = rng.randint(EPHEMERAL_LOW, EPHEMERAL_HIGH)
             if port not in self.ports:
@@ -139,43 +146,36 @@ class UDPLayer:
     def send(self, sport: int, dst: str, dport: int, payload: bytes, src: str | None = None,
              ttl: int | None = None, df: bool = False) -> str | None:
         """Send a datagram. Returns None, or why it could not leave ("no-route", "frag-needed")."""
-        host = self.host
-        if src is None or src == ANY:
-            route = host.routes.lookup(socket.inet_aton(dst))
-            if route is None:
-                host.drop("udp", "no-route", None, text=f"no route to {dst}")
-                return "no-route"
-            src = route.iface.address
+        obs = self.obs
+        route = self.ip.route_to(dst, None if src is None or src == ANY else src)
+        if route is None:
+            obs.drop("udp", "no-route", None, text=f"no route to {dst}")
+            return "no-route"
+        src = route.source
         segment = UDP(sport, dport, payload).encode(src, dst)
-        host.stats["udp.out_datagrams"] += 1
-        return host.ip.send(dst, IPProto.UDP, segment, src=src, ttl=ttl, df=df)
+        obs.stats["udp.out_datagrams"] += 1
+        return self.ip.send_via(route, IPProto.UDP, segment, src=src, ttl=ttl, df=df)
 
-    def receive(self, ip: IPv4, iface: "Interface") -> None:
-        host = self.host
+    def receive(self, ip: IPv4, iface: "Interface") -> Disposition:
+        obs = self.obs
         try:
             dgram = UDP.decode(ip.payload, ip.src, ip.dst)
         except MalformedPacket as exc:
-            host.stats["udp.in_errors"] += 1
-            host.drop("udp", exc.drop_reason,
-                      iface.name, packet=ip.encode())
-            return
+            obs.stats["udp.in_errors"] += 1
+            obs.drop("udp", exc.drop_reason, iface.name, packet=ip.encode())
+            return Disposition.MALFORMED
         binding = self.lookup(ip.src, dgram.sport, ip.dst, dgram.dport)
         if binding is None:
-            host.stats["udp.no_ports"] += 1
-            host.drop("udp", "port-unreachable", iface.name, packet=ip.encode())
-            if socket.inet_aton(ip.dst) not in host.ip.broadcasts:  # RFC 1122 3.2.2: not for broadcasts
-                host.ip.icmp_error(ip.encode(), ICMPType.DEST_UNREACHABLE, UnreachCode.PORT, iface)
-            return
-        host.stats["udp.in_datagrams"] += 1
+            obs.stats["udp.no_ports"] += 1
+            obs.drop("udp", "port-unreachable", iface.name, packet=ip.encode())
+            return Disposition.PORT_UNREACHABLE
+        obs.stats["udp.in_datagrams"] += 1
         binding.endpoint.datagram_received(dgram.payload, (ip.src, dgram.sport), (ip.dst, dgram.dport), ip)
+        return Disposition.DELIVERED
 
-    def error(self, ip: IPv4, icmp: ICMP, quoted: IPv4) -> None:
-        """An ICMP error quoting a datagram we sent: give it to the endpoint that sent it."""
-        if len(quoted.payload) < 4:
-            return
-        sport = int.from_bytes(quoted.payload[0:2], "big")
-        dport = int.from_bytes(quoted.payload[2:4], "big")
-        # The quoted datagram went from us (quoted.src, sport) to (quoted.dst, dport).
-        binding = self.lookup(quoted.dst, dport, quoted.src, sport)
+    def error(self, err: TransportError) -> None:
+        """An error about a datagram we sent from (err.src, err.sport) to (err.dst, err.dport):
+        give it to the endpoint that sent it."""
+        binding = self.lookup(err.dst, err.dport, err.src, err.sport)
         if binding is not None:
-            binding.endpoint.error_received(icmp, ip)
+            binding.endpoint.error_received(err)

@@ -28,7 +28,9 @@ from .sendbuffer import SendBuffer
 from .seq import seq_add, seq_diff, seq_ge, seq_gt, seq_le, seq_lt
 
 if TYPE_CHECKING:
-    from .layer import TCPLayer
+    from ...stack.errors import TransportError
+    from ...stack.route import RouteHandle
+    from .context import TCPContext
 
 # Plain ints, not TCPFlags members: IntFlag's & costs a Python call per test on the hot path.
 FIN, SYN, RST, PSH, ACK = int(TCPFlags.FIN), int(TCPFlags.SYN), int(TCPFlags.RST), int(TCPFlags.PSH), int(TCPFlags.ACK)
@@ -116,11 +118,13 @@ class TCPConnection:
     """The TCB and its behaviour. Created by the TCP layer for connect() and for each SYN a
     listener accepts."""
 
-    def __init__(self, layer: "TCPLayer", local: tuple[str, int], remote: tuple[str, int],
-                 options: Options, iss: int, mss: int) -> None:
-        self.layer = layer
-        self.host = layer.host
-        self.clock = layer.host.clock
+    def __init__(self, ctx: "TCPContext", local: tuple[str, int], remote: tuple[str, int],
+                 options: Options, iss: int, route: "RouteHandle | None") -> None:
+        self.layer = ctx
+        self.host = ctx.obs
+        self.clock = ctx.clock
+        self.route = route
+        mss = route.mtu - 40 if route is not None else 536
         self.local = local
         self.remote = remote
         self.opt = options
@@ -153,7 +157,7 @@ class TCPConnection:
         self.ts_ok = False
         self.ts_recent = 0
         self.ts_recent_age = 0
-        self.ts_offset = layer.host.rng.getrandbits(32)  # RFC 7323 5.4: randomised per connection
+        self.ts_offset = ctx.rng.getrandbits(32)  # RFC 7323 5.4: randomised per connection
         self.wscale_ok = False
         # -- buffers
         self.sendbuf = SendBuffer(options.sndbuf, seq_add(iss, 1))
@@ -581,11 +585,11 @@ class TCPConnection:
         self.mss = max(64, min(peer_mss, self.our_mss) - (12 if self.ts_ok else 0))
         self.cc = make_congestion_control(self.opt.congestion, self.mss)
         self.send_size = self.mss
-        route = self.host.routes.lookup(socket.inet_aton(self.remote[0]))
-        if route is not None and route.iface.tso_max:
+        route = self.route
+        if route is not None and route.tso_max:
             # TCP segmentation offload: the device cuts super-segments into MSS-sized ones, so a
             # segment here may carry many MSS (room left for 40 bytes of TCP options).
-            self.send_size = max(self.mss, (route.iface.tso_max - 80) // self.mss * self.mss)
+            self.send_size = max(self.mss, (route.tso_max - 80) // self.mss * self.mss)
         self.reassembly = Reassembly(self.rcv_nxt, self.opt.rcvbuf, discard=self.opt.reassembly == "discard")
         if self.sack_ok:
             self.scoreboard = Scoreboard(self.mss)
@@ -1017,5 +1021,32 @@ class TCPConnection:
         self.layer.forget(self)
         self.events.closed(err)
 
+    # -- entry points for the layer ---------------------------------------------------------------------
+    def route_changed(self, route: "RouteHandle") -> None:
+        """The routing table changed: the layer hands a fresh route handle."""
+        self.route = route
+
+    def path_mtu_changed(self, mtu: int) -> None:
+        """RFC 1191: the path MTU is now ``mtu``: send smaller segments, and resend what did not fit."""
+        new_mss = max(64, mtu - 40 - (12 if self.ts_ok else 0))
+        if new_mss >= self.mss:
+            return
+        self.mss = new_mss
+        self.cc.mss = new_mss
+        self.send_size = new_mss
+        if self.scoreboard is not None:
+            self.scoreboard.mss = new_mss
+        self.host.stats["tcp.pmtu_reductions"] += 1
+        self.snd_nxt = self.snd_una
+        self.output()
+
+    def icmp_error(self, err: "TransportError") -> None:
+        """Linux's tcp_v4_err: while connecting, an error ends the attempt; later it is soft."""
+        if self.state is State.SYN_SENT:
+            self._finish(err.errno)
+        else:
+            self.soft_error = err.errno
+
+    soft_error = 0
     syn_time = 0
     last_heard = 0

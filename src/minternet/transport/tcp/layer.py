@@ -1,15 +1,21 @@
-"""TCP on a host: demultiplexing segments to connections and listeners, answering strays with
-RST (RFC 9293 3.10.7.1), the listen backlog with a bounded SYN queue, ICMP errors and path MTU."""
+"""TCP on a node: demultiplexing segments to connections and listeners, answering strays with
+RST (RFC 9293 3.10.7.1), the listen backlog with a bounded SYN queue, and transport errors (ICMP,
+failed neighbour resolution, path MTU) passed to the connection they concern.
+
+The layer is the connections' context (:class:`TCPContext`): they send through it, along the
+route handle each keeps, and it refreshes a handle when the routing table changed."""
 
 from __future__ import annotations
 
 import errno
-import socket
+import random
 from collections import deque
 from typing import TYPE_CHECKING, Callable
 
+from ...runtime import Clock
+from ...stack.errors import ErrorKind, TransportError
+from ...stack.seams import Disposition
 from ...wire.errors import MalformedPacket
-from ...wire.icmp import ICMP, ICMPType, UnreachCode
 from ...wire.ipv4 import IPProto, IPv4
 from ...wire.tcp import TCP, TCPFlags
 from ..udp import ANY, EPHEMERAL_HIGH, EPHEMERAL_LOW
@@ -18,10 +24,12 @@ from .isn import ISNGenerator
 from .seq import seq_add
 
 if TYPE_CHECKING:
-    from ...host import Host
+    from ...internet.ip import IPLayer
     from ...link.interface import Interface
+    from ...stack.observer import Observer
 
 FIN, SYN, RST, ACK = int(TCPFlags.FIN), int(TCPFlags.SYN), int(TCPFlags.RST), int(TCPFlags.ACK)
+_TCP = int(IPProto.TCP)
 
 
 class Listener:
@@ -50,25 +58,23 @@ class Listener:
 
 
 class TCPLayer:
-    def __init__(self, host: "Host") -> None:
-        self.host = host
+    """The transport registered with IP for protocol 6, and the context of its connections."""
+
+    def __init__(self, clock: Clock, rng: random.Random, obs: "Observer", ip: "IPLayer") -> None:
+        self.clock = clock
+        self.rng = rng
+        self.obs = obs
+        self.ip = ip
         self.connections: dict[tuple[str, int, str, int], TCPConnection] = {}
         self.listeners: dict[int, Listener] = {}
         self.defaults = Options()
-        self.isn = ISNGenerator(host.rng.getrandbits(128).to_bytes(16, "big"))
-
-    # -- opening -------------------------------------------------------------------------------------
-    def mss_for(self, remote_ip: str) -> int:
-        """Our MSS from the MTU of the interface towards the peer (RFC 9293 3.7.1)."""
-        route = self.host.routes.lookup(socket.inet_aton(remote_ip))
-        mtu = route.iface.mtu if route is not None else 576
-        return mtu - 40
+        self.isn = ISNGenerator(rng.getrandbits(128).to_bytes(16, "big"))
 
     def _ports_in_use(self) -> set[int]:
         return {k[1] for k in self.connections} | set(self.listeners)
 
     def ephemeral_port(self, remote: tuple[str, int]) -> int:
-        rng = self.host.rng
+        rng = self.rng
         used = self._ports_in_use()
         for _ in range(64):
             port = rng.randint(EPHEMERAL_LOW, EPHEMERAL_HIGH)
@@ -83,25 +89,25 @@ class TCPLayer:
                 options: Options | None = None) -> TCPConnection:
         """Active open: pick the source address and port, send the SYN."""
         rip, rport = remote
-        route = self.host.routes.lookup(socket.inet_aton(rip))
+        route = self.ip.route_to(rip, local[0] if local and local[0] != ANY else None)
         if route is None:
             raise OSError(errno.ENETUNREACH, "Network is unreachable")
-        lip = local[0] if local and local[0] != ANY else route.iface.address
+        lip = route.source
         lport = local[1] if local and local[1] else self.ephemeral_port(remote)
         key = (lip, lport, rip, rport)
         if key in self.connections:
             raise OSError(errno.EADDRINUSE, "Address already in use")
         opts = (options or self.defaults).copy()
         conn = TCPConnection(self, (lip, lport), (rip, rport), opts,
-                             self.isn.isn(lip, lport, rip, rport, self.host.clock.now), self.mss_for(rip))
+                             self.isn.isn(lip, lport, rip, rport, self.clock.now), route)
         self.connections[key] = conn
-        self.host.stats["tcp.active_opens"] += 1
+        self.obs.stats["tcp.active_opens"] += 1
         conn.open_active()
         return conn
 
     def listen(self, addr: str, port: int, backlog: int = 128, options: Options | None = None) -> Listener:
         if port in self.listeners or any(k[1] == port for k in self.connections):
-            raise OSError(errno.EADDRINUSE, f"Address already in use: TCP port {port} on {self.host.name}")
+            raise OSError(errno.EADDRINUSE, f"Address already in use: TCP port {port} on {self.obs.name}")
         listener = Listener(self, addr, port, backlog, (options or self.defaults).copy())
         self.listeners[port] = listener
         return listener
@@ -116,46 +122,55 @@ class TCPLayer:
 
     def state_changed(self, conn: TCPConnection, old: State, new: State) -> None:
         if new is State.ESTABLISHED:
-            self.host.stats["tcp.established"] += 1
+            self.obs.stats["tcp.established"] += 1
             listener = conn.listener
             if listener is not None and conn in listener.syn_queue:
                 listener.syn_queue.discard(conn)
                 listener.accept_queue.append(conn)
-                self.host.stats["tcp.passive_opens"] += 1
+                self.obs.stats["tcp.passive_opens"] += 1
                 listener.on_acceptable()
         if new is State.CLOSED and old in (State.ESTABLISHED, State.CLOSE_WAIT):
-            self.host.stats["tcp.closed_from_established"] += 1
+            self.obs.stats["tcp.closed_from_established"] += 1
 
     # -- segments ------------------------------------------------------------------------------------
     def output(self, conn: TCPConnection, seg: TCP) -> None:
+        """Send one segment of ``conn`` along its route handle, refreshed if the routes changed."""
         lip, rip = conn.local[0], conn.remote[0]
         raw = seg.encode(lip, rip)
-        self.host.stats["tcp.out_segments"] += 1
+        self.obs.stats["tcp.out_segments"] += 1
+        route = conn.route
+        if route is None or route.generation != self.ip.routes.generation:
+            route = self.ip.route_to(rip, lip)
+            if route is not None:
+                conn.route_changed(route)
         # Linux sets DF on TCP: path MTU discovery (RFC 1191) instead of fragmentation.
-        self.host.ip.send(rip, IPProto.TCP, raw, src=lip, df=True)
+        if route is None:
+            self.ip.send(rip, _TCP, raw, src=lip, df=True)  # no route now: IP counts the drop
+        else:
+            self.ip.send_via(route, _TCP, raw, src=lip, df=True)
 
-    def receive(self, ip: IPv4, iface: "Interface") -> None:
-        host = self.host
+    def receive(self, ip: IPv4, iface: "Interface") -> Disposition:
+        obs = self.obs
         try:
             seg = TCP.decode(ip.payload, ip.src, ip.dst)
         except MalformedPacket as exc:
-            host.stats["tcp.in_errors"] += 1
-            host.drop("tcp", exc.drop_reason,
-                      iface.name, packet=ip.encode())
-            return
-        host.stats["tcp.in_segments"] += 1
+            obs.stats["tcp.in_errors"] += 1
+            obs.drop("tcp", exc.drop_reason, iface.name, packet=ip.encode())
+            return Disposition.MALFORMED
+        obs.stats["tcp.in_segments"] += 1
         conn = self.connections.get((ip.dst, seg.dport, ip.src, seg.sport))
         if conn is not None:
             conn.segment_arrives(seg)
-            return
+            return Disposition.DELIVERED
         listener = self.listeners.get(seg.dport)
         if listener is not None and (listener.addr == ANY or listener.addr == ip.dst) and not listener.closed:
             self._listen_state(listener, ip, seg, iface)
-            return
-        # CLOSED (RFC 9293 3.10.7.1): answer everything but a RST with a RST.
-        host.drop("tcp", "port-closed", iface.name, packet=ip.encode())
+            return Disposition.DELIVERED
+        # CLOSED (RFC 9293 3.10.7.1): answer everything but a RST with a RST (TCP's own answer, not ICMP).
+        obs.drop("tcp", "port-closed", iface.name, packet=ip.encode())
         if not seg.flags & RST:
             self.send_reset_for(seg, ip.dst, ip.src)
+        return Disposition.CONSUMED
 
     def _listen_state(self, listener: Listener, ip: IPv4, seg: TCP, iface: "Interface") -> None:
         """RFC 9293 3.10.7.2: LISTEN."""
@@ -167,16 +182,16 @@ class TCPLayer:
             return
         if not flags & SYN:
             return
-        host = self.host
+        obs = self.obs
         if len(listener.accept_queue) >= listener.backlog or len(listener.syn_queue) >= listener.max_syn_backlog:
             # The SYN queue is bounded: a flood of SYNs fills it and further SYNs are dropped, while
             # established connections go on being served (RFC 4987 3.1 "bounded queue").
             listener.syns_dropped += 1
-            host.drop("tcp", "syn-queue-full", iface.name, packet=ip.encode())
+            obs.drop("tcp", "syn-queue-full", iface.name, packet=ip.encode())
             return
         lip, rip = ip.dst, ip.src
         conn = TCPConnection(self, (lip, seg.dport), (rip, seg.sport), listener.options.copy(),
-                             self.isn.isn(lip, seg.dport, rip, seg.sport, host.clock.now), self.mss_for(rip))
+                             self.isn.isn(lip, seg.dport, rip, seg.sport, self.clock.now), self.ip.route_to(rip, lip))
         conn.listener = listener
         self.connections[(lip, seg.dport, rip, seg.sport)] = conn
         listener.syn_queue.add(conn)
@@ -189,34 +204,17 @@ class TCPLayer:
         else:
             seg_len = len(seg.payload) + (1 if seg.flags & SYN else 0) + (1 if seg.flags & FIN else 0)
             rst = TCP(seg.dport, seg.sport, 0, seq_add(seg.seq, seg_len), RST | ACK, 0)
-        self.host.stats["tcp.resets_sent"] += 1
-        self.host.ip.send(remote_ip, IPProto.TCP, rst.encode(local_ip, remote_ip), src=local_ip)
+        self.obs.stats["tcp.resets_sent"] += 1
+        self.ip.send(remote_ip, _TCP, rst.encode(local_ip, remote_ip), src=local_ip)
 
-    # -- ICMP ----------------------------------------------------------------------------------------
-    def error(self, ip: IPv4, icmp: ICMP, quoted: IPv4) -> None:
-        if len(quoted.payload) < 8:
+    # -- errors ----------------------------------------------------------------------------------------
+    def error(self, err: TransportError) -> None:
+        """An error about a segment we sent: to its connection, by cause."""
+        conn = self.connections.get((err.src, err.sport, err.dst, err.dport))
+        if conn is None:
             return
-        sport = int.from_bytes(quoted.payload[0:2], "big")
-        dport = int.from_bytes(quoted.payload[2:4], "big")
-        conn = self.connections.get((quoted.src, sport, quoted.dst, dport))
-        if conn is None or icmp.type != ICMPType.DEST_UNREACHABLE:
+        if err.kind is ErrorKind.FRAG_NEEDED:
+            # Path MTU discovery (RFC 1191): IP has learned the path MTU; smaller segments follow.
+            conn.path_mtu_changed(err.mtu)
             return
-        if icmp.code == UnreachCode.FRAG_NEEDED:
-            # Path MTU discovery (RFC 1191): send smaller segments and resend what did not fit.
-            mtu = icmp.next_hop_mtu or 576
-            new_mss = max(64, mtu - 40 - (12 if conn.ts_ok else 0))
-            if new_mss < conn.mss:
-                conn.mss = new_mss
-                conn.cc.mss = new_mss
-                self.host.stats["tcp.pmtu_reductions"] += 1
-                conn.snd_nxt = conn.snd_una
-                conn.output()
-            return
-        # RFC 1122 4.2.3.9: unreachable errors are soft, except while connecting, where Linux
-        # gives up at once (ECONNREFUSED for a port, EHOSTUNREACH/ENETUNREACH otherwise).
-        if conn.state is State.SYN_SENT:
-            err = {UnreachCode.PORT: errno.ECONNREFUSED, UnreachCode.NET: errno.ENETUNREACH,
-                   UnreachCode.PROTOCOL: errno.ENOPROTOOPT}.get(icmp.code, errno.EHOSTUNREACH)
-            conn._finish(err)
-        else:
-            conn.soft_error = errno.EHOSTUNREACH
+        conn.icmp_error(err)

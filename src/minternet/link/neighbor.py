@@ -1,22 +1,26 @@
-"""ARP (RFC 826): a cache with entry timeouts, a queue of packets waiting for an answer, retries,
-and gratuitous announcements (RFC 5227 2.3)."""
+"""Neighbour resolution with ARP (RFC 826): a cache with entry timeouts, a queue of packets
+waiting for an answer, retries, gratuitous announcements (RFC 5227 2.3), and a failure callback
+for the packets whose next hop never answered."""
 
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from ..runtime import NS_PER_S, Timer
+from ..runtime import NS_PER_S, Clock, Timer
 from ..wire.arp import ARP, ARPOp
 from ..wire.errors import MalformedPacket
 from ..wire.ethernet import BROADCAST, EtherType
 
 if TYPE_CHECKING:
-    from ..host import Host
+    from ..stack.observer import Observer
     from .interface import Interface
 
 _ARP_ETHERTYPE = EtherType.ARP.to_bytes(2, "big")
 _ZERO_MAC = b"\x00" * 6
+
+SendIP = Callable[["Interface", bytes, bytes], None]  # (interface, destination MAC, IPv4 packet)
+Failed = Callable[[bytes], None]  # an IPv4 packet whose next hop did not answer
 
 
 class _Pending:
@@ -29,12 +33,20 @@ class _Pending:
         self.timer = timer
 
 
-class ARPService:
-    """Resolves next-hop IPv4 addresses to MAC addresses for one host."""
+class NeighborCache:
+    """Resolves next-hop IPv4 addresses to MAC addresses for one node.
 
-    def __init__(self, host: "Host", entry_timeout: int = 60 * NS_PER_S, retry_interval: int = NS_PER_S,
+    Defaults are Linux's: three solicitations one second apart (``mcast_solicit``,
+    ``retrans_time_ms``); the entry timeout is a fixed 60 s where Linux ages entries through
+    REACHABLE/STALE; the queue holds up to 100 packets per neighbour."""
+
+    def __init__(self, clock: Clock, obs: "Observer", send_ip: SendIP, failed: Failed,
+                 entry_timeout: int = 60 * NS_PER_S, retry_interval: int = NS_PER_S,
                  max_tries: int = 3, queue_limit: int = 100) -> None:
-        self.host = host
+        self.clock = clock
+        self.obs = obs
+        self._send_ip = send_ip
+        self.failed = failed  # told about every queued packet when resolution gives up
         self.entry_timeout = entry_timeout
         self.retry_interval = retry_interval
         self.max_tries = max_tries
@@ -50,13 +62,13 @@ class ARPService:
 
     def lookup(self, ip: bytes) -> bytes | None:
         entry = self.cache.get(ip)
-        if entry is not None and entry[1] > self.host.clock.now:
+        if entry is not None and entry[1] > self.clock.now:
             return entry[0]
         return None
 
     def entries(self) -> list[tuple[str, str, float]]:
         """(address, MAC, seconds left) for `arp -n`-style display."""
-        now = self.host.clock.now
+        now = self.clock.now
         return [(socket.inet_ntoa(ip), mac.hex(":"), (exp - now) / NS_PER_S)
                 for ip, (mac, exp) in sorted(self.cache.items()) if exp > now]
 
@@ -65,13 +77,13 @@ class ARPService:
         """Send ``packet`` to ``next_hop`` once its MAC is known, asking for it if need be."""
         p = self.pending.get(next_hop)
         if p is None:
-            timer = Timer(self.host.clock, lambda: self._retry(next_hop))
+            timer = Timer(self.clock, lambda: self._retry(next_hop))
             p = self.pending[next_hop] = _Pending(iface, timer)
             p.packets.append(packet)
             self._request(p, next_hop)
             return
         if len(p.packets) >= self.queue_limit:
-            self.host.drop("arp", "arp-queue-full", iface.name, packet=packet)
+            self.obs.drop("arp", "arp-queue-full", iface.name, packet=packet)
             return
         p.packets.append(packet)
 
@@ -79,47 +91,48 @@ class ARPService:
         p.tries += 1
         iface = p.iface
         msg = ARP(ARPOp.REQUEST, iface.mac, iface.address, _ZERO_MAC, socket.inet_ntoa(target))
-        self.host.stats["arp.requests_sent"] += 1
+        self.obs.stats["arp.requests_sent"] += 1
         self._send(iface, BROADCAST, msg)
         p.timer.arm_in(self.retry_interval)
 
     def _retry(self, target: bytes) -> None:
         p = self.pending.get(target)
-        if p is None or not self.host.up:
+        if p is None or not self.obs.up:
             return
         if p.tries < self.max_tries:
             self._request(p, target)
             return
-        # No answer: the neighbour is not there. Linux answers the senders with host unreachable.
+        # No answer: the neighbour is not there. Every waiting packet's sender is told.
         del self.pending[target]
         for packet in p.packets:
-            self.host.drop("arp", "arp-failed", p.iface.name, packet=packet)
-            self.host.ip.unreachable_after_arp(packet)
+            self.obs.drop("arp", "arp-failed", p.iface.name, packet=packet)
+            self.failed(packet)
 
     def announce(self, iface: "Interface") -> None:
         """Gratuitous ARP: tell the segment our address and MAC (on start, after a change)."""
         if iface.address is None:
             return
-        self.host.stats["arp.announcements_sent"] += 1
+        self.obs.stats["arp.announcements_sent"] += 1
         self._send(iface, BROADCAST, ARP(ARPOp.REQUEST, iface.mac, iface.address, _ZERO_MAC, iface.address))
 
     def _send(self, iface: "Interface", dst_mac: bytes, msg: ARP) -> None:
         frame = dst_mac + iface.mac + _ARP_ETHERTYPE + msg.encode()
-        host = self.host
-        if host.tracer.enabled:
-            host.tracer.emit(host.name, iface.name, "arp", "send", frame=frame)
+        obs = self.obs
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, iface.name, "arp", "send", frame=frame)
         iface.transmit(frame)
 
     # -- receiving ------------------------------------------------------------------------------
     def receive(self, iface: "Interface", frame: bytes) -> None:
-        host = self.host
+        """An Ethernet frame carrying ARP arrived on ``iface``."""
+        obs = self.obs
         try:
             msg = ARP.decode(memoryview(frame)[14:])
         except MalformedPacket as exc:
-            host.drop("arp", exc.drop_reason, iface.name, frame=frame)
+            obs.drop("arp", exc.drop_reason, iface.name, frame=frame)
             return
-        if host.tracer.enabled:
-            host.tracer.emit(host.name, iface.name, "arp", "recv", frame=frame)
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, iface.name, "arp", "recv", frame=frame)
         spa = socket.inet_aton(msg.spa)
         tpa = socket.inet_aton(msg.tpa)
         for_us = iface.ip is not None and tpa == iface.ip
@@ -127,13 +140,13 @@ class ARPService:
         if spa != b"\x00\x00\x00\x00" and (spa in self.cache or for_us or msg.is_gratuitous and spa in self.pending):
             self.learn(spa, msg.sha)
         if for_us and msg.op == ARPOp.REQUEST:
-            host.stats["arp.replies_sent"] += 1
+            obs.stats["arp.replies_sent"] += 1
             self._send(iface, msg.sha, ARP(ARPOp.REPLY, iface.mac, iface.address, msg.sha, msg.spa))
 
     def learn(self, ip: bytes, mac: bytes) -> None:
-        self.cache[ip] = (mac, self.host.clock.now + self.entry_timeout)
+        self.cache[ip] = (mac, self.clock.now + self.entry_timeout)
         p = self.pending.pop(ip, None)
         if p is not None:
             p.timer.cancel()
             for packet in p.packets:
-                self.host.ip.transmit_to(p.iface, mac, packet)
+                self._send_ip(p.iface, mac, packet)
