@@ -29,9 +29,3 @@ class Observer:
         self.stats[f"drop.{reason}"] += count
         if self.tracer.enabled:
             self.tracer.emit(self.name, iface, layer, "drop", reason, frame, packet, text)
-
-    def emit(self, iface: str | None, layer: str, event: str, reason: str | None = None,
-             frame: bytes | None = None, packet: bytes | None = None, text: str | None = None) -> None:
-        """Trace an event of this node (callers check ``tracer.enabled`` first on hot paths)."""
-        if self.tracer.enabled:
-            self.tracer.emit(self.name, iface, layer, event, reason, frame, packet, text)
