@@ -25,6 +25,21 @@ from collections import deque
 from dataclasses import dataclass, field
 from collections.abc import Sequence
 
+from ..wire.fields import (
+    ETH_DST,
+    ETH_DST_FIRST,
+    ETH_HEADER_LEN,
+    ETH_SRC,
+    ETH_SRC_FIRST,
+    ETH_TYPE,
+    ETH_TYPE_ARP,
+    FRAME_ARP_END,
+    FRAME_ARP_SPA,
+    FRAME_ARP_TPA,
+    IPV4_DST,
+    IPV4_MIN_HEADER_LEN,
+    IPV4_SRC,
+)
 from .diagram_labels import Labeller, ip_key, ip_of
 from .diagram_lanes import Hop, order_lanes
 from .diagram_model import Arrow, Diagram, Lane, Marker
@@ -34,7 +49,6 @@ NS_PER_S = 1_000_000_000
 DEFAULT_MAX_ARROWS = 500
 _FORGET_AFTER = 10 * NS_PER_S  # frames not received within this long are not waited for
 _DONE_KEPT = 4096  # unicast frames already received, kept for a duplicate that may follow
-_ARP = b"\x08\x06"
 
 
 @dataclass(slots=True)
@@ -147,8 +161,8 @@ class DiagramBuilder:
                 self._on_corrupt(ev.time, ev.frame)
         elif event == "drop":
             self._on_node_drop(ev)
-        elif layer == "ip" and event == "send" and ev.packet is not None and len(ev.packet) >= 20:
-            self._learn_ip(socket.inet_ntoa(ev.packet[12:16]), ev.node)
+        elif layer == "ip" and event == "send" and ev.packet is not None and len(ev.packet) >= IPV4_MIN_HEADER_LEN:
+            self._learn_ip(socket.inet_ntoa(ev.packet[IPV4_SRC]), ev.node)
         elif layer == "ip" and event == "forward":
             self._on_forward(ev)
         elif layer == "tcp" and event == "state":
@@ -193,26 +207,26 @@ class DiagramBuilder:
 
     def _target_of(self, frame: bytes) -> str | None:
         """The node a frame is meant for: its destination MAC's owner, or whom an ARP request asks."""
-        if not frame[0] & 1:
-            return self.mac_owner.get(frame[:6])
-        if frame[12:14] == _ARP and len(frame) >= 42:
-            return self.ip_owner.get(socket.inet_ntoa(frame[38:42]))
+        if not frame[ETH_DST_FIRST] & 1:
+            return self.mac_owner.get(frame[ETH_DST])
+        if frame[ETH_TYPE] == ETH_TYPE_ARP and len(frame) >= FRAME_ARP_END:
+            return self.ip_owner.get(socket.inet_ntoa(frame[FRAME_ARP_TPA]))
         return None
 
     def _final_target(self, frame: bytes) -> str | None:
         """The node a packet is finally for (its IP destination), else the frame's target."""
         packet = ip_of(frame)
         if packet is not None:
-            return self.ip_owner.get(socket.inet_ntoa(packet[16:20]))
+            return self.ip_owner.get(socket.inet_ntoa(packet[IPV4_DST]))
         return self._target_of(frame)
 
     # -- frames -------------------------------------------------------------------------------------
     def _on_send(self, node: str, iface: str | None, t: int, frame: bytes) -> None:
         self._node(node)
-        if len(frame) >= 14 and not frame[6] & 1:
-            self.mac_owner[frame[6:12]] = node
-        if frame[12:14] == _ARP and len(frame) >= 42:
-            self._learn_ip(socket.inet_ntoa(frame[28:32]), node)
+        if len(frame) >= ETH_HEADER_LEN and not frame[ETH_SRC_FIRST] & 1:
+            self.mac_owner[frame[ETH_SRC]] = node
+        if frame[ETH_TYPE] == ETH_TYPE_ARP and len(frame) >= FRAME_ARP_END:
+            self._learn_ip(socket.inet_ntoa(frame[FRAME_ARP_SPA]), node)
         self.labeller.observe(t, frame)
         self._seq += 1
         if self.visible(node):
@@ -246,10 +260,10 @@ class DiagramBuilder:
 
     def _on_recv(self, node: str, t: int, frame: bytes) -> None:
         self._node(node)
-        if len(frame) < 14:
+        if len(frame) < ETH_HEADER_LEN:
             return
-        if not frame[0] & 1:
-            owner = self.mac_owner.get(frame[:6])
+        if not frame[ETH_DST_FIRST] & 1:
+            owner = self.mac_owner.get(frame[ETH_DST])
             if owner is not None and owner != node:
                 self.ignored += 1  # flooded by a switch; the NIC ignores it
                 return
@@ -257,7 +271,7 @@ class DiagramBuilder:
         if send is None:
             self.unmatched += 1
             return
-        if not frame[0] & 1 and not duplicate:
+        if not frame[ETH_DST_FIRST] & 1 and not duplicate:
             self._received(send)
         send.receivers.add(node)
         self.peers.setdefault((send.node, send.iface), {})[node] = None
@@ -306,7 +320,7 @@ class DiagramBuilder:
         # the corrupted copy pairs with the same arrow.
         for send in reversed(self._recent):
             original = send.frame
-            if len(original) == len(frame) and original[6:12] == frame[6:12] and send.t <= t and \
+            if len(original) == len(frame) and original[ETH_SRC] == frame[ETH_SRC] and send.t <= t and \
                     sum(a != b for a, b in zip(original, frame)) == 1:
                 chain = send.chain
                 if chain is not None:
@@ -333,7 +347,7 @@ class DiagramBuilder:
             target = where
         else:  # lost on a switch's way out to one port
             target = self._target_of(frame)
-            if frame[0] & 1:
+            if frame[ETH_DST_FIRST] & 1:
                 send.lost_copies += 1
             else:
                 send.dead = True
@@ -400,7 +414,7 @@ class DiagramBuilder:
                                  f"(nodes: {', '.join(self.nodes) or 'none'})")
             names = self.hosts
         else:
-            hops = [Hop(r.src, r.dst, not r.frame[0] & 1, r.frame[12:14] == _ARP)
+            hops = [Hop(r.src, r.dst, not r.frame[ETH_DST_FIRST] & 1, r.frame[ETH_TYPE] == ETH_TYPE_ARP)
                     for r in sorted(self.arrows, key=lambda r: (r.t_send, r.seq))]
             names = order_lanes(list(self.nodes), hops)
         lanes = [Lane(n, "router" if n in self.routers else "host", tuple(self.node_addrs.get(n, ())))

@@ -17,6 +17,23 @@ from ..wire.arp import ARP, ARPOp
 from ..wire.dissect import dissect
 from ..wire.dns import DNSMessage, Rcode, RRType, rcode_text, type_text
 from ..wire.errors import MalformedPacket
+from ..wire.fields import (
+    ETH_PAYLOAD,
+    ETH_TYPE,
+    ETH_TYPE_IPV4,
+    FRAME_IPV4_LENGTH,
+    FRAME_L4,
+    IPV4_DST,
+    IPV4_FLG_OFF,
+    IPV4_LENGTH,
+    IPV4_MIN_HEADER_LEN,
+    IPV4_PROTOCOL,
+    IPV4_SRC,
+    IPV4_TTL,
+    IPV4_VER_IHL,
+    TCP_FLAGS,
+    TCP_MIN_HEADER_LEN,
+)
 from ..wire.icmp import ICMP, ICMPType, UnreachCode
 from ..wire.ipv4 import IPProto, IPv4
 from ..wire.tcp import TCP, Sack, TCPFlags, flags_str
@@ -34,6 +51,7 @@ _HTTP_METHODS = (b"GET ", b"HEAD ", b"POST ", b"PUT ", b"DELETE ", b"OPTIONS ", 
 _MOD32 = 1 << 32
 _PORTS_SEQ = struct.Struct("!HHI")
 _addr = socket.inet_ntoa
+_PROTOCOL_BYTE = slice(IPV4_PROTOCOL, IPV4_PROTOCOL + 1)
 
 
 def shorten(text: str, limit: int = MAX_LABEL) -> str:
@@ -43,17 +61,17 @@ def shorten(text: str, limit: int = MAX_LABEL) -> str:
 
 def ip_of(frame: bytes) -> bytes | None:
     """The IPv4 packet an Ethernet frame carries (trimmed to its total length), or None."""
-    if len(frame) < 34 or frame[12:14] != b"\x08\x00":
+    if len(frame) < FRAME_L4 or frame[ETH_TYPE] != ETH_TYPE_IPV4:
         return None
-    total = int.from_bytes(frame[16:18], "big")
-    return frame[14:14 + total] if total >= 20 else frame[14:]
+    total = int.from_bytes(frame[FRAME_IPV4_LENGTH], "big")
+    return frame[ETH_PAYLOAD:ETH_PAYLOAD + total] if total >= IPV4_MIN_HEADER_LEN else frame[ETH_PAYLOAD:]
 
 
 def ip_key(packet: bytes) -> bytes:
     """What identifies one IPv4 packet across hops: every byte but TTL and header checksum, which a
     router changes on the way."""
-    total = int.from_bytes(packet[2:4], "big") if len(packet) >= 4 else len(packet)
-    return packet[:8] + packet[9:10] + packet[12:total]
+    total = int.from_bytes(packet[IPV4_LENGTH], "big") if len(packet) >= IPV4_LENGTH.stop else len(packet)
+    return packet[:IPV4_TTL] + packet[_PROTOCOL_BYTE] + packet[IPV4_SRC.start:total]
 
 
 class _Flows:
@@ -86,16 +104,17 @@ class Labeller:
 
     def observe(self, t: int, frame: bytes) -> None:
         packet = ip_of(frame)
-        if packet is None or len(packet) < 40 or packet[9] != IPProto.TCP:
+        if (packet is None or len(packet) < IPV4_MIN_HEADER_LEN + TCP_MIN_HEADER_LEN
+                or packet[IPV4_PROTOCOL] != IPProto.TCP):
             return
-        if int.from_bytes(packet[6:8], "big") & 0x3FFF:  # a fragment: no whole TCP header
+        if int.from_bytes(packet[IPV4_FLG_OFF], "big") & 0x3FFF:  # a fragment: no whole TCP header
             return
-        hl = (packet[0] & 0x0F) * 4
-        if len(packet) < hl + 20:
+        hl = (packet[IPV4_VER_IHL] & 0x0F) * 4
+        if len(packet) < hl + TCP_MIN_HEADER_LEN:
             return
         sport, dport, seq = _PORTS_SEQ.unpack_from(packet, hl)
-        flags = packet[hl + 13]
-        flow = (_addr(packet[12:16]), sport, _addr(packet[16:20]), dport)
+        flags = packet[hl + TCP_FLAGS]
+        flow = (_addr(packet[IPV4_SRC]), sport, _addr(packet[IPV4_DST]), dport)
         self._flows.observe(t, flow, seq, bool(flags & TCPFlags.SYN))
 
     def label(self, t: int, frame: bytes) -> tuple[str, str, str]:

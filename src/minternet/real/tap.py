@@ -49,6 +49,50 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..wire.checksum import sum_mod_ffff
+from ..wire.fields import (
+    ETH_HEADER_LEN,
+    ETH_TYPE,
+    ETH_TYPE_IPV4,
+    FRAME_IPV4_ADDRESSES,
+    FRAME_IPV4_CHECKSUM,
+    FRAME_IPV4_DST,
+    FRAME_IPV4_FLAGS,
+    FRAME_IPV4_FRAG_LOW,
+    FRAME_IPV4_HEADER,
+    FRAME_IPV4_IDENT,
+    FRAME_IPV4_LENGTH,
+    FRAME_IPV4_PROTOCOL,
+    FRAME_IPV4_SRC,
+    FRAME_IPV4_TOS,
+    FRAME_IPV4_TTL,
+    FRAME_IPV4_VER_IHL,
+    FRAME_L4,
+    FRAME_TCP_ACK,
+    FRAME_TCP_CHECKSUM,
+    FRAME_TCP_DATA_OFFSET,
+    FRAME_TCP_FLAGS,
+    FRAME_TCP_MIN,
+    FRAME_TCP_OPTIONS,
+    FRAME_TCP_PORTS,
+    FRAME_TCP_SEQ,
+    FRAME_TCP_WINDOW,
+    IPV4_CHECKSUM,
+    IPV4_FRAG_MASK,
+    IPV4_IDENT,
+    IPV4_LENGTH,
+    IPV4_MIN_HEADER_LEN,
+    IPV4_VER_IHL_PLAIN,
+    TCP_ACK_BIT,
+    TCP_CHECKSUM,
+    TCP_CWR,
+    TCP_DATA_OFFSET,
+    TCP_FIN,
+    TCP_FLAGS,
+    TCP_MIN_HEADER_LEN,
+    TCP_PSH,
+    TCP_SEQ,
+)
+from ..wire.ipv4 import IPProto
 
 if TYPE_CHECKING:
     from ..host import Host
@@ -76,11 +120,10 @@ VIRTIO_NET_HDR_GSO_TCPV4 = 1
 VIRTIO_NET_HDR_GSO_ECN = 0x80
 _PLAIN_HDR = bytes(VNET_HDR_LEN)
 
-READ_SIZE = 65536 + 14 + VNET_HDR_LEN + 256  # the largest GSO frame, its header, some slack
+READ_SIZE = 65536 + ETH_HEADER_LEN + VNET_HDR_LEN + 256  # the largest GSO frame, its header, some slack
 MAX_IP_LEN = 65535
 TX_TSO_MODES = ("stack", "merge", "off")
-_ETH_IPV4 = b"\x08\x00"
-_TCP_FIN, _TCP_PSH, _TCP_ACK, _TCP_CWR = 0x01, 0x08, 0x10, 0x80
+_PROTO_TCP = int(IPProto.TCP)
 
 
 class TapError(OSError):
@@ -350,7 +393,7 @@ def complete_checksum(data: bytes, base: int, csum_start: int, csum_offset: int)
     VIRTIO_NET_HDR_F_NEEDS_CSUM leaves it) completed: the ones' complement of the sum from
     ``csum_start`` to the end. None when the header points outside the frame."""
     pos = base + csum_start + csum_offset
-    if csum_start < 14 or pos + 2 > len(data):
+    if csum_start < ETH_HEADER_LEN or pos + 2 > len(data):
         return None
     mv = memoryview(data)
     r = sum_mod_ffff(mv[base + csum_start:])
@@ -376,45 +419,45 @@ def split_tso(frame: bytes, gso_size: int) -> list[bytes]:
     """Cut a TCP/IPv4 super-segment (a TSO frame) into segments of ``gso_size`` bytes of payload,
     as the kernel's software GSO would: headers copied, sequence numbers and IP IDs advanced,
     FIN and PSH on the last segment only, CWR on the first only, checksums computed."""
-    if len(frame) < 34 or frame[12:14] != _ETH_IPV4 or gso_size <= 0:
+    if len(frame) < FRAME_L4 or frame[ETH_TYPE] != ETH_TYPE_IPV4 or gso_size <= 0:
         return [frame]
-    ihl = (frame[14] & 0x0F) * 4
-    t = 14 + ihl
-    if ihl < 20 or len(frame) < t + 20 or frame[23] != 6:
+    ihl = (frame[FRAME_IPV4_VER_IHL] & 0x0F) * 4
+    t = ETH_HEADER_LEN + ihl
+    if ihl < IPV4_MIN_HEADER_LEN or len(frame) < t + TCP_MIN_HEADER_LEN or frame[FRAME_IPV4_PROTOCOL] != _PROTO_TCP:
         return [frame]
-    thl = (frame[t + 12] >> 4) * 4
-    end = min(len(frame), 14 + int.from_bytes(frame[16:18], "big"))
+    thl = (frame[t + TCP_DATA_OFFSET] >> 4) * 4
+    end = min(len(frame), ETH_HEADER_LEN + int.from_bytes(frame[FRAME_IPV4_LENGTH], "big"))
     hdr_end = t + thl
-    if thl < 20 or hdr_end > end:
+    if thl < TCP_MIN_HEADER_LEN or hdr_end > end:
         return [frame]
     mv = memoryview(frame)
     payload = mv[hdr_end:end]
     n = len(payload)
     if n <= gso_size:
         return [frame]
-    seq0 = int.from_bytes(frame[t + 4:t + 8], "big")
-    ident0 = int.from_bytes(frame[18:20], "big")
-    flags = frame[t + 13]
-    pseudo = sum_mod_ffff(mv[26:34])
+    seq0 = int.from_bytes(frame[t + TCP_SEQ.start:t + TCP_SEQ.stop], "big")
+    ident0 = int.from_bytes(frame[FRAME_IPV4_IDENT], "big")
+    flags = frame[t + TCP_FLAGS]
+    pseudo = sum_mod_ffff(mv[FRAME_IPV4_ADDRESSES])
     out = []
     for i, off in enumerate(range(0, n, gso_size)):
         chunk = payload[off:off + gso_size]
         f = flags
         if off + gso_size < n:
-            f &= ~(_TCP_FIN | _TCP_PSH)
+            f &= ~(TCP_FIN | TCP_PSH)
         if i:
-            f &= ~_TCP_CWR
-        iph = bytearray(mv[14:t])
-        iph[2:4] = (ihl + thl + len(chunk)).to_bytes(2, "big")
-        iph[4:6] = ((ident0 + i) & 0xFFFF).to_bytes(2, "big")
-        iph[10:12] = b"\0\0"
-        iph[10:12] = _ip_header_checksum(iph).to_bytes(2, "big")
+            f &= ~TCP_CWR
+        iph = bytearray(mv[ETH_HEADER_LEN:t])
+        iph[IPV4_LENGTH] = (ihl + thl + len(chunk)).to_bytes(2, "big")
+        iph[IPV4_IDENT] = ((ident0 + i) & 0xFFFF).to_bytes(2, "big")
+        iph[IPV4_CHECKSUM] = b"\0\0"
+        iph[IPV4_CHECKSUM] = _ip_header_checksum(iph).to_bytes(2, "big")
         tcph = bytearray(mv[t:hdr_end])
-        tcph[4:8] = ((seq0 + off) & 0xFFFFFFFF).to_bytes(4, "big")
-        tcph[13] = f
-        tcph[16:18] = b"\0\0"
-        tcph[16:18] = _tcp_checksum(pseudo, tcph, chunk).to_bytes(2, "big")
-        out.append(b"".join((mv[:14], iph, tcph, chunk)))
+        tcph[TCP_SEQ] = ((seq0 + off) & 0xFFFFFFFF).to_bytes(4, "big")
+        tcph[TCP_FLAGS] = f
+        tcph[TCP_CHECKSUM] = b"\0\0"
+        tcph[TCP_CHECKSUM] = _tcp_checksum(pseudo, tcph, chunk).to_bytes(2, "big")
+        out.append(b"".join((mv[:ETH_HEADER_LEN], iph, tcph, chunk)))
     return out
 
 
@@ -434,24 +477,33 @@ class _Group:
         self.psh = False
 
 
+# The one-byte fields of the merge key, as slices (bytes, not ints, to join).
+_KEY_TOS = slice(FRAME_IPV4_TOS, FRAME_IPV4_TOS + 1)
+_KEY_FLAGS = slice(FRAME_IPV4_FLAGS, FRAME_IPV4_FLAGS + 1)
+_KEY_TTL = slice(FRAME_IPV4_TTL, FRAME_IPV4_TTL + 1)
+_KEY_ADDRESSES_PORTS = slice(FRAME_IPV4_ADDRESSES.start, FRAME_TCP_PORTS.stop)
+
+
 def _tcp_merge_key(frame: bytes) -> tuple[bytes, int, int, int, int] | None:
     """For a plain TCP/IPv4 data segment that may be merged: (what must be equal for merging,
     TCP header length, payload length, sequence number, TCP flags); else None."""
-    if len(frame) < 54 or frame[12:14] != _ETH_IPV4 or frame[14] != 0x45 or frame[23] != 6:
+    if (len(frame) < FRAME_TCP_MIN or frame[ETH_TYPE] != ETH_TYPE_IPV4
+            or frame[FRAME_IPV4_VER_IHL] != IPV4_VER_IHL_PLAIN or frame[FRAME_IPV4_PROTOCOL] != _PROTO_TCP):
         return None
-    if (frame[20] & 0x3F) or frame[21]:  # a fragment (MF or an offset)
+    if (frame[FRAME_IPV4_FLAGS] & IPV4_FRAG_MASK) or frame[FRAME_IPV4_FRAG_LOW]:  # a fragment (MF or an offset)
         return None
-    flags = frame[47]
-    if flags & ~(_TCP_ACK | _TCP_PSH) or not flags & _TCP_ACK:
+    flags = frame[FRAME_TCP_FLAGS]
+    if flags & ~(TCP_ACK_BIT | TCP_PSH) or not flags & TCP_ACK_BIT:
         return None
-    thl = (frame[46] >> 4) * 4
-    size = int.from_bytes(frame[16:18], "big") - 20 - thl
-    if size <= 0 or 34 + thl + size != len(frame):
+    thl = (frame[FRAME_TCP_DATA_OFFSET] >> 4) * 4
+    size = int.from_bytes(frame[FRAME_IPV4_LENGTH], "big") - IPV4_MIN_HEADER_LEN - thl
+    if size <= 0 or FRAME_L4 + thl + size != len(frame):
         return None
     # Equal for all: MACs, TOS, DF, TTL, addresses, ports, ACK number, window, options (as GRO).
-    key = b"".join((frame[:14], frame[15:16], frame[20:21], frame[22:23], frame[26:38], frame[42:46],
-                    frame[48:50], frame[54:34 + thl]))
-    return key, thl, size, int.from_bytes(frame[38:42], "big"), flags
+    key = b"".join((frame[:ETH_HEADER_LEN], frame[_KEY_TOS], frame[_KEY_FLAGS], frame[_KEY_TTL],
+                    frame[_KEY_ADDRESSES_PORTS], frame[FRAME_TCP_ACK], frame[FRAME_TCP_WINDOW],
+                    frame[FRAME_TCP_OPTIONS:FRAME_L4 + thl]))
+    return key, thl, size, int.from_bytes(frame[FRAME_TCP_SEQ], "big"), flags
 
 
 def merge_tso(frames: list[bytes], mtu: int = 1500) -> list[tuple[bytes, ...]]:
@@ -467,7 +519,7 @@ def merge_tso(frames: list[bytes], mtu: int = 1500) -> list[tuple[bytes, ...]]:
     # wait behind it (any order between connections is fine). Anything that cannot be merged
     # closes every open group, so that no segment passes an earlier one of its own connection.
     order: list[Any] = []
-    limit = mtu + 14
+    limit = mtu + ETH_HEADER_LEN
     for frame in frames:
         k = _tcp_merge_key(frame) if len(frame) <= limit else None
         if k is None:
@@ -477,16 +529,16 @@ def merge_tso(frames: list[bytes], mtu: int = 1500) -> list[tuple[bytes, ...]]:
         key, thl, size, seq, flags = k
         g = open_groups.get(key)
         if (g is not None and not g.closed and seq == g.next_seq and size <= g.size
-                and 20 + thl + g.total + size <= MAX_IP_LEN):
+                and IPV4_MIN_HEADER_LEN + thl + g.total + size <= MAX_IP_LEN):
             g.frames.append(frame)
             g.total += size
             g.next_seq = (seq + size) & 0xFFFFFFFF
-            if size < g.size or flags & _TCP_PSH:
+            if size < g.size or flags & TCP_PSH:
                 g.closed = True
-                g.psh = bool(flags & _TCP_PSH)
+                g.psh = bool(flags & TCP_PSH)
             continue
         g = _Group(key, frame, thl, size, seq)
-        if flags & _TCP_PSH:
+        if flags & TCP_PSH:
             g.closed = True
             g.psh = True
         open_groups[key] = g
@@ -506,35 +558,37 @@ def tso_frame(frame: bytes, gso_size: int) -> tuple[bytes, ...] | None:
     """The pieces to write for one TCP/IPv4 segment larger than the link's MTU (a stack that
     sends TSO segments): marked GSO TCPv4 with ``gso_size`` for the kernel to cut. None when the
     frame is not a plain TCP/IPv4 segment (the caller then cuts it itself, or drops it)."""
-    if len(frame) < 54 or frame[12:14] != _ETH_IPV4 or frame[14] != 0x45 or frame[23] != 6:
+    if (len(frame) < FRAME_TCP_MIN or frame[ETH_TYPE] != ETH_TYPE_IPV4
+            or frame[FRAME_IPV4_VER_IHL] != IPV4_VER_IHL_PLAIN or frame[FRAME_IPV4_PROTOCOL] != _PROTO_TCP):
         return None
-    thl = (frame[46] >> 4) * 4
-    size = len(frame) - 34 - thl
-    if thl < 20 or size <= 0 or gso_size <= 0:
+    thl = (frame[FRAME_TCP_DATA_OFFSET] >> 4) * 4
+    size = len(frame) - FRAME_L4 - thl
+    if thl < TCP_MIN_HEADER_LEN or size <= 0 or gso_size <= 0:
         return None
     g = _Group(b"", frame, thl, gso_size, 0)
     g.total = size
-    g.psh = bool(frame[47] & _TCP_PSH)
+    g.psh = bool(frame[FRAME_TCP_FLAGS] & TCP_PSH)
     return _merged(g)
 
 
 def _merged(g: _Group) -> tuple[bytes, ...]:
     first = g.frames[0]
-    hl = 34 + g.thl
+    hl = FRAME_L4 + g.thl
     hdr = bytearray(first[:hl])
     tcp_len = g.thl + g.total
-    hdr[16:18] = (20 + tcp_len).to_bytes(2, "big")
-    hdr[24:26] = b"\0\0"
-    hdr[24:26] = _ip_header_checksum(hdr[14:34]).to_bytes(2, "big")
+    hdr[FRAME_IPV4_LENGTH] = (IPV4_MIN_HEADER_LEN + tcp_len).to_bytes(2, "big")
+    hdr[FRAME_IPV4_CHECKSUM] = b"\0\0"
+    hdr[FRAME_IPV4_CHECKSUM] = _ip_header_checksum(hdr[FRAME_IPV4_HEADER]).to_bytes(2, "big")
     if g.psh:
-        hdr[47] |= _TCP_PSH
+        hdr[FRAME_TCP_FLAGS] |= TCP_PSH
     # The TCP checksum field holds the pseudo-header sum, not complemented: the kernel
     # (CHECKSUM_PARTIAL) completes it if the frame ever leaves the machine.
-    s = sum_mod_ffff(hdr[26:34]) + 6 + tcp_len
+    s = sum_mod_ffff(hdr[FRAME_IPV4_ADDRESSES]) + _PROTO_TCP + tcp_len
     s = (s & 0xFFFF) + (s >> 16)
     s = (s & 0xFFFF) + (s >> 16)
-    hdr[50:52] = s.to_bytes(2, "big")
-    vnet = VNET_HDR.pack(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, hl, g.size, 34, 16)
+    hdr[FRAME_TCP_CHECKSUM] = s.to_bytes(2, "big")
+    vnet = VNET_HDR.pack(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, hl, g.size, FRAME_L4,
+                         TCP_CHECKSUM.start)
     return (vnet, bytes(hdr), *(memoryview(f)[hl:] for f in g.frames))
 
 
@@ -691,7 +745,7 @@ class TapDriver:
         self._txq = []
         self.stats["frames-out"] += len(q)
         if self._faults.applies("out"):
-            limit = self.iface.mtu + 14
+            limit = self.iface.mtu + ETH_HEADER_LEN
             for frame in q:
                 for piece in (self._cut(frame) if len(frame) > limit else (frame,)):
                     self._out.put(piece)
@@ -709,7 +763,7 @@ class TapDriver:
             self._write_one(frame)
 
     def _write_one(self, frame: bytes) -> None:
-        if len(frame) > self.iface.mtu + 14:
+        if len(frame) > self.iface.mtu + ETH_HEADER_LEN:
             # Larger than the link: only a stack that does TSO sends these. The kernel cuts it
             # (GSO) when it can; else we do, as the kernel's software GSO would.
             pieces = tso_frame(frame, self._gso_size(frame)) if self.device.tso else None
@@ -725,16 +779,16 @@ class TapDriver:
     def _gso_size(self, frame: bytes) -> int:
         """Payload per wire segment: the connection's MSS (as Linux puts in gso_size), never more
         than fits the link's MTU after the headers this segment carries."""
-        ihl = (frame[14] & 0x0F) * 4
-        t = 14 + ihl
-        size = self.iface.mtu - ihl - (frame[t + 12] >> 4) * 4
-        key = (socket.inet_ntoa(frame[26:30]), int.from_bytes(frame[t:t + 2], "big"),
-               socket.inet_ntoa(frame[30:34]), int.from_bytes(frame[t + 2:t + 4], "big"))
+        ihl = (frame[FRAME_IPV4_VER_IHL] & 0x0F) * 4
+        t = ETH_HEADER_LEN + ihl
+        size = self.iface.mtu - ihl - (frame[t + TCP_DATA_OFFSET] >> 4) * 4
+        key = (socket.inet_ntoa(frame[FRAME_IPV4_SRC]), int.from_bytes(frame[t:t + 2], "big"),
+               socket.inet_ntoa(frame[FRAME_IPV4_DST]), int.from_bytes(frame[t + 2:t + 4], "big"))
         conn = self.iface.host.tcp.connections.get(key)
         return min(size, conn.mss) if conn is not None else size
 
     def _cut(self, frame: bytes) -> list[bytes]:
-        if frame[12:14] == _ETH_IPV4 and len(frame) > 54 and frame[23] == 6:
+        if frame[ETH_TYPE] == ETH_TYPE_IPV4 and len(frame) > FRAME_TCP_MIN and frame[FRAME_IPV4_PROTOCOL] == _PROTO_TCP:
             return split_tso(frame, self._gso_size(frame))
         self.stats["tx-oversize"] += 1  # not ours to cut: the kernel will drop it
         return [frame]

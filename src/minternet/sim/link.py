@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
+from ..wire.fields import ETH_HEADER_LEN
 from .units import format_rate, format_time
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class Channel:
             return
         p = self.params
         rng = self._rng
-        if p.mtu is not None and len(frame) - 14 > p.mtu:
+        if p.mtu is not None and len(frame) - ETH_HEADER_LEN > p.mtu:
             self._drop("mtu-exceeded", frame)
             return
         now = self._sched.now
@@ -131,15 +132,15 @@ class Channel:
         if p.reorder and rng.random() < p.reorder:
             arrival += p.reorder_delay if p.reorder_delay is not None else max(p.delay, 1_000_000)
             self._net.stats["link.reordered"] += 1
-        if p.corrupt and rng.random() < p.corrupt and len(frame) > 14:
-            bit = 14 * 8 + rng.randrange((len(frame) - 14) * 8)
+        if p.corrupt and rng.random() < p.corrupt and len(frame) > ETH_HEADER_LEN:
+            bit = ETH_HEADER_LEN * 8 + rng.randrange((len(frame) - ETH_HEADER_LEN) * 8)
             b = bytearray(frame)
             b[bit >> 3] ^= 0x80 >> (bit & 7)
             frame = bytes(b)
             self._net.stats["link.corrupted"] += 1
             if self._net.tracer.enabled:
                 self._net.tracer.emit(self.src.node_name, self.src.port_name, "link", "corrupt",
-                                      frame=frame, text=f"bit {bit - 14 * 8} of the IP packet flipped")
+                                      frame=frame, text=f"bit {bit - ETH_HEADER_LEN * 8} of the IP packet flipped")
         self._sched.call_at(arrival, self._arrive, frame)
         if p.duplicate and rng.random() < p.duplicate:
             self._net.stats["link.duplicated"] += 1

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..runtime import NS_PER_S
+from ..wire.fields import ETH_DST, ETH_HEADER_LEN, ETH_SRC
 
 if TYPE_CHECKING:
     from .link import Channel
@@ -60,11 +61,11 @@ class Switch:
         self.up = True
 
     def forward(self, in_port: SwitchPort, frame: bytes) -> None:
-        if len(frame) < 14:
+        if len(frame) < ETH_HEADER_LEN:
             self.stats["drop.malformed-truncated"] += 1
             return
         now = self.network.scheduler.now
-        src, dst = frame[6:12], frame[0:6]
+        src, dst = frame[ETH_SRC], frame[ETH_DST]
         if not src[0] & 1:
             self.table[src] = (in_port, now + self.aging)
         entry = None if dst[0] & 1 else self.table.get(dst)
