@@ -21,6 +21,8 @@ from ..stack.route import RouteHandle
 from ..stack.seams import Disposition, LinkOutput, TransportProtocol
 from ..wire.checksum import incremental_update, ones_sum
 from ..wire.errors import MalformedPacket
+from ..wire.fields import (IPV4_CHECKSUM, IPV4_DF_BIT, IPV4_DST, IPV4_FLAGS, IPV4_FRAG_LOW, IPV4_LENGTH, IPV4_MIN_HEADER_LEN,
+                           IPV4_PROTOCOL, IPV4_SRC, IPV4_TTL, IPV4_VER_IHL, IPV4_VER_IHL_PLAIN)
 from ..wire.icmp import ERROR_TYPES, ICMP, ICMPType, TimeExceededCode, UnreachCode
 from ..wire.ipv4 import IPFlags, IPProto, IPv4
 from .fragment import Reassembler, fragment
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
 LIMITED_BROADCAST = b"\xff\xff\xff\xff"
 _MF, _DF = int(IPFlags.MF), int(IPFlags.DF)  # plain ints: IntFlag's & is a Python call per packet
 _TCP = int(IPProto.TCP)
+# The fast path reads single bytes: the high and low bytes of the two-byte fields, as plain ints.
+_LEN_HI, _LEN_LO = IPV4_LENGTH.start, IPV4_LENGTH.start + 1
+_CSUM_HI, _CSUM_LO = IPV4_CHECKSUM.start, IPV4_CHECKSUM.start + 1
 _inet_aton = socket.inet_aton
 _inet_ntoa = socket.inet_ntoa
 PMTU_EXPIRES = 600 * NS_PER_S  # a learned path MTU is forgotten after 10 minutes (Linux's mtu_expires)
@@ -158,7 +163,7 @@ class IPLayer:
         return None
 
     def _output(self, ip: IPv4 | None, packet: bytes, iface: "Interface", next_hop: bytes) -> None:
-        if len(packet) <= iface.mtu or (packet[9] == _TCP and len(packet) <= iface.tso_max):
+        if len(packet) <= iface.mtu or (packet[IPV4_PROTOCOL] == _TCP and len(packet) <= iface.tso_max):
             self.link.output(iface, next_hop, packet)  # (a TCP super-segment: the device cuts it up)
             return
         if ip is None:
@@ -179,27 +184,27 @@ class IPLayer:
         only so that a drop's trace shows the whole frame."""
         obs = self.obs
         n = len(packet)
-        if n < 20 or packet[0] != 0x45:
+        if n < IPV4_MIN_HEADER_LEN or packet[IPV4_VER_IHL] != IPV4_VER_IHL_PLAIN:
             self._receive_slow(iface, packet, frame)  # short, options, or not IPv4 at all
             return
-        total = (packet[2] << 8) | packet[3]
-        if total < 20 or total > n:
+        total = (packet[_LEN_HI] << 8) | packet[_LEN_LO]
+        if total < IPV4_MIN_HEADER_LEN or total > n:
             obs.drop("ip", "malformed-bad-length", iface.name, frame=frame)
             return
-        if ones_sum(packet[:20]) != 0xFFFF:
+        if ones_sum(packet[:IPV4_MIN_HEADER_LEN]) != 0xFFFF:
             obs.drop("ip", "bad-checksum", iface.name, frame=frame)
             return
         obs.stats["ip.received"] += 1
         if total != n:
             packet = packet[:total]  # Ethernet padding
-        dst = packet[16:20]
+        dst = packet[IPV4_DST]
         if dst in self.local:
             self._deliver(iface, packet)
             return
         if not self.forwarding:
             obs.drop("ip", "not-for-us", iface.name, frame=frame)
             return
-        ttl = packet[8]
+        ttl = packet[IPV4_TTL]
         if ttl <= 1:
             obs.drop("ip", "ttl-exceeded", iface.name, frame=frame)
             self.icmp_error(packet, ICMPType.TIME_EXCEEDED, TimeExceededCode.TTL, iface)
@@ -210,9 +215,10 @@ class IPLayer:
             self.icmp_error(packet, ICMPType.DEST_UNREACHABLE, UnreachCode.NET, iface)
             return
         out = route.iface
-        old = (ttl << 8) | packet[9]
-        csum = incremental_update((packet[10] << 8) | packet[11], old, old - 0x100)
-        forwarded = packet[:8] + bytes((ttl - 1, packet[9], csum >> 8, csum & 0xFF)) + packet[12:]
+        proto = packet[IPV4_PROTOCOL]
+        old = (ttl << 8) | proto  # TTL and protocol: one 16-bit word of the header checksum
+        csum = incremental_update((packet[_CSUM_HI] << 8) | packet[_CSUM_LO], old, old - 0x100)
+        forwarded = packet[:IPV4_TTL] + bytes((ttl - 1, proto, csum >> 8, csum & 0xFF)) + packet[IPV4_SRC.start:]
         if total > out.mtu:
             self._forward_too_big(iface, route, forwarded, packet)
             return
@@ -259,7 +265,7 @@ class IPLayer:
     def _forward_too_big(self, in_iface: "Interface", route: Route, packet: bytes, original: bytes,
                          ip: IPv4 | None = None) -> None:
         obs = self.obs
-        if packet[6] & 0x40:  # DF: RFC 1191 path MTU discovery
+        if packet[IPV4_FLAGS] & IPV4_DF_BIT:  # DF: RFC 1191 path MTU discovery
             obs.drop("ip", "frag-needed", route.iface.name, packet=packet)
             self.icmp_error(original, ICMPType.DEST_UNREACHABLE, UnreachCode.FRAG_NEEDED, in_iface,
                             mtu=route.iface.mtu)
@@ -267,7 +273,7 @@ class IPLayer:
         obs.stats["ip.forwarded"] += 1
         if obs.tracer.enabled:
             obs.tracer.emit(obs.name, route.iface.name, "ip", "forward", packet=packet)
-        self._output(ip, packet, route.iface, route.gateway or packet[16:20])
+        self._output(ip, packet, route.iface, route.gateway or packet[IPV4_DST])
 
     def _deliver(self, iface: "Interface", packet: bytes) -> None:
         """A datagram for this node: reassemble it, hand it to its transport, and answer with the
@@ -322,7 +328,7 @@ class IPLayer:
         forwarded: tell its sender with ICMP host unreachable (RFC 1812 4.3.3.1). One of ours:
         the transport of its flow gets the host unreachable Linux sends itself (ipv4_link_failure):
         EHOSTUNREACH, not fatal, so a connecting TCP fails and a UDP socket hears nothing."""
-        if packet[12:16] not in self.local:
+        if packet[IPV4_SRC] not in self.local:
             self.icmp_error(packet, ICMPType.DEST_UNREACHABLE, UnreachCode.HOST)
             return
         err = flow_error(packet, ErrorKind.HOST_UNREACHABLE)
@@ -338,13 +344,13 @@ class IPLayer:
         datagram from or to a broadcast or unspecified address."""
         if len(original) < 20:
             return
-        src, dst = original[12:16], original[16:20]
+        src, dst = original[IPV4_SRC], original[IPV4_DST]
         if src == b"\x00\x00\x00\x00" or src in self.broadcasts or src[0] >= 224 or dst in self.broadcasts:
             return
-        if ((original[6] & 0x1F) << 8 | original[7]) != 0:
-            return
-        hl = (original[0] & 0x0F) * 4
-        if original[9] == IPProto.ICMP and len(original) > hl and original[hl] in ERROR_TYPES:
+        if ((original[IPV4_FLAGS] & 0x1F) << 8 | original[IPV4_FRAG_LOW]) != 0:
+            return  # not the first fragment
+        hl = (original[IPV4_VER_IHL] & 0x0F) * 4
+        if original[IPV4_PROTOCOL] == IPProto.ICMP and len(original) > hl and original[hl] in ERROR_TYPES:
             return
         if type_ == ICMPType.TIME_EXCEEDED:
             msg = ICMP.time_exceeded(code, original)
@@ -368,11 +374,11 @@ def flow_error(packet: bytes, kind: ErrorKind, reporter: str | None = None, mtu:
     an ICMP error quotes: the header and at least 8 bytes, RFC 792); None if too short for ports."""
     if len(packet) < 20:
         return None
-    hl = (packet[0] & 0x0F) * 4
-    proto = packet[9]
-    ports = packet[hl:hl + 4]
+    hl = (packet[IPV4_VER_IHL] & 0x0F) * 4
+    proto = packet[IPV4_PROTOCOL]
+    ports = packet[hl:hl + 4]  # the source and destination ports lead both UDP's and TCP's header
     if len(ports) < 4:
         return None
-    return TransportError(kind, proto, _inet_ntoa(packet[12:16]), (ports[0] << 8) | ports[1],
-                          _inet_ntoa(packet[16:20]), (ports[2] << 8) | ports[3], reporter, mtu, icmp,
+    return TransportError(kind, proto, _inet_ntoa(packet[IPV4_SRC]), (ports[0] << 8) | ports[1],
+                          _inet_ntoa(packet[IPV4_DST]), (ports[2] << 8) | ports[3], reporter, mtu, icmp,
                           kind.errno if errno is None else errno, kind.fatal if fatal is None else fatal)

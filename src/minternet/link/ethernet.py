@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from ..runtime import Clock
-from ..wire.ethernet import BROADCAST, EtherType
+from ..wire.ethernet import BROADCAST
+from ..wire.fields import ETH_DST, ETH_DST_FIRST, ETH_HEADER_LEN, ETH_PAYLOAD, ETH_TYPE, ETH_TYPE_ARP, ETH_TYPE_IPV4
 from .neighbor import NeighborCache
 
 if TYPE_CHECKING:
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from .interface import Interface
 
 LIMITED_BROADCAST = b"\xff\xff\xff\xff"
-_ETH_IPV4 = EtherType.IPV4.to_bytes(2, "big")
-_ETH_ARP = EtherType.ARP.to_bytes(2, "big")
 
 IPInput = Callable[["Interface", bytes, bytes], None]  # (interface, IPv4 packet, the frame it came in)
 
@@ -53,17 +52,16 @@ class EthernetLayer:
             return
         if obs.tracer.enabled:
             obs.tracer.emit(obs.name, iface.name, "link", "recv", frame=frame)
-        if len(frame) < 14:
+        if len(frame) < ETH_HEADER_LEN:
             obs.drop("link", "malformed-truncated", iface.name, frame=frame)
             return
-        dst = frame[:6]
-        if dst != iface.mac and not (dst[0] & 1):  # not ours, not broadcast/multicast: the NIC ignores it
-            obs.stats["link.filtered"] += 1
+        if frame[ETH_DST] != iface.mac and not (frame[ETH_DST_FIRST] & 1):
+            obs.stats["link.filtered"] += 1  # not ours, not broadcast/multicast: the NIC ignores it
             return
-        ethertype = frame[12:14]
-        if ethertype == _ETH_IPV4 and self._ip_input is not None:
-            self._ip_input(iface, frame[14:], frame)
-        elif ethertype == _ETH_ARP:
+        ethertype = frame[ETH_TYPE]
+        if ethertype == ETH_TYPE_IPV4 and self._ip_input is not None:
+            self._ip_input(iface, frame[ETH_PAYLOAD:], frame)
+        elif ethertype == ETH_TYPE_ARP:
             self.neighbors.receive(iface, frame)
         else:
             obs.drop("link", "unknown-ethertype", iface.name, frame=frame)

@@ -11,6 +11,7 @@ from ..runtime import NS_PER_S, Clock, Timer
 from ..wire.arp import ARP, ARPOp
 from ..wire.errors import MalformedPacket
 from ..wire.ethernet import BROADCAST, EtherType
+from ..wire.fields import ETH_PAYLOAD
 
 if TYPE_CHECKING:
     from ..stack.observer import Observer
@@ -127,7 +128,7 @@ class NeighborCache:
         """An Ethernet frame carrying ARP arrived on ``iface``."""
         obs = self.obs
         try:
-            msg = ARP.decode(memoryview(frame)[14:])
+            msg = ARP.decode(memoryview(frame)[ETH_PAYLOAD:])
         except MalformedPacket as exc:
             obs.drop("arp", exc.drop_reason, iface.name, frame=frame)
             return
