@@ -8,6 +8,8 @@ import socket
 from collections import deque
 from typing import TYPE_CHECKING, Callable
 
+from ...stack.errors import TransportError
+from ...stack.route import RouteHandle
 from ...wire.errors import MalformedPacket
 from ...wire.icmp import ICMP, ICMPType, UnreachCode
 from ...wire.ipv4 import IPProto, IPv4
@@ -52,17 +54,25 @@ class Listener:
 class TCPLayer:
     def __init__(self, host: "Host") -> None:
         self.host = host
+        # The TCPContext the connections get (context.py): clock, random source, observer (the
+        # host has name, tracer, stats and drop(): a stand-in Observer until the layers get theirs).
+        self.clock = host.clock
+        self.rng = host.rng
+        self.obs = host
         self.connections: dict[tuple[str, int, str, int], TCPConnection] = {}
         self.listeners: dict[int, Listener] = {}
         self.defaults = Options()
         self.isn = ISNGenerator(host.rng.getrandbits(128).to_bytes(16, "big"))
 
     # -- opening -------------------------------------------------------------------------------------
-    def mss_for(self, remote_ip: str) -> int:
-        """Our MSS from the MTU of the interface towards the peer (RFC 9293 3.7.1)."""
-        route = self.host.routes.lookup(socket.inet_aton(remote_ip))
-        mtu = route.iface.mtu if route is not None else 576
-        return mtu - 40
+    def route_for(self, remote_ip: str) -> RouteHandle | None:
+        """The route handle a connection keeps (its MTU gives our MSS, RFC 9293 3.7.1)."""
+        dst = socket.inet_aton(remote_ip)
+        route = self.host.routes.lookup(dst)
+        if route is None:
+            return None
+        iface = route.iface
+        return RouteHandle(iface, route.gateway or dst, iface.address, iface.mtu, iface.tso_max, dst, 0)
 
     def _ports_in_use(self) -> set[int]:
         return {k[1] for k in self.connections} | set(self.listeners)
@@ -93,7 +103,7 @@ class TCPLayer:
             raise OSError(errno.EADDRINUSE, "Address already in use")
         opts = (options or self.defaults).copy()
         conn = TCPConnection(self, (lip, lport), (rip, rport), opts,
-                             self.isn.isn(lip, lport, rip, rport, self.host.clock.now), self.mss_for(rip))
+                             self.isn.isn(lip, lport, rip, rport, self.host.clock.now), self.route_for(rip))
         self.connections[key] = conn
         self.host.stats["tcp.active_opens"] += 1
         conn.open_active()
@@ -176,7 +186,7 @@ class TCPLayer:
             return
         lip, rip = ip.dst, ip.src
         conn = TCPConnection(self, (lip, seg.dport), (rip, seg.sport), listener.options.copy(),
-                             self.isn.isn(lip, seg.dport, rip, seg.sport, host.clock.now), self.mss_for(rip))
+                             self.isn.isn(lip, seg.dport, rip, seg.sport, host.clock.now), self.route_for(rip))
         conn.listener = listener
         self.connections[(lip, seg.dport, rip, seg.sport)] = conn
         listener.syn_queue.add(conn)
@@ -203,20 +213,9 @@ class TCPLayer:
             return
         if icmp.code == UnreachCode.FRAG_NEEDED:
             # Path MTU discovery (RFC 1191): send smaller segments and resend what did not fit.
-            mtu = icmp.next_hop_mtu or 576
-            new_mss = max(64, mtu - 40 - (12 if conn.ts_ok else 0))
-            if new_mss < conn.mss:
-                conn.mss = new_mss
-                conn.cc.mss = new_mss
-                self.host.stats["tcp.pmtu_reductions"] += 1
-                conn.snd_nxt = conn.snd_una
-                conn.output()
+            conn.path_mtu_changed(icmp.next_hop_mtu or 576)
             return
-        # RFC 1122 4.2.3.9: unreachable errors are soft, except while connecting, where Linux
-        # gives up at once (ECONNREFUSED for a port, EHOSTUNREACH/ENETUNREACH otherwise).
-        if conn.state is State.SYN_SENT:
-            err = {UnreachCode.PORT: errno.ECONNREFUSED, UnreachCode.NET: errno.ENETUNREACH,
-                   UnreachCode.PROTOCOL: errno.ENOPROTOOPT}.get(icmp.code, errno.EHOSTUNREACH)
-            conn._finish(err)
-        else:
-            conn.soft_error = errno.EHOSTUNREACH
+        kind = TransportError.kind_of(icmp.type, icmp.code)
+        if kind is not None:
+            conn.icmp_error(TransportError(kind, IPProto.TCP, quoted.src, sport, quoted.dst, dport, ip.src,
+                                           icmp=icmp))
