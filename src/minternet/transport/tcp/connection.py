@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ...runtime import NS_PER_MS, NS_PER_S, Timer
 from ...stack.errors import ErrorKind
 from ...wire.tcp import MSS, NOP, TCP, Sack, SackPermitted, TCPFlags, Timestamps, WindowScale
-from .receiver import ACK_NOW, DELIVERED, Receiver, window_shift
+from .receiver import ACK_NOW, DELIVERED, Receiver
 from .sender import DEFAULT_MSS, Sender
 from .seq import seq_add, seq_diff, seq_gt, seq_le, seq_lt
 from .state import CAN_RECEIVE, CAN_SEND, SYNCHRONIZED, State
@@ -33,12 +33,11 @@ if TYPE_CHECKING:
     from .rtt import RTTEstimator
     from .sendbuffer import SendBuffer
 
-__all__ = ["CAN_RECEIVE", "CAN_SEND", "SYNCHRONIZED", "Events", "Options", "State", "TCPConnection",
-           "window_shift"]
+# State and its sets live in state.py (the sender needs them too); the layer imports them from here.
+__all__ = ["CAN_RECEIVE", "CAN_SEND", "SYNCHRONIZED", "Events", "Options", "State", "TCPConnection"]
 
 # Plain ints, not TCPFlags members: IntFlag's & costs a Python call per test on the hot path.
 FIN, SYN, RST, PSH, ACK = int(TCPFlags.FIN), int(TCPFlags.SYN), int(TCPFlags.RST), int(TCPFlags.PSH), int(TCPFlags.ACK)
-MOD = 1 << 32
 _NOP = NOP()
 IP_TCP_HEADERS = 40  # IPv4 + TCP headers without options: MSS = MTU - 40 (RFC 9293 3.7.1)
 MIN_MTU = 576  # RFC 791: what every host must accept, when there is no route to say more
