@@ -381,4 +381,4 @@ def flow_error(packet: bytes, kind: ErrorKind, reporter: str | None = None, mtu:
         return None
     return TransportError(kind, proto, _inet_ntoa(packet[IPV4_SRC]), (ports[0] << 8) | ports[1],
                           _inet_ntoa(packet[IPV4_DST]), (ports[2] << 8) | ports[3], reporter, mtu, icmp,
-                          kind.errno if errno is None else errno, kind.fatal if fatal is None else fatal)
+                          errno or 0, fatal)

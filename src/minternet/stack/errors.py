@@ -77,8 +77,14 @@ class TransportError:
     reporter: str | None = None
     mtu: int = 0
     icmp: "ICMP | None" = None
-    errno: int = 0
-    fatal: bool = False
+    errno: int = 0  # 0: the kind's usual errno
+    fatal: bool | None = None  # None: the kind's usual fatality
+
+    def __post_init__(self) -> None:
+        if not self.errno:
+            object.__setattr__(self, "errno", self.kind.errno)
+        if self.fatal is None:
+            object.__setattr__(self, "fatal", self.kind.fatal)
 
     @property
     def local(self) -> bool:

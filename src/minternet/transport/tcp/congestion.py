@@ -1,7 +1,8 @@
 """Congestion control behind one interface: NewReno (RFC 5681, RFC 6582) and CUBIC (RFC 9438).
 
-The connection does the loss detection (duplicate ACK counting, SACK, the NewReno recovery point,
-partial ACKs) and the retransmissions; it tells the algorithm what happened:
+The sender (sender.py) and its loss recovery (recovery.py) do the loss detection (duplicate ACK
+counting, SACK, the NewReno recovery point, partial ACKs) and the retransmissions; they tell the
+algorithm what happened:
 
 - on_ack: new data was cumulatively ACKed outside loss recovery (also after an RTO, which is how
   slow start restarts from the loss window);

@@ -10,7 +10,8 @@ if TYPE_CHECKING:
     from ...runtime import Clock
     from ...stack.observer import Observer
     from ...wire.tcp import TCP
-    from .connection import State, TCPConnection
+    from .connection import TCPConnection
+    from .state import State
 
 
 class TCPContext(Protocol):
