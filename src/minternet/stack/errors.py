@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 class ErrorKind(Enum):
     """What went wrong, and (value) the errno Linux reports for it and whether Linux treats the
     ICMP code it usually comes from as fatal (``icmp_err_convert[].fatal``; RFC 1122 4.2.3.9 calls
-    the others soft). The error itself carries the errno and fatality of its exact code."""
+    the others soft). The error itself carries the errno and fatality of its exact code.
+
+    Fatality is what a UDP socket goes by (``harderr``); TCP has its own rules (tcp_v4_err): a
+    connect fails on any error but frag-needed, and a listener's half-open child is dropped for
+    net/host unreachable, time exceeded and parameter problem."""
 
     NET_UNREACHABLE = (errno.ENETUNREACH, False)
     HOST_UNREACHABLE = (errno.EHOSTUNREACH, False)
