@@ -39,7 +39,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "src")
 sys.path.insert(0, SRC)
 
-from minternet.real.tap import TapDriver, make_host, open_tap, tap_problem  # noqa: E402
+from minternet.real.attach import make_host  # noqa: E402
+from minternet.real.device import open_tap, tap_problem  # noqa: E402
+from minternet.real.driver import TapDriver  # noqa: E402
 from minternet.transport.tcp.connection import Options  # noqa: E402
 
 PY = sys.executable

@@ -28,7 +28,9 @@ from typing import Any
 
 import pytest
 
-from minternet.real.tap import LinkFaults, TapDriver, make_host, open_tap, tap_problem
+from minternet.real.attach import make_host
+from minternet.real.device import open_tap, tap_problem
+from minternet.real.driver import LinkFaults, TapDriver
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 PY = sys.executable

@@ -207,14 +207,16 @@ async def _echo_servers(host: Any, port: int, log: Callable[[str], None]) -> lis
 
 async def _run_attach(args: argparse.Namespace) -> int:
     from ..wire.pcap import PcapWriter
-    from .tap import LinkFaults, TapDriver, TapError, make_host, open_tap
+    from .attach import make_host
+    from .device import TapError, open_tap
+    from .driver import LinkFaults, TapDriver
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
     loop = asyncio.get_running_loop()
     faults = LinkFaults(loss=args.loss, delay=args.delay, jitter=args.jitter, reorder=args.reorder,
-                        reorder_delay=args.reorder_delay, duplicate=args.duplicate,
+                        reorder_delay=args.reorder_delay, duplicate=args.duplicate, corrupt=args.corrupt,
                         direction=args.fault_direction, seed=args.seed if args.seed is not None else 0)
     kernel_address = args.kernel_address
     if args.create_netns and kernel_address is None:
@@ -354,7 +356,7 @@ async def shutdown(host: Any, servers: list[Any], timeout: float = 3.0) -> None:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    from .tap import tap_problem
+    from .device import tap_problem
     problem = tap_problem()
     if problem:
         _err(f"cannot attach to a TAP device: {problem}")
@@ -397,10 +399,12 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
     g = p.add_argument_group("faults on the link (applied by our driver, per frame, both ways unless --fault-direction)")
     g.add_argument("--loss", type=_probability, default=0.0, metavar="P", help="drop frames with probability P (0.05 or 5%%)")
     g.add_argument("--delay", type=_time_arg, default=0, metavar="T", help="delay every frame by T (10ms)")
-    g.add_argument("--jitter", type=_time_arg, default=0, metavar="T", help="extra delay, uniform in [0, T]")
+    g.add_argument("--jitter", type=_time_arg, default=0, metavar="T", help="extra delay, uniform in [0, T)")
     g.add_argument("--reorder", type=_probability, default=0.0, metavar="P", help="hold frames back with probability P, so later ones pass")
     g.add_argument("--reorder-delay", type=_time_arg, default=5_000_000, metavar="T", help="how long a reordered frame is held (default 5ms)")
     g.add_argument("--duplicate", type=_probability, default=0.0, metavar="P", help="send frames twice with probability P")
+    g.add_argument("--corrupt", type=_probability, default=0.0, metavar="P",
+                   help="flip one bit of a frame's IP packet with probability P (the receiver's checksum drops it)")
     g.add_argument("--fault-direction", choices=["both", "in", "out"], default="both",
                    help="in: kernel -> us only; out: us -> kernel only (default both)")
     g.add_argument("--seed", type=int, default=None, help="seed for the faults and the host's random source (default: random)")

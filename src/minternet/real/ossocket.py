@@ -11,25 +11,9 @@ import asyncio
 import errno
 import random
 import socket as _socket
-import time
-from typing import Any
 
 from ..sockets import os_error
-
-
-class RealClock:
-    """The Clock protocol on the monotonic wall clock (integer nanoseconds)."""
-
-    @property
-    def now(self) -> int:
-        return time.monotonic_ns()
-
-    def call_at(self, when: int, callback, *args: Any) -> None:
-        loop = asyncio.get_running_loop()
-        loop.call_later(max(0, when - time.monotonic_ns()) / 1e9, callback, *args)
-
-    def call_later(self, delay: int, callback, *args: Any) -> None:
-        asyncio.get_running_loop().call_later(max(0, delay) / 1e9, callback, *args)
+from .clock import RealtimeClock
 
 
 class OSDatagramSocket:
@@ -95,7 +79,7 @@ class OSHost:
 
     def __init__(self, name: str = "os") -> None:
         self.name = name
-        self.clock = RealClock()
+        self.clock = RealtimeClock()
         self.rng = random.SystemRandom()
 
     async def start_server(self, client_connected_cb, port: int, host: str = "127.0.0.1", **kw):

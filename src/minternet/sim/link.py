@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
+from ..netem import Netem, impair
 from ..wire.fields import ETH_HEADER_LEN
 from .units import format_rate, format_time
 
@@ -19,17 +20,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class LinkParams:
-    """How one direction of a link behaves. Probabilities are per frame, 0..1."""
+class LinkParams(Netem):
+    """How one direction of a link behaves: the fault model (:class:`~minternet.netem.Netem`:
+    delay, jitter, loss, duplicate, reorder, corrupt), where ``delay`` is the propagation delay,
+    plus what a cable has besides. Probabilities are per frame, 0..1."""
 
     delay: int = 1_000_000  # ns of propagation
     bandwidth: int | None = 1_000_000_000  # bits per second; None = infinitely fast
-    jitter: int = 0  # extra delay, uniform in [0, jitter) ns (can reorder frames)
-    loss: float = 0.0
-    duplicate: float = 0.0
-    reorder: float = 0.0  # probability a frame is held back by reorder_delay, letting others pass
-    reorder_delay: int | None = None  # ns; default: the link's delay (at least 1 ms)
-    corrupt: float = 0.0  # probability one bit of the frame's IP part is flipped
     mtu: int | None = None  # bytes of IP packet the link carries (sets the interfaces' MTU)
     queue: int = 1000  # frames waiting to be sent before drop-tail (Linux's txqueuelen)
 
@@ -68,7 +65,7 @@ class Channel:
     """One direction of a link."""
 
     __slots__ = ("link", "src", "dst", "params", "next_free", "_queue", "_ns_per_byte", "_rng",
-                 "_sched", "_net", "cost", "sent", "delivered")
+                 "_sched", "_net", "cost", "sent", "delivered", "_stochastic")
 
     def __init__(self, link: "Link", src: Endpoint, dst: Endpoint, params: LinkParams, cost: float) -> None:
         self.link = link
@@ -87,6 +84,7 @@ class Channel:
     def set_params(self, params: LinkParams) -> None:
         self.params = params
         self._ns_per_byte = 8e9 / params.bandwidth if params.bandwidth else 0.0
+        self._stochastic = params.stochastic
 
     def _drop(self, reason: str, frame: bytes, at_dst: bool = False) -> None:
         net = self._net
@@ -103,7 +101,6 @@ class Channel:
             self._drop("link-down", frame)
             return
         p = self.params
-        rng = self._rng
         if p.mtu is not None and len(frame) - ETH_HEADER_LEN > p.mtu:
             self._drop("mtu-exceeded", frame)
             return
@@ -122,29 +119,27 @@ class Channel:
             q.append(finish)
         else:
             finish = now
-        # Loss happens on the wire: the frame used its time on the line.
-        if p.loss and rng.random() < p.loss:
+        if not self._stochastic:
+            self._sched.call_at(finish + p.delay, self._arrive, frame)
+            return
+        # The faults happen on the wire: a lost frame used its time on the line.
+        fate = impair(p, self._rng, finish, frame)
+        if fate is None:
             self._drop("link-loss", frame)
             return
-        arrival = finish + p.delay
-        if p.jitter:
-            arrival += int(rng.random() * p.jitter)
-        if p.reorder and rng.random() < p.reorder:
-            arrival += p.reorder_delay if p.reorder_delay is not None else max(p.delay, 1_000_000)
-            self._net.stats["link.reordered"] += 1
-        if p.corrupt and rng.random() < p.corrupt and len(frame) > ETH_HEADER_LEN:
-            bit = ETH_HEADER_LEN * 8 + rng.randrange((len(frame) - ETH_HEADER_LEN) * 8)
-            b = bytearray(frame)
-            b[bit >> 3] ^= 0x80 >> (bit & 7)
-            frame = bytes(b)
-            self._net.stats["link.corrupted"] += 1
-            if self._net.tracer.enabled:
-                self._net.tracer.emit(self.src.node_name, self.src.port_name, "link", "corrupt",
-                                      frame=frame, text=f"bit {bit - ETH_HEADER_LEN * 8} of the IP packet flipped")
-        self._sched.call_at(arrival, self._arrive, frame)
-        if p.duplicate and rng.random() < p.duplicate:
-            self._net.stats["link.duplicated"] += 1
-            self._sched.call_at(arrival + (int(rng.random() * p.jitter) if p.jitter else 0), self._arrive, frame)
+        net = self._net
+        if fate.reordered:
+            net.stats["link.reordered"] += 1
+        if fate.corrupted_bit is not None:
+            frame = fate.frame
+            net.stats["link.corrupted"] += 1
+            if net.tracer.enabled:
+                net.tracer.emit(self.src.node_name, self.src.port_name, "link", "corrupt",
+                                frame=frame, text=f"bit {fate.corrupted_bit} of the IP packet flipped")
+        self._sched.call_at(fate.arrival, self._arrive, frame)
+        if fate.duplicate_arrival is not None:
+            net.stats["link.duplicated"] += 1
+            self._sched.call_at(fate.duplicate_arrival, self._arrive, frame)
 
     def _arrive(self, frame: bytes) -> None:
         if not self.link.up:
