@@ -74,31 +74,6 @@ def test_delay_keeps_order():
     assert got == frames
 
 
-# ================================================================================ found on the TAP ==
-def test_ack_of_a_fin_sent_before_a_timeout():
-    """Found by the upload test with loss, reordering and duplication: after a retransmission
-    timeout the connection forgot where its FIN was, and the ACK of that FIN crashed the host
-    (SendBuffer.ack past its end). It must simply move us to FIN-WAIT-2."""
-    from tcpscript import run_script
-    run_script("""
-tcp sack=0 timestamps=0
-0.000  listen 8080
-0.100  < S   seq=0 win=65535 <mss 1000>
-0.100  > S.  seq=0 ack=1 win=* <mss 1460>
-+0.010 < .   seq=1 ack=1 win=65535
-+0     accept
-+0     write 3000
-+0     > .   seq=1 ack=1 len=1000
-+0     > .   seq=1001 ack=1 len=1000
-+0     > P.  seq=2001 ack=1 len=1000
-+0     close
-+0     > F.  seq=3001 ack=1
-+0.2   > .   seq=1 ack=1 len=1000
-+0.01  < .   seq=1 ack=3002 win=65535
-+0     expect state FIN-WAIT-2
-""", tolerance=0.05)
-
-
 # ================================================================================ the whole driver =
 class FakeKernel:
     """The kernel's end of a TAP, played by the other end of a SOCK_SEQPACKET socket pair (one

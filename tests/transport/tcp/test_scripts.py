@@ -249,3 +249,27 @@ def test_a_wrong_expectation_fails_with_a_clear_message():
 0.340  > .   seq=1 ack=2
 0.340  > .   seq=1 ack=2
 """.replace("0.340  > .   seq=1 ack=2\n0.340  > .   seq=1 ack=2", "0.340  > .   seq=1 ack=1"))
+
+
+# ================================================================================ found on the TAP ==
+def test_ack_of_a_fin_sent_before_a_timeout():
+    """Found by the upload test with loss, reordering and duplication: after a retransmission
+    timeout the connection forgot where its FIN was, and the ACK of that FIN crashed the host
+    (SendBuffer.ack past its end). It must simply move us to FIN-WAIT-2."""
+    run_script("""
+tcp sack=0 timestamps=0
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1000>
+0.100  > S.  seq=0 ack=1 win=* <mss 1460>
++0.010 < .   seq=1 ack=1 win=65535
++0     accept
++0     write 3000
++0     > .   seq=1 ack=1 len=1000
++0     > .   seq=1001 ack=1 len=1000
++0     > P.  seq=2001 ack=1 len=1000
++0     close
++0     > F.  seq=3001 ack=1
++0.2   > .   seq=1 ack=1 len=1000
++0.01  < .   seq=1 ack=3002 win=65535
++0     expect state FIN-WAIT-2
+""", tolerance=0.05)
