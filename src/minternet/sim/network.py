@@ -27,6 +27,7 @@ from ..host import Host, Router
 from ..link.interface import Interface
 from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
 from ..wire.pcap import PcapWriter
+from .dns_registrar import DNSRegistrar
 from .link import Link, LinkParams
 from .loop import VirtualTimeLoop
 from .routes import compute_routes
@@ -87,7 +88,7 @@ class Network:
         self._pcaps: list[PcapWriter] = []
         self._reconverge_pending = False
         self._closers: list[Callable[[], None]] = []
-        self._dns = None
+        self._dns: DNSRegistrar | None = None
         self._tasks: set[asyncio.Task] = set()
 
     # -- randomness -------------------------------------------------------------------------------
@@ -228,12 +229,11 @@ class Network:
 
     # -- names ------------------------------------------------------------------------------------
     @property
-    def dns(self):
+    def dns(self) -> DNSRegistrar:
         """The network's DNS: ``net.dns.add_root(host)``, ``add_tld("com", host)``,
         ``register("example.com", address, server_host)``, ``add_resolver(host)``."""
         if self._dns is None:
-            from ..application.dns.hierarchy import DNSHierarchy
-            self._dns = DNSHierarchy(self)
+            self._dns = DNSRegistrar(self)
         return self._dns
 
     # -- routing ----------------------------------------------------------------------------------
