@@ -1,8 +1,8 @@
 """Topology files: a small internet described in TOML.
 
 Every mistake is reported before anything runs, as ``FILE:LINE: what is wrong (what would be
-valid)``. tomllib gives no line numbers for values, so a light scan of the text maps each table
-and key back to its line.
+valid)``. tomllib gives no line numbers for values, so a light scan of the text
+(:class:`minternet.tomlpos.TomlLines`) maps each table and key back to its line.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..runtime import NS_PER_S
+from ..tomlpos import TomlLines, decode_error
 from .link import PARAM_NAMES
 from .network import Network
 from .units import parse_rate, parse_time
@@ -48,57 +49,6 @@ class TopologyError(ValueError):
         self.line = line
         self.message = message
         super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
-
-
-class _Locator:
-    """Maps (table kind, index, key) to line numbers by scanning the TOML text."""
-
-    _ARRAY = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]")
-    _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
-    _KEY = re.compile(r"^\s*\"?([A-Za-z0-9_-]+)\"?\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.sections: dict[tuple[str, int], dict[str, int]] = {("", 0): {"__header__": 1}}
-        self.ranges: dict[tuple[str, int], list[int]] = {("", 0): [1, len(self.lines)]}
-        counts: dict[str, int] = {}
-        current = ("", 0)
-        for no, line in enumerate(self.lines, start=1):
-            m = self._ARRAY.match(line)
-            if m:
-                kind = m.group(1)
-                current = (kind, counts.get(kind, 0))
-                counts[kind] = current[1] + 1
-            else:
-                m = self._TABLE.match(line)
-                if m:
-                    current = (m.group(1), 0)
-            if m:
-                self.sections[current] = {"__header__": no}
-                self.ranges[current] = [no, len(self.lines)]
-                for key, rng in self.ranges.items():
-                    if key != current and rng[0] < no <= rng[1] and key != ("", 0):
-                        rng[1] = no - 1
-                if self.ranges[("", 0)][1] == len(self.lines) and current != ("", 0):
-                    self.ranges[("", 0)][1] = min(self.ranges[("", 0)][1], no - 1)
-                continue
-            k = self._KEY.match(line)
-            if k:
-                self.sections.setdefault(current, {}).setdefault(k.group(1), no)
-
-    def line(self, kind: str, index: int = 0, key: str | None = None, needle: str | None = None) -> int | None:
-        sec = self.sections.get((kind, index))
-        if sec is None:
-            return None
-        if needle is not None:
-            start, end = self.ranges.get((kind, index), (sec["__header__"], len(self.lines)))
-            first = sec.get(key, start) if key else start
-            for no in range(first, end + 1):
-                if needle in self.lines[no - 1]:
-                    return no
-        if key is not None and key in sec:
-            return sec[key]
-        return sec["__header__"]
 
 
 def _suggest(word: str, options) -> str:
@@ -134,15 +84,13 @@ def loads(text: str, path: str = "<topology>", seed: int | None = None,
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        line = int(m.group(1)) if m else None
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        line, msg = decode_error(exc)
         raise TopologyError(path, line, f"not valid TOML: {msg}") from None
-    return _Builder(data, _Locator(text), path, seed, out).build()
+    return _Builder(data, TomlLines(text), path, seed, out).build()
 
 
 class _Builder:
-    def __init__(self, data: dict, loc: _Locator, path: str, seed: int | None, out: Callable[[str], None]) -> None:
+    def __init__(self, data: dict, loc: TomlLines, path: str, seed: int | None, out: Callable[[str], None]) -> None:
         self.data = data
         self.loc = loc
         self.path = path
