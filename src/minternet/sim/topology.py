@@ -231,7 +231,8 @@ class _Builder:
                 host.stub_resolver.add_host(hname, addr)
 
     def zone_file(self, net: Network, host, path: str) -> None:
-        from ..application.dns.zone import ZoneError, load_zone
+        from ..application.dns.zone import ZoneError
+        from ..application.dns.zonefile import load_zone
         full = Path(self.path).parent / path
         try:
             zone = load_zone(str(full))
