@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,6 @@ DNS_KEYS = {"role", "zone", "zone_files", "ns_name"}
 IFACE_KEYS = {"address", "mtu", "mac"}
 PING_KEYS = {"from", "to", "count", "size", "interval"}
 TRACE_KEYS = {"from", "to", "max_hops"}
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class TopologyError(ValueError):
@@ -250,12 +248,10 @@ class _Builder:
 
     def node(self, net: Network, kind: str, i: int, spec: Any) -> None:
         self.check_keys(kind, i, spec, f"[[{kind}]] #{i + 1}")
-        name = spec.get("name")
-        if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise self.error(kind, i, "name", f"[[{kind}]] #{i + 1} needs a name of letters, digits, '-', '_' "
-                             f"or '.', like \"client\" or \"r1\" (got {name!r})")
-        if name in net.nodes:
-            raise self.error(kind, i, "name", f"there is already a node named {name!r}; names must be unique")
+        try:
+            name = net.check_new_name(spec.get("name"))
+        except ValueError as exc:
+            raise self.error(kind, i, "name", f"[[{kind}]] #{i + 1}: {exc}") from None
         if kind == "switch":
             net.add_switch(name)
             return
