@@ -14,10 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..application.dns.zone import ZoneError
+from ..application.dns.zonefile import load_zone
+from ..application.ping import ping
+from ..application.traceroute import traceroute
 from ..runtime import NS_PER_S
 from ..tomlpos import TomlLines, decode_error
+from ..wire.ethernet import mac_from_str
 from .link import PARAM_NAMES
 from .network import Network
+from .switch import Switch
 from .units import parse_rate, parse_time
 
 LINK_PARAM_KEYS = set(PARAM_NAMES)
@@ -229,8 +235,6 @@ class _Builder:
                 host.stub_resolver.add_host(hname, addr)
 
     def zone_file(self, net: Network, host, path: str) -> None:
-        from ..application.dns.zone import ZoneError
-        from ..application.dns.zonefile import load_zone
         full = Path(self.path).parent / path
         try:
             zone = load_zone(str(full))
@@ -295,7 +299,6 @@ class _Builder:
                 raise self.error(message=f"{name}:{ifname}: mtu must be a whole number from 68 to 65535 "
                                  f"(got {mtu!r})", **where)
             if "mac" in value:
-                from ..wire.ethernet import mac_from_str
                 try:
                     if not isinstance(value["mac"], str):
                         raise ValueError(f"not a MAC address: {value['mac']!r}")
@@ -398,7 +401,6 @@ class _Builder:
 
     def check_segments(self, net: Network) -> None:
         """Every interface on one switched segment must share a subnet."""
-        from .switch import Switch
         for sw in (n for n in net.nodes.values() if isinstance(n, Switch)):
             seen: dict[tuple[int, int], str] = {}
             for i, link in enumerate(net.links):
@@ -494,8 +496,6 @@ class _Builder:
                              f"{_suggest(str(target), net.nodes)}") from None
 
     def traffic(self, net: Network, topo: Topology, i: int, action: str, spec: Any, t: int) -> None:
-        from ..application.ping import ping
-        from ..application.traceroute import traceroute
         valid = PING_KEYS if action == "ping" else TRACE_KEYS
         if not isinstance(spec, dict):
             raise self.error("event", i, action, f"{action} = {{ from = \"client\", to = \"server\" }}")
