@@ -241,7 +241,8 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
     import asyncio
     import ipaddress
     from .application.dns.server import AuthoritativeServer
-    from .application.dns.zone import ZoneError, load_zone
+    from .application.dns.zone import ZoneError
+    from .application.dns.zonefile import load_zone
     from .real.ossocket import OSHost
     zones = []
     for path in args.zone:

@@ -190,7 +190,7 @@ class Net:
 
 async def _start_services(host: Any, files: Path) -> tuple[list[Any], bool]:
     from minternet.application.dns.server import AuthoritativeServer
-    from minternet.application.dns.zone import load_zone
+    from minternet.application.dns.zonefile import load_zone
     from minternet.real.commands import _echo_servers
     services: list[Any] = await _echo_servers(host, ECHO, lambda text: None)
     zone_path = files / "example.com.zone"

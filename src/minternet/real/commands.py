@@ -303,7 +303,8 @@ async def _start_services(host: Any, args: argparse.Namespace, log: Callable[[st
         servers += await _echo_servers(host, port, log)
     if args.serve_dns:
         from ..application.dns.server import AuthoritativeServer
-        from ..application.dns.zone import ZoneError, load_zone
+        from ..application.dns.zone import ZoneError
+        from ..application.dns.zonefile import load_zone
         zones = []
         for path in args.serve_dns:
             try:

@@ -27,8 +27,10 @@ from ..host import Host, Router
 from ..link.interface import Interface
 from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
 from ..wire.pcap import PcapWriter
+from .dns_registrar import DNSRegistrar
 from .link import Link, LinkParams
 from .loop import VirtualTimeLoop
+from .names import check_node_name
 from .routes import compute_routes
 from .scheduler import Scheduler
 from .switch import Switch
@@ -87,7 +89,7 @@ class Network:
         self._pcaps: list[PcapWriter] = []
         self._reconverge_pending = False
         self._closers: list[Callable[[], None]] = []
-        self._dns = None
+        self._dns: DNSRegistrar | None = None
         self._tasks: set[asyncio.Task] = set()
 
     # -- randomness -------------------------------------------------------------------------------
@@ -97,17 +99,19 @@ class Network:
         return random.Random("/".join([str(self.seed), *map(str, names)]))
 
     # -- building ---------------------------------------------------------------------------------
-    def _check_name(self, name: str) -> None:
-        if name in self.nodes:
-            raise ValueError(f"there is already a node named {name!r}")
-        if not name or any(c in name for c in ": \t,"):
-            raise ValueError(f"bad node name {name!r}: use letters, digits, '-' and '_'")
+    def check_new_name(self, name: object) -> str:
+        """``name`` if a new node may take it (the rule is :func:`~minternet.sim.names.check_node_name`,
+        and it must not be taken); ValueError otherwise."""
+        valid = check_node_name(name)
+        if valid in self.nodes:
+            raise ValueError(f"there is already a node named {valid!r}; names must be unique")
+        return valid
 
     def add_host(self, name: str, interfaces: dict[str, Any] | None = None, gateway: str | None = None,
                  forwarding: bool = False) -> Host:
         """Add a host (a router when ``forwarding``) with interfaces ``{"eth0": "10.0.1.10/24"}``
         (or ``{"eth0": {"address": ..., "mtu": ..., "mac": ...}}``)."""
-        self._check_name(name)
+        self.check_new_name(name)
         cls = Router if forwarding else Host
         node = cls(name, self.scheduler, self.rng_for("host", name), self.tracer)
         self.nodes[name] = node
@@ -130,7 +134,7 @@ class Network:
         return self.add_host(name, interfaces, forwarding=True)  # type: ignore[return-value]
 
     def add_switch(self, name: str) -> Switch:
-        self._check_name(name)
+        self.check_new_name(name)
         sw = Switch(self, name)
         self.nodes[name] = sw
         return sw
@@ -228,12 +232,11 @@ class Network:
 
     # -- names ------------------------------------------------------------------------------------
     @property
-    def dns(self):
+    def dns(self) -> DNSRegistrar:
         """The network's DNS: ``net.dns.add_root(host)``, ``add_tld("com", host)``,
         ``register("example.com", address, server_host)``, ``add_resolver(host)``."""
         if self._dns is None:
-            from ..application.dns.hierarchy import DNSHierarchy
-            self._dns = DNSHierarchy(self)
+            self._dns = DNSRegistrar(self)
         return self._dns
 
     # -- routing ----------------------------------------------------------------------------------

@@ -1,23 +1,29 @@
 """Topology files: a small internet described in TOML.
 
 Every mistake is reported before anything runs, as ``FILE:LINE: what is wrong (what would be
-valid)``. tomllib gives no line numbers for values, so a light scan of the text maps each table
-and key back to its line.
+valid)``. tomllib gives no line numbers for values, so a light scan of the text
+(:class:`minternet.tomlpos.TomlLines`) maps each table and key back to its line.
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..application.dns.zone import ZoneError
+from ..application.dns.zonefile import load_zone
+from ..application.ping import ping
+from ..application.traceroute import traceroute
 from ..runtime import NS_PER_S
+from ..tomlpos import TomlLines, decode_error
+from ..wire.ethernet import mac_from_str
 from .link import PARAM_NAMES
 from .network import Network
+from .switch import Switch
 from .units import parse_rate, parse_time
 
 LINK_PARAM_KEYS = set(PARAM_NAMES)
@@ -37,7 +43,6 @@ DNS_KEYS = {"role", "zone", "zone_files", "ns_name"}
 IFACE_KEYS = {"address", "mtu", "mac"}
 PING_KEYS = {"from", "to", "count", "size", "interval"}
 TRACE_KEYS = {"from", "to", "max_hops"}
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class TopologyError(ValueError):
@@ -48,57 +53,6 @@ class TopologyError(ValueError):
         self.line = line
         self.message = message
         super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
-
-
-class _Locator:
-    """Maps (table kind, index, key) to line numbers by scanning the TOML text."""
-
-    _ARRAY = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]")
-    _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
-    _KEY = re.compile(r"^\s*\"?([A-Za-z0-9_-]+)\"?\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.sections: dict[tuple[str, int], dict[str, int]] = {("", 0): {"__header__": 1}}
-        self.ranges: dict[tuple[str, int], list[int]] = {("", 0): [1, len(self.lines)]}
-        counts: dict[str, int] = {}
-        current = ("", 0)
-        for no, line in enumerate(self.lines, start=1):
-            m = self._ARRAY.match(line)
-            if m:
-                kind = m.group(1)
-                current = (kind, counts.get(kind, 0))
-                counts[kind] = current[1] + 1
-            else:
-                m = self._TABLE.match(line)
-                if m:
-                    current = (m.group(1), 0)
-            if m:
-                self.sections[current] = {"__header__": no}
-                self.ranges[current] = [no, len(self.lines)]
-                for key, rng in self.ranges.items():
-                    if key != current and rng[0] < no <= rng[1] and key != ("", 0):
-                        rng[1] = no - 1
-                if self.ranges[("", 0)][1] == len(self.lines) and current != ("", 0):
-                    self.ranges[("", 0)][1] = min(self.ranges[("", 0)][1], no - 1)
-                continue
-            k = self._KEY.match(line)
-            if k:
-                self.sections.setdefault(current, {}).setdefault(k.group(1), no)
-
-    def line(self, kind: str, index: int = 0, key: str | None = None, needle: str | None = None) -> int | None:
-        sec = self.sections.get((kind, index))
-        if sec is None:
-            return None
-        if needle is not None:
-            start, end = self.ranges.get((kind, index), (sec["__header__"], len(self.lines)))
-            first = sec.get(key, start) if key else start
-            for no in range(first, end + 1):
-                if needle in self.lines[no - 1]:
-                    return no
-        if key is not None and key in sec:
-            return sec[key]
-        return sec["__header__"]
 
 
 def _suggest(word: str, options) -> str:
@@ -134,15 +88,13 @@ def loads(text: str, path: str = "<topology>", seed: int | None = None,
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        line = int(m.group(1)) if m else None
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        line, msg = decode_error(exc)
         raise TopologyError(path, line, f"not valid TOML: {msg}") from None
-    return _Builder(data, _Locator(text), path, seed, out).build()
+    return _Builder(data, TomlLines(text), path, seed, out).build()
 
 
 class _Builder:
-    def __init__(self, data: dict, loc: _Locator, path: str, seed: int | None, out: Callable[[str], None]) -> None:
+    def __init__(self, data: dict, loc: TomlLines, path: str, seed: int | None, out: Callable[[str], None]) -> None:
         self.data = data
         self.loc = loc
         self.path = path
@@ -283,7 +235,6 @@ class _Builder:
                 host.stub_resolver.add_host(hname, addr)
 
     def zone_file(self, net: Network, host, path: str) -> None:
-        from ..application.dns.zone import ZoneError, load_zone
         full = Path(self.path).parent / path
         try:
             zone = load_zone(str(full))
@@ -301,12 +252,10 @@ class _Builder:
 
     def node(self, net: Network, kind: str, i: int, spec: Any) -> None:
         self.check_keys(kind, i, spec, f"[[{kind}]] #{i + 1}")
-        name = spec.get("name")
-        if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise self.error(kind, i, "name", f"[[{kind}]] #{i + 1} needs a name of letters, digits, '-', '_' "
-                             f"or '.', like \"client\" or \"r1\" (got {name!r})")
-        if name in net.nodes:
-            raise self.error(kind, i, "name", f"there is already a node named {name!r}; names must be unique")
+        try:
+            name = net.check_new_name(spec.get("name"))
+        except ValueError as exc:
+            raise self.error(kind, i, "name", f"[[{kind}]] #{i + 1}: {exc}") from None
         if kind == "switch":
             net.add_switch(name)
             return
@@ -350,7 +299,6 @@ class _Builder:
                 raise self.error(message=f"{name}:{ifname}: mtu must be a whole number from 68 to 65535 "
                                  f"(got {mtu!r})", **where)
             if "mac" in value:
-                from ..wire.ethernet import mac_from_str
                 try:
                     if not isinstance(value["mac"], str):
                         raise ValueError(f"not a MAC address: {value['mac']!r}")
@@ -453,7 +401,6 @@ class _Builder:
 
     def check_segments(self, net: Network) -> None:
         """Every interface on one switched segment must share a subnet."""
-        from .switch import Switch
         for sw in (n for n in net.nodes.values() if isinstance(n, Switch)):
             seen: dict[tuple[int, int], str] = {}
             for i, link in enumerate(net.links):
@@ -549,8 +496,6 @@ class _Builder:
                              f"{_suggest(str(target), net.nodes)}") from None
 
     def traffic(self, net: Network, topo: Topology, i: int, action: str, spec: Any, t: int) -> None:
-        from ..application.ping import ping
-        from ..application.traceroute import traceroute
         valid = PING_KEYS if action == "ping" else TRACE_KEYS
         if not isinstance(spec, dict):
             raise self.error("event", i, action, f"{action} = {{ from = \"client\", to = \"server\" }}")

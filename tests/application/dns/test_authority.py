@@ -15,7 +15,8 @@ import dns.zone
 import pytest
 
 from minternet.application.dns.authority import answer, find_zone
-from minternet.application.dns.zone import Zone, parse_master
+from minternet.application.dns.masterfile import parse_master
+from minternet.application.dns.zone import Zone
 from minternet.wire.dns import (AAAA, CNAME, MX, NS, SOA, A, DNSMessage, Opcode, Question, Rcode,
                                 ResourceRecord, RRClass, RRType, make_query)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...runtime import NS_PER_MS
-from ...wire.dns import DNSMessage
+from ...wire.dns import DNSMessage, rcode_text
 from .resolver import Resolution
 
 
@@ -28,6 +28,5 @@ def trace_output(result: Resolution) -> str:
     elif result.authority:
         lines.append("")
         lines.extend(rr.to_text() for rr in result.authority)
-    from ...wire.dns import rcode_text
     lines.append(f";; status: {rcode_text(result.rcode)}{' (from cache)' if result.from_cache else ''}")
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """One DNS question and its answer over the network, as every resolver asks it: UDP from a
 fresh random port with a fresh random ID (RFC 5452), only the matching answer accepted, and a
-truncated answer asked again over TCP (RFC 7766)."""
+truncated answer asked again over TCP (RFC 7766). This is the client side; serving is in
+:mod:`.server`."""
 
 from __future__ import annotations
 
@@ -68,7 +69,6 @@ async def query_udp(host: Any, server: str, port: int, name: str, rtype: int, rd
 async def retry_tcp(host: Any, server: str, port: int, query: DNSMessage, timeout: float,
                     truncated: DNSMessage) -> DNSMessage:
     """Ask again over TCP; if that fails, the truncated answer is what we have."""
-    from .server import query_tcp
     try:
         data = await query_tcp(host, server, port, query.encode(), timeout)
         resp = DNSMessage.decode(data)
@@ -77,3 +77,18 @@ async def retry_tcp(host: Any, server: str, port: int, query: DNSMessage, timeou
     if resp.id != query.id or not resp.qr:
         return truncated
     return resp
+
+
+async def query_tcp(host: Any, server: str, port: int, message: bytes, timeout: float) -> bytes:
+    """One query over TCP, for an answer that came back truncated (TC) over UDP: the message
+    with its two-byte length in front (RFC 1035 4.2.2), the answer's bytes back."""
+    async def exchange() -> bytes:
+        reader, writer = await host.open_connection(server, port)
+        try:
+            writer.write(len(message).to_bytes(2, "big") + message)
+            await writer.drain()
+            head = await reader.readexactly(2)
+            return await reader.readexactly(int.from_bytes(head, "big"))
+        finally:
+            writer.close()
+    return await asyncio.wait_for(exchange(), timeout)

@@ -1,5 +1,6 @@
 """DNS servers as programs on a host: an authoritative server (zones in, answers out) and a
-recursive resolver service (answers clients' RD queries by walking the hierarchy).
+recursive resolver service (answers clients' RD queries by walking the hierarchy). The client
+side of the same exchanges (UDP, and TCP for truncated answers) is in :mod:`.exchange`.
 
 Both speak UDP on port 53 through the host's sockets, so they run unchanged on a simulated host
 and, through :class:`minternet.real.ossocket.OSHost`, on the operating system's loopback.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Iterable
 
-from ...wire.dns import DNSMessage, Opcode, Rcode, encode_limited, make_response
+from ...wire.dns import DNSMessage, Opcode, Rcode, encode_limited, make_response, name_eq
 from ...wire.errors import MalformedPacket
 from .authority import answer
 from .resolver import RecursiveResolver
@@ -41,7 +42,6 @@ class AuthoritativeServer:
         self.zones.append(zone)
 
     def zone(self, origin: str) -> Zone | None:
-        from ...wire.dns import name_eq
         for z in self.zones:
             if name_eq(z.origin, origin):
                 return z
@@ -167,16 +167,3 @@ async def serve_tcp(host: Any, port: int, address: str, handler):
 
     return await host.start_server(client, port=port, host=address)
 
-
-async def query_tcp(host: Any, server: str, port: int, message: bytes, timeout: float) -> bytes:
-    """One query over TCP, for an answer that came back truncated (TC) over UDP."""
-    async def exchange() -> bytes:
-        reader, writer = await host.open_connection(server, port)
-        try:
-            writer.write(len(message).to_bytes(2, "big") + message)
-            await writer.drain()
-            head = await reader.readexactly(2)
-            return await reader.readexactly(int.from_bytes(head, "big"))
-        finally:
-            writer.close()
-    return await asyncio.wait_for(exchange(), timeout)

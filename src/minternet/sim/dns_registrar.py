@@ -3,22 +3,24 @@ resolvers, built as real zones served by real servers on the network's hosts.
 
 Registering a domain does what a registrar does: it adds the delegation (NS records and glue
 addresses) to the TLD's zone, and the domain's own zone goes to the host that serves it.
+
+It lives in sim/ because it reaches across the whole network (every server's host, the network's
+task spawner); the servers and resolvers it sets up are ordinary programs from application/dns.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...wire.dns import (A, CNAME, NS, SOA, ResourceRecord, RRClass, RRType, canonical, is_subdomain,
-                         name_to_labels)
-from .resolver import RecursiveResolver
-from .server import AuthoritativeServer, ResolverService
-from .stub import StubResolver
-from .zone import Zone
+from ..application.dns.resolver import RecursiveResolver
+from ..application.dns.server import AuthoritativeServer, ResolverService
+from ..application.dns.stub import StubResolver
+from ..application.dns.zone import Zone
+from ..wire.dns import A, CNAME, NS, SOA, ResourceRecord, RRClass, RRType, canonical, is_subdomain, name_to_labels
 
 if TYPE_CHECKING:
-    from ...host import Host
-    from ...sim.network import Network
+    from ..host import Host
+    from .network import Network
 
 NS_TTL = 172800  # two days, as the root and TLD zones use for delegations
 ADDRESS_TTL = 300
@@ -40,7 +42,10 @@ def new_zone(origin: str, ns_name: str, ns_address: str | None) -> Zone:
     return zone
 
 
-class DNSHierarchy:
+class DNSRegistrar:
+    """The DNS of one :class:`~minternet.sim.network.Network` (``net.dns``): its root hints, the
+    root and TLD zones, the registered domains and the servers that run on its hosts."""
+
     def __init__(self, net: "Network") -> None:
         self.net = net
         self.root_zone: Zone | None = None
