@@ -46,13 +46,13 @@ class IfaceEnd:
 
     def __init__(self, iface: Interface) -> None:
         self.iface = iface
-        self.node_name = iface.host.name
+        self.node_name = iface.node.name
         self.port_name = iface.name
         self.receive = iface.receive
 
     @property
     def alive(self) -> bool:
-        return self.iface.host.up and self.iface.up
+        return self.iface.node.up and self.iface.up
 
 
 def make_params(base: LinkParams | None = None, **kw: Any) -> LinkParams:
@@ -167,7 +167,7 @@ class Network:
                 raise ValueError(f"{node_name} has no interface {ifname!r} "
                                  f"(has: {', '.join(node.interfaces) or 'none'})")
             iface = node.interfaces[ifname]
-        key = (iface.host.name, iface.name)
+        key = (iface.node.name, iface.name)
         if key in self._ends:
             raise ValueError(f"{key[0]}:{key[1]} is already connected to a link")
         end = self._ends[key] = IfaceEnd(iface)
