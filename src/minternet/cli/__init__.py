@@ -59,7 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "dig":
         at = [a for a in argv[1:] if a.startswith("@")]
         argv = [a for a in argv if not (a.startswith("@") and a in at)]
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) == "dig" and not any(w.startswith(("-", "+")) for w in extra):
+        # dig's words may stand between its +flags, as with the real dig (argparse stops at the first flag).
+        args.words += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")  # what parse_args says
     if hasattr(args, "server"):
         args.server = at[0] if at else None
     if not getattr(args, "func", None):
