@@ -20,7 +20,7 @@ from .application.http.server import serve_pages
 from .demo_text import text
 from .observe.trace import Recorder, TraceEvent
 from .runtime import NS_PER_MS, NS_PER_S
-from .sim.topology import loads
+from .sim.example import load_example
 from .wire.dissect import dissect
 from .wire.dns import DNSMessage
 from .wire.errors import MalformedPacket
@@ -102,10 +102,9 @@ def transport_of(ip: IPv4):
 
 class Story:
     def __init__(self, args: argparse.Namespace) -> None:
-        from .cli import EXAMPLE, example_text
         self.lang = choose_language(getattr(args, "lang", None))
         self.step = bool(getattr(args, "step", False))
-        self.topo = loads(example_text(), f"(built-in example {EXAMPLE})", seed=args.seed, out=lambda line: None)
+        self.topo = load_example(seed=args.seed, out=lambda line: None)
         self.net = self.topo.network
         self.rec = Recorder()
         self.net.tracer.subscribe(self.rec)

@@ -191,7 +191,7 @@ class Net:
 async def _start_services(host: Any, files: Path) -> tuple[list[Any], bool]:
     from minternet.application.dns.server import AuthoritativeServer
     from minternet.application.dns.zonefile import load_zone
-    from minternet.real.commands import _echo_servers
+    from minternet.cli.attach import _echo_servers
     services: list[Any] = await _echo_servers(host, ECHO, lambda text: None)
     zone_path = files / "example.com.zone"
     zone_path.write_text(ZONE)
@@ -263,7 +263,7 @@ def net(tmp_path_factory):
     finally:
         if network is not None:
             async def teardown() -> None:
-                from minternet.real.commands import shutdown
+                from minternet.cli.attach import shutdown
                 await shutdown(network.host, network.services, timeout=1.0)
             try:
                 lt.run(teardown(), 10)

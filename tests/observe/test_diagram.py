@@ -14,7 +14,8 @@ from netutil import chain
 
 from minternet.application.ping import ping
 from minternet.application.transfer import transfer
-from minternet.cli import example_text, main
+from minternet.cli import main
+from minternet.sim.example import example_text
 from minternet.observe.diagram import build_diagram, load_trace, to_mermaid, to_svg
 from minternet.observe.diagram_model import Diagram
 from minternet.observe.trace import JsonLinesSink, Recorder, TraceEvent

@@ -3,7 +3,7 @@ import errno
 
 from minternet.application.ping import ping
 from minternet.application.traceroute import traceroute
-from minternet.cli import example_text
+from minternet.sim.example import example_text
 from minternet.observe.trace import Recorder
 from minternet.runtime import NS_PER_MS, NS_PER_S
 from minternet.sim.topology import loads

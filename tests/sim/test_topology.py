@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from minternet.cli import example_text
+from minternet.sim.example import example_text
 from minternet.sim.topology import TopologyError, load, loads
 
 GOOD = textwrap.dedent("""\

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("aiohttp")
 
-from minternet.cli import example_text  # noqa: E402
+from minternet.sim.example import example_text  # noqa: E402
 from minternet.sim.topology import loads  # noqa: E402
 from minternet.web.server import ServerThread  # noqa: E402
 from minternet.web.session import Session  # noqa: E402

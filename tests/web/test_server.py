@@ -16,9 +16,9 @@ import pytest
 
 aiohttp = pytest.importorskip("aiohttp")
 
-from minternet.cli import example_text  # noqa: E402
+from minternet.sim.example import example_text  # noqa: E402
 from minternet.sim.topology import loads  # noqa: E402
-from minternet.web.commands import _warn_host  # noqa: E402
+from minternet.cli.web import _warn_host  # noqa: E402
 from minternet.web.server import ServerThread  # noqa: E402
 from minternet.web.session import ReplaySession, Session  # noqa: E402
 

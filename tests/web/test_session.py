@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("aiohttp")
 
-from minternet.cli import example_text  # noqa: E402
+from minternet.sim.example import example_text  # noqa: E402
 from minternet.sim.topology import loads  # noqa: E402
 from minternet.web.layout import layout  # noqa: E402
 from minternet.web.session import ActionError, ReplaySession, Session  # noqa: E402

@@ -44,7 +44,7 @@ def curl_available() -> Callable[..., Coroutine[Any, Any, Any]] | None:
     """The HTTP client's ``fetch``, when this version has the HTTP application."""
     try:
         from ..application.http.client import fetch
-        from ..application.http.commands import where_is  # noqa: F401 - used by Session._curl
+        from ..application.http.where import where_is  # noqa: F401 - used by Session._curl
     except ImportError:
         return None
     return fetch
@@ -395,7 +395,7 @@ class Session(BaseSession):
         """GET a URL; like ``minternet curl``, start the built-in site where nothing listens yet."""
         from ..application.http.apps import builtin_site
         from ..application.http.client import split_url
-        from ..application.http.commands import where_is
+        from ..application.http.where import where_is
         from ..application.http.server import serve
         name, port, _, _ = split_url(url)
         node = self.net.nodes.get(name)

@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from minternet.application.dns.resolver import RecursiveResolver
-from minternet.cli import example_text
+from minternet.sim.example import example_text
 from minternet.sim.topology import loads
 from minternet.wire.dns import (A, DNSMessage, Rcode, ResourceRecord, RRClass, RRType, make_response)
 

@@ -10,7 +10,7 @@ import pytest
 from application.http.httputil import SERVER, two_hosts
 
 from minternet.application.http import HTTPClient, Limits, ProtocolError, Request, Response, fetch, serve, split_url
-from minternet.cli import example_text
+from minternet.sim.example import example_text
 from minternet.sim.topology import loads
 
 

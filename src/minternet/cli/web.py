@@ -6,13 +6,15 @@ import argparse
 import asyncio
 import ipaddress
 import sys
-from typing import Any, Callable
+from typing import Any
+
+from .common import add_common, finish_run, load_topology
 
 DEFAULT_PORT = 8765
 
 
-def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register ``minternet web`` (see COMMAND_MODULES in minternet.cli)."""
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add web."""
     p = sub.add_parser("web", help="watch the packets move in your browser (the live view)",
                        description="Serve a page that draws the network and animates every packet as it "
                                    "crosses each link, in virtual time paced to the page's speed: play, pause, "
@@ -26,7 +28,7 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
                    help="address to listen on (default 127.0.0.1: only this machine can see the page)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--no-open", action="store_true", help="do not open a browser, only print the address")
-    common(p)
+    add_common(p)
     p.set_defaults(func=cmd_web)
 
 
@@ -46,9 +48,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     except ImportError:
         print("minternet: error: the live view needs aiohttp: pip install aiohttp", file=sys.stderr)
         return 1
-    from ..cli import finish_run, load_topology
-    from .server import start
-    from .session import ReplaySession, Session
+    from ..web.server import start
+    from ..web.session import ReplaySession, Session
 
     lines: list[str] = []
     holder: dict[str, Session] = {}

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..observe.trace import TraceEvent, format_event
-from ..sim.units import parse_time
+from .common import time_arg
 
 NETNS_EPILOG = """\
 how the pieces fit (with --create-netns NS):
@@ -49,13 +49,6 @@ LIVE_LAYERS = {"ip", "arp", "tcp", "udp", "icmp", "app"}
 
 def _err(text: str) -> None:
     print(f"minternet: error: {text}", file=sys.stderr, flush=True)
-
-
-def _time_arg(text: str) -> int:
-    try:
-        return parse_time(text if any(c.isalpha() for c in text) else f"{text}s")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _probability(text: str) -> float:
@@ -207,9 +200,9 @@ async def _echo_servers(host: Any, port: int, log: Callable[[str], None]) -> lis
 
 async def _run_attach(args: argparse.Namespace) -> int:
     from ..wire.pcap import PcapWriter
-    from .attach import make_host
-    from .device import TapError, open_tap
-    from .driver import LinkFaults, TapDriver
+    from ..real.attach import make_host
+    from ..real.device import TapError, open_tap
+    from ..real.driver import LinkFaults, TapDriver
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
@@ -357,7 +350,7 @@ async def shutdown(host: Any, servers: list[Any], timeout: float = 3.0) -> None:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    from .device import tap_problem
+    from ..real.device import tap_problem
     problem = tap_problem()
     if problem:
         _err(f"cannot attach to a TAP device: {problem}")
@@ -368,8 +361,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
         return 130
 
 
-def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Add ``attach`` to the ``minternet`` command."""
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add attach (it runs one real host, not a simulated network: its own options, no common ones)."""
     p = sub.add_parser(
         "attach", help="run a minternet host on a real TAP device (root): ping, curl and dig reach it",
         description="Run one minternet host, with the same stack the simulator runs, on a Linux TAP "
@@ -399,10 +392,10 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
     g.add_argument("--echo", metavar="PORT", type=int, action="append", help="echo service on TCP and UDP PORT; repeatable")
     g = p.add_argument_group("faults on the link (applied by our driver, per frame, both ways unless --fault-direction)")
     g.add_argument("--loss", type=_probability, default=0.0, metavar="P", help="drop frames with probability P (0.05 or 5%%)")
-    g.add_argument("--delay", type=_time_arg, default=0, metavar="T", help="delay every frame by T (10ms)")
-    g.add_argument("--jitter", type=_time_arg, default=0, metavar="T", help="extra delay, uniform in [0, T)")
+    g.add_argument("--delay", type=time_arg, default=0, metavar="T", help="delay every frame by T (10ms)")
+    g.add_argument("--jitter", type=time_arg, default=0, metavar="T", help="extra delay, uniform in [0, T)")
     g.add_argument("--reorder", type=_probability, default=0.0, metavar="P", help="hold frames back with probability P, so later ones pass")
-    g.add_argument("--reorder-delay", type=_time_arg, default=5_000_000, metavar="T", help="how long a reordered frame is held (default 5ms)")
+    g.add_argument("--reorder-delay", type=time_arg, default=5_000_000, metavar="T", help="how long a reordered frame is held (default 5ms)")
     g.add_argument("--duplicate", type=_probability, default=0.0, metavar="P", help="send frames twice with probability P")
     g.add_argument("--corrupt", type=_probability, default=0.0, metavar="P",
                    help="flip one bit of a frame's IP packet with probability P (the receiver's checksum drops it)")
@@ -414,7 +407,7 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
     g.add_argument("--trace", metavar="FILE", help="write every trace event as JSON lines to FILE")
     g.add_argument("-v", "--verbose", action="count", default=0, help="-v: also cwnd changes; -vv: also every frame")
     g.add_argument("-q", "--quiet", action="store_true", help="no live trace (full speed)")
-    g.add_argument("--duration", type=_time_arg, default=0, metavar="T", help="stop by itself after T")
+    g.add_argument("--duration", type=time_arg, default=0, metavar="T", help="stop by itself after T")
     g.add_argument("--no-offload", action="store_true", help="plain frames: no virtio-net header, checksum or TSO offload")
     g.add_argument("--rx-gso", choices=["whole", "split"], default="whole",
                    help="the kernel's TSO super-segments go to our stack whole (default) or split into wire-sized segments")

@@ -8,9 +8,11 @@ import socket
 import sys
 from typing import Any, Callable
 
-from .client import HTTPClient, ProtocolError, split_url
-from .message import Response
-from .server import Limits
+from ..application.http.client import HTTPClient, ProtocolError, split_url
+from ..application.http.message import Response
+from ..application.http.server import Limits
+from ..application.http.where import where_is
+from .common import add_common, finish_run, host_first_usage, load_topology
 
 DEFAULT_SERVE_PORT = 8000
 
@@ -28,9 +30,9 @@ def cmd_http_serve(args: argparse.Namespace) -> int:
     import signal
     import time
 
-    from ...real.ossocket import OSHost
-    from .apps import folder_site
-    from .server import serve
+    from ..application.http.apps import folder_site
+    from ..application.http.server import serve
+    from ..real.ossocket import OSHost
 
     try:
         handler = folder_site(args.dir)
@@ -70,38 +72,6 @@ def cmd_http_serve(args: argparse.Namespace) -> int:
 
 
 # -- curl -------------------------------------------------------------------------------------------------
-def where_is(net: Any, client: Any, name: str) -> str | None:
-    """The address ``name`` stands for in this network, found without sending a packet: an address
-    as it is, the client's hosts table, a node's name, or the records of the network's DNS zones
-    (following CNAMEs). None if nothing says."""
-    from ...wire.dns import RRType, canonical, make_query
-    from ..dns.authority import answer
-    from .client import _is_ipv4
-
-    if _is_ipv4(name):
-        return name
-    fixed = client.stub_resolver.hosts.get(canonical(name.rstrip(".")))
-    if fixed:
-        return fixed
-    node = net.nodes.get(name)
-    if node is not None and getattr(node, "address", None):
-        return node.address
-    target = name
-    for _ in range(8):  # a CNAME may point into another zone
-        for authority in net.dns.authorities.values():
-            resp = answer(authority.zones, make_query(target, RRType.A, 0))
-            if not resp.aa or not resp.answers:
-                continue
-            addresses = [rr.data.address for rr in resp.answers if rr.type == RRType.A]
-            if addresses:
-                return addresses[0]
-            target = [rr.data.target for rr in resp.answers if rr.type == RRType.CNAME][-1]
-            break
-        else:
-            return None
-    return None
-
-
 def _request_body(args: argparse.Namespace) -> bytes | None:
     if args.data is None:
         return None
@@ -147,10 +117,8 @@ def _write_body(data: bytes) -> None:
 
 def cmd_curl(args: argparse.Namespace) -> int:
     """Fetch URLs from a simulated host, over one kept-alive connection per server."""
-    from minternet.cli import finish_run, load_topology
-
-    from .apps import builtin_site
-    from .server import serve
+    from ..application.http.apps import builtin_site
+    from ..application.http.server import serve
 
     show_headers = args.verbose >= 1  # -v is curl's; -vv and up also show the packets
     args.verbose = max(0, args.verbose - 1)
@@ -163,7 +131,7 @@ def cmd_curl(args: argparse.Namespace) -> int:
 
     topo = load_topology(args)
     net = topo.network
-    client = net.host(args.node)
+    client = net.host(args.host)
     for name, *_ in targets:
         node = net.nodes.get(name)
         if node is not None and getattr(node, "address", None):
@@ -244,7 +212,7 @@ def _failure(exc: OSError, name: str, port: int, no_server: bool) -> int:
 
 
 # -- registration -----------------------------------------------------------------------------------------
-def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add http-serve and curl to the ``minternet`` command."""
     p = sub.add_parser(
         "http-serve", help="serve a folder over HTTP on this machine's loopback (for curl and browsers)",
@@ -268,7 +236,8 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
 
     p = sub.add_parser(
         "curl", help="fetch a URL from a simulated host, like curl(1): curl client http://www.example.com/",
-        description="Fetch URLs over HTTP/1.1 from NODE, a host of the simulated network: resolve the name "
+        description="Fetch URLs over HTTP/1.1 from HOST, a host of the simulated network (it comes first, "
+                    "then curl's own arguments): resolve the name "
                     "through the host's DNS, open a TCP connection, send the request, print the body. "
                     "Several URLs to one server share one kept-alive connection. Unless --no-server is "
                     "given, a web server with a small built-in site is first started on port 80 (or the "
@@ -277,7 +246,7 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
         epilog="examples: minternet curl client http://www.example.com/ -v   |   "
                "minternet curl client http://www.example.com/ http://www.example.com/about.html -v   |   "
                "minternet curl client http://www.example.com/ -I   |   minternet curl client http://www.example.com/ -d hello")
-    p.add_argument("node", metavar="NODE", help="the simulated host that runs curl (e.g. client)")
+    p.add_argument("host", metavar="HOST", help="the simulated host that runs curl (e.g. client)")
     p.add_argument("urls", metavar="URL", nargs="+",
                    help="http://NAME[:PORT]/PATH; NAME is a DNS name, an address or a node's name")
     p.add_argument("-I", "--head", action="store_true", help="ask with HEAD and print the response headers")
@@ -294,9 +263,10 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
                    help="give up connecting or waiting for an answer after this long (simulated seconds, default 30)")
     p.add_argument("--no-server", action="store_true",
                    help="do not start the built-in web site; talk to whatever the network runs")
-    common(p)
+    add_common(p)
     for action in p._actions:  # -v means what it means to curl; the packet timeline moves up one v
         if action.dest == "verbose":
             action.help = ("-v: show the request and response headers, like curl -v (on stderr); "
                            "-vv: also every packet at the IP level; -vvv: also every frame on every link")
+    host_first_usage(p, "HOST URL [URL ...]")
     p.set_defaults(func=cmd_curl)

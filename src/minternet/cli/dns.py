@@ -1,0 +1,192 @@
+"""The DNS commands: ``minternet dig`` (ask DNS from a simulated host, like dig(1)) and
+``minternet dns-serve`` (serve zone files on this machine's loopback, for the real dig)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .common import UsageError, add_common, finish_run, host_first_usage, load_topology
+
+
+def _rrtype(text: str) -> int:
+    from ..wire.dns import RRType
+    try:
+        return RRType[text.upper()]
+    except KeyError:
+        raise UsageError(f"unknown record type {text!r} (try: {', '.join(t.name for t in RRType)})") from None
+
+
+def _question(args: argparse.Namespace) -> None:
+    """Split dig's words into HOST, NAME and TYPE (with --os there is no simulated host)."""
+    words = list(args.words)
+    if args.os:
+        if len(words) > 2:
+            raise UsageError(f"with --os there is no simulated host: minternet dig --os NAME [TYPE] @SERVER "
+                             f"(unrecognized: {' '.join(words[2:])})")
+        args.host = None
+    else:
+        if len(words) < 2:
+            raise UsageError(f"the host comes first: minternet dig client {words[0]}")
+        if len(words) > 3:
+            raise UsageError(f"unrecognized arguments: {' '.join(words[3:])} "
+                             "(minternet dig HOST NAME [TYPE] [@SERVER])")
+        args.host = words.pop(0)
+    args.name = words[0]
+    args.type = _rrtype(words[1] if len(words) > 1 else "A")
+
+
+def cmd_dig(args: argparse.Namespace) -> int:
+    """dig in the simulation: from a host, ask its resolver (or @SERVER), or walk the hierarchy (--trace)."""
+    import asyncio
+    from ..application.dns.dig import dig_output, trace_output
+    from ..application.dns.resolver import RecursiveResolver
+    from ..wire.dns import DNSMessage, make_query
+    _question(args)
+    if args.os:
+        from ..real.ossocket import OSHost
+        host: Any = OSHost()
+        if not args.server:
+            raise ValueError("with --os, say which server to ask: @ADDRESS (and -p PORT)")
+        topo = None
+    else:
+        topo = load_topology(args)
+        if args.host not in topo.network.nodes and "." in args.host:
+            # A DNS name where the host belongs: the old spelling (dig NAME --from HOST).
+            topo.network.close()
+            raise UsageError(f"{args.host!r} is not a host of this network; the host comes first: "
+                             f"minternet dig client {' '.join(args.words)}")
+        host = topo.network.host(args.host)
+    server = args.server[1:] if args.server else None
+
+    async def run() -> str:
+        if args.walk:
+            hints = [("root", server)] if server else topo.network.dns.root_hints  # type: ignore[union-attr]
+            if not hints:
+                raise ValueError("this network has no root server to start from")
+            resolver = RecursiveResolver(host, hints, port=args.port)
+            result = await resolver.resolve(args.name, args.type)
+            return trace_output(result)
+        target = server or (host.stub_resolver.nameservers[0] if host.stub_resolver.nameservers else None)
+        if target is None:
+            raise ValueError(f"{args.host} has no name server configured; give one as @ADDRESS")
+        sock = host.socket()
+        sock.connect((target, args.port))
+        qid = host.rng.randrange(65536)
+        t0 = host.clock.now
+        sock.send(make_query(args.name, args.type, qid, rd=not args.norecurse).encode())
+        sock.settimeout(args.timeout)
+        try:
+            data = await sock.recv(65535)
+        except TimeoutError:
+            return f";; connection timed out; no servers could be reached ({target}#{args.port})"
+        finally:
+            sock.close()
+        return dig_output(DNSMessage.decode(data), target, args.port, host.clock.now - t0, len(data))
+
+    if topo is None:
+        print(asyncio.run(run()))
+        return 0
+    print(topo.network.run_app(run()))
+    finish_run(args, topo)
+    return 0
+
+
+def cmd_dns_serve(args: argparse.Namespace) -> int:
+    """Serve zones on the operating system's UDP sockets (loopback by default)."""
+    import asyncio
+    import ipaddress
+    from ..application.dns.server import AuthoritativeServer
+    from ..application.dns.zone import ZoneError
+    from ..application.dns.zonefile import load_zone
+    from ..real.ossocket import OSHost
+    zones = []
+    for path in args.zone:
+        try:
+            zones.append(load_zone(path))
+        except ZoneError as exc:
+            print(f"minternet: error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"minternet: error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 2
+    if not ipaddress.IPv4Address(args.address).is_loopback:
+        print(f"warning: serving on {args.address}, which is not a loopback address", file=sys.stderr)
+    server = AuthoritativeServer(zones)
+    host = OSHost()
+
+    def log(data: bytes, addr: tuple[str, int]) -> bytes | None:
+        reply = server.handle(data)
+        if not args.quiet:
+            from ..wire.dns import DNSMessage
+            try:
+                text = DNSMessage.decode(reply).summary() if reply else "no answer (malformed)"
+            except Exception:  # noqa: BLE001 - a log line must never stop the server
+                text = f"{len(reply or b'')} bytes"
+            print(f"{addr[0]}#{addr[1]}: {text}", flush=True)
+        return reply
+
+    async def main() -> None:
+        from ..application.dns.server import serve_tcp, serve_udp
+        started = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(serve_udp(host, args.port, args.address, log, started))
+        addr = await started
+
+        async def over_tcp(data: bytes) -> bytes | None:
+            return server.handle(data, limit=65535)
+        tcp_server = await serve_tcp(host, addr[1], args.address, over_tcp)
+        names = ", ".join(f"{z.origin or '.'}" for z in zones)
+        print(f"serving {names} on {addr[0]}:{addr[1]} (UDP and TCP); Ctrl-C to stop", flush=True)
+        try:
+            await task
+        finally:
+            tcp_server.close()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    except OSError as exc:
+        print(f"minternet: error: cannot serve on {args.address}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add dig and dns-serve."""
+    p = sub.add_parser("dig", prefix_chars="-+",
+                       help="ask DNS from a simulated host, like dig(1): dig client www.example.com [@SERVER]",
+                       description="Ask a DNS question from HOST, a simulated host (it comes first, then dig's "
+                                   "own arguments): to its configured resolver (like /etc/resolv.conf), to "
+                                   "@SERVER, or walk the hierarchy yourself from the root with --walk (or "
+                                   "+trace). With --os, ask a real server on this machine (e.g. one started "
+                                   "with minternet dns-serve); there is no HOST then.",
+                       epilog="examples: minternet dig client www.example.com   |   "
+                              "minternet dig client example.com NS @10.0.2.53   |   "
+                              "minternet dig client www.example.com +trace   |   "
+                              "minternet dig --os www.example.com @127.0.0.1 -p 5353")
+    p.add_argument("words", metavar="HOST NAME [TYPE]", nargs="+",
+                   help="HOST: the simulated host that asks (none with --os); NAME: the name to look up, "
+                        "e.g. www.example.com; TYPE: A (default), AAAA, NS, CNAME, SOA, MX, TXT, PTR, ANY")
+    p.add_argument("-p", "--port", type=int, default=53, help="server port (default 53)")
+    p.add_argument("--walk", "+trace", action="store_true",
+                   help="walk root -> TLD -> authoritative yourself and show each step (like dig +trace)")
+    p.add_argument("--norecurse", "+norecurse", action="store_true",
+                   help="RD=0: ask the server only for what it knows itself")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait (default 5)")
+    p.add_argument("--os", action="store_true", help="use this machine's real UDP sockets (needs @SERVER; no HOST)")
+    add_common(p)
+    host_first_usage(p, "HOST NAME [TYPE] [@SERVER]")
+    p.usage += ("\n       minternet dig --os NAME [TYPE] @SERVER [-p PORT] [+trace]")
+    p.set_defaults(func=cmd_dig, server=None)
+
+    p = sub.add_parser("dns-serve", help="serve DNS zones on this machine's loopback (for dig)",
+                       description="Serve zone files (RFC 1035 master files, or TOML) with the same "
+                                   "authoritative server the simulation uses, on real UDP sockets: "
+                                   "dig @127.0.0.1 -p 5353 www.example.com")
+    p.add_argument("--zone", metavar="FILE", action="append", required=True, help="a zone file (repeatable)")
+    p.add_argument("--port", type=int, default=5353, help="UDP port (default 5353; 53 needs root)")
+    p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not log each query")
+    p.set_defaults(func=cmd_dns_serve)
