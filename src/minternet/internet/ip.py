@@ -122,11 +122,12 @@ class IPLayer:
         raise the right errno."""
         if not self.obs.up:
             return "node-down"
-        route = self.routes.lookup(_inet_aton(dst))
+        dst4 = _inet_aton(dst)
+        route = self.routes.lookup(dst4)
         if route is None:
             self.obs.drop("ip", "no-route", None, text=f"no route to {dst}")
             return "no-route"
-        return self._send_route(route.iface, route.gateway, dst, proto, payload, src, ttl, df, tos)
+        return self._send_route(route.iface, route.gateway or dst4, dst, dst4, proto, payload, src, ttl, df, tos)
 
     def send_via(self, handle: RouteHandle, proto: int, payload: bytes, src: str | None = None,
                  ttl: int | None = None, df: bool = False, tos: int = 0) -> str | None:
@@ -134,11 +135,10 @@ class IPLayer:
         if not self.obs.up:
             return "node-down"
         dst4 = handle.dst
-        next_hop = handle.next_hop
-        return self._send_route(handle.iface, None if next_hop == dst4 else next_hop, _inet_ntoa(dst4), proto,
-                                payload, src or handle.source, ttl, df, tos)
+        return self._send_route(handle.iface, handle.next_hop, _inet_ntoa(dst4), dst4, proto, payload,
+                                src or handle.source, ttl, df, tos)
 
-    def _send_route(self, iface: "Interface", gateway: bytes | None, dst: str, proto: int, payload: bytes,
+    def _send_route(self, iface: "Interface", next_hop: bytes, dst: str, dst4: bytes, proto: int, payload: bytes,
                     src: str | None, ttl: int | None, df: bool, tos: int) -> str | None:
         obs = self.obs
         if src is None:
@@ -154,12 +154,11 @@ class IPLayer:
         packet = ip.encode()
         if obs.tracer.enabled:
             obs.tracer.emit(obs.name, iface.name, "ip", "send", packet=packet)
-        dst4 = _inet_aton(dst)
         if dst4 in self.local and dst4 not in self.broadcasts:
             # Our own address: loop back, as the kernel does, without touching the wire.
             self.clock.call_later(0, self._deliver, iface, packet)
             return None
-        self._output(ip, packet, iface, gateway or dst4)
+        self._output(ip, packet, iface, next_hop)
         return None
 
     def _output(self, ip: IPv4 | None, packet: bytes, iface: "Interface", next_hop: bytes) -> None:
