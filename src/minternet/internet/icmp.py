@@ -55,7 +55,11 @@ class ICMPService:
         for listener in list(self.listeners):
             listener(ip, msg)
         if msg.is_error:
-            self._error_up(ip, msg)
+            if socket.inet_aton(ip.dst) in self.ip.broadcasts or socket.inet_aton(ip.dst)[0] >= 224:
+                # Linux's icmp_rcv: an error sent to a broadcast or multicast address is dropped.
+                obs.drop("icmp", "error-to-broadcast", iface.name, packet=ip.encode())
+            else:
+                self._error_up(ip, msg)
         return Disposition.DELIVERED
 
     def _error_up(self, ip: IPv4, msg: ICMP) -> None:
@@ -69,9 +73,17 @@ class ICMPService:
         except MalformedPacket:
             return
         err = flow_error(bytes(msg.payload), kind, ip.src, msg.next_hop_mtu if kind is ErrorKind.FRAG_NEEDED else 0,
-                         msg, errno_, fatal)
+                         msg, errno_, fatal, msg.code)
         if err is not None:
             self.ip.transport_error(err)
 
-    def error(self, err: TransportError) -> None:
-        """Errors about ICMP we sent (echo requests) reach ping through its listener instead."""
+    def error(self, err: TransportError) -> bool:
+        """An error about ICMP we sent (an echo request). From a router it already reached the
+        listeners as the ICMP message it is; found here (ARP gave up), the listeners hear the host
+        unreachable Linux sends itself, from our own address, as ping prints it."""
+        if err.local and err.icmp is not None:
+            me = IPv4(err.src, err.src, IPProto.ICMP, err.icmp.encode())
+            for listener in list(self.listeners):
+                listener(me, err.icmp)
+            return bool(self.listeners)
+        return False

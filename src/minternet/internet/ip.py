@@ -21,7 +21,7 @@ from ..stack.route import RouteHandle
 from ..stack.seams import Disposition, LinkOutput, TransportProtocol
 from ..wire.checksum import incremental_update, ones_sum
 from ..wire.errors import MalformedPacket
-from ..wire.fields import (IPV4_CHECKSUM, IPV4_DF_BIT, IPV4_DST, IPV4_FLAGS, IPV4_FRAG_LOW, IPV4_LENGTH, IPV4_MIN_HEADER_LEN,
+from ..wire.fields import (ETH_DST_FIRST, IPV4_CHECKSUM, IPV4_DF_BIT, IPV4_DST, IPV4_FLAGS, IPV4_FRAG_LOW, IPV4_LENGTH, IPV4_MIN_HEADER_LEN,
                            IPV4_PROTOCOL, IPV4_SRC, IPV4_TTL, IPV4_VER_IHL, IPV4_VER_IHL_PLAIN)
 from ..wire.icmp import ERROR_TYPES, ICMP, ICMPType, TimeExceededCode, UnreachCode
 from ..wire.ipv4 import IPFlags, IPProto, IPv4
@@ -42,6 +42,7 @@ _inet_aton = socket.inet_aton
 _inet_ntoa = socket.inet_ntoa
 PMTU_EXPIRES = 600 * NS_PER_S  # a learned path MTU is forgotten after 10 minutes (Linux's mtu_expires)
 MIN_PMTU = 552  # Linux's min_pmtu: a frag-needed below it is taken as this
+PMTU_MAX_ENTRIES = 4096  # the path MTU cache is bounded, as Linux's exception buckets are
 
 
 class IPLayer:
@@ -106,13 +107,31 @@ class IPLayer:
             return handle
         return self.route_to(_inet_ntoa(handle.dst), handle.source)
 
-    def path_mtu_learned(self, dst: str, mtu: int) -> int:
-        """RFC 1191: a router said datagrams to ``dst`` must be at most ``mtu`` bytes. Returns the
-        path MTU now in force (never below Linux's min_pmtu, never above the interface MTU)."""
+    def path_mtu_for(self, dst: str, mtu: int) -> int:
+        """The path MTU to ``dst`` once a router has said ``mtu`` (RFC 1191), as Linux's
+        __ip_rt_update_pmtu computes it: never below min_pmtu, never above the interface's MTU
+        or a path MTU already learned (a frag-needed cannot raise it)."""
         mtu = max(mtu, MIN_PMTU) if mtu else MIN_PMTU
         dst4 = _inet_aton(dst)
-        self.pmtu[dst4] = (mtu, self.clock.now + PMTU_EXPIRES)
+        route = self.routes.lookup(dst4)
+        if route is not None:
+            mtu = min(mtu, route.iface.mtu)
+        learned = self.pmtu.get(dst4)
+        if learned is not None and learned[1] > self.clock.now:
+            mtu = min(mtu, learned[0])
         return mtu
+
+    def _remember_pmtu(self, dst: str, mtu: int) -> None:
+        pmtu = self.pmtu
+        dst4 = _inet_aton(dst)
+        if dst4 not in pmtu and len(pmtu) >= PMTU_MAX_ENTRIES:
+            now = self.clock.now
+            for key in [k for k, (_, expires) in pmtu.items() if expires <= now]:
+                del pmtu[key]
+            if len(pmtu) >= PMTU_MAX_ENTRIES:
+                del pmtu[next(iter(pmtu))]  # the oldest learned
+        pmtu.pop(dst4, None)
+        pmtu[dst4] = (mtu, self.clock.now + PMTU_EXPIRES)
 
     # -- sending ----------------------------------------------------------------------------------
     def send(self, dst: str, proto: int, payload: bytes, src: str | None = None, ttl: int | None = None,
@@ -127,7 +146,8 @@ class IPLayer:
         if route is None:
             self.obs.drop("ip", "no-route", None, text=f"no route to {dst}")
             return "no-route"
-        return self._send_route(route.iface, route.gateway or dst4, dst, dst4, proto, payload, src, ttl, df, tos)
+        return self._send_route(route.iface, route.gateway or dst4, dst, dst4, proto, payload, src, ttl, df, tos,
+                                route.iface.mtu)
 
     def send_via(self, handle: RouteHandle, proto: int, payload: bytes, src: str | None = None,
                  ttl: int | None = None, df: bool = False, tos: int = 0) -> str | None:
@@ -136,20 +156,21 @@ class IPLayer:
             return "node-down"
         dst4 = handle.dst
         return self._send_route(handle.iface, handle.next_hop, _inet_ntoa(dst4), dst4, proto, payload,
-                                src or handle.source, ttl, df, tos)
+                                src or handle.source, ttl, df, tos, handle.mtu)
 
     def _send_route(self, iface: "Interface", next_hop: bytes, dst: str, dst4: bytes, proto: int, payload: bytes,
-                    src: str | None, ttl: int | None, df: bool, tos: int) -> str | None:
+                    src: str | None, ttl: int | None, df: bool, tos: int, mtu: int) -> str | None:
         obs = self.obs
         if src is None:
             src = iface.address
         ip = IPv4(src, dst, proto, payload, self.default_ttl if ttl is None else ttl, tos,
                   self.next_ident(), _DF if df else 0)
         obs.stats["ip.out_requests"] += 1
-        if ip.total_length > iface.mtu and df and \
+        mtu = min(mtu, iface.mtu)  # the path's (a learned PMTU), and never above the interface's
+        if ip.total_length > mtu and df and \
                 not (proto == _TCP and ip.total_length <= iface.tso_max):  # (TSO: the device cuts it)
             obs.drop("ip", "frag-needed", iface.name,
-                     text=f"{ip.total_length} bytes > MTU {iface.mtu} with DF set")
+                     text=f"{ip.total_length} bytes > MTU {mtu} with DF set")
             return "frag-needed"
         packet = ip.encode()
         if obs.tracer.enabled:
@@ -200,7 +221,9 @@ class IPLayer:
         if dst in self.local:
             self._deliver(iface, packet)
             return
-        if not self.forwarding:
+        if not self.forwarding or frame[ETH_DST_FIRST] & 1 or dst[0] >= 224:
+            # Not a router; or sent to the link's broadcast/multicast MAC (Linux forwards only
+            # PACKET_HOST frames); or to a multicast group (never unicast-forwarded).
             obs.drop("ip", "not-for-us", iface.name, frame=frame)
             return
         ttl = packet[IPV4_TTL]
@@ -239,7 +262,7 @@ class IPLayer:
         if dst4 in self.local:
             self._deliver(iface, original)
             return
-        if not self.forwarding:
+        if not self.forwarding or frame[ETH_DST_FIRST] & 1 or dst4[0] >= 224:
             obs.drop("ip", "not-for-us", iface.name, frame=frame)
             return
         if ip.ttl <= 1:
@@ -312,15 +335,26 @@ class IPLayer:
                 self.icmp_error(ip.encode(), ICMPType.DEST_UNREACHABLE, UnreachCode.PORT, iface)
         elif disposition is Disposition.PROTOCOL_UNREACHABLE:
             self.icmp_error(ip.encode(), ICMPType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, iface)
+        elif disposition is not Disposition.DELIVERED and disposition is not Disposition.MALFORMED \
+                and disposition is not Disposition.CONSUMED:
+            obs.drop("ip", "bad-disposition", iface.name, packet=packet,
+                     text=f"protocol {ip.proto}'s transport answered {disposition!r}")
 
     # -- errors up --------------------------------------------------------------------------------
     def transport_error(self, err: TransportError) -> None:
-        """An error about a datagram we sent: to the transport of its protocol."""
-        if err.kind is ErrorKind.FRAG_NEEDED and err.reporter is not None:
-            err = dataclasses.replace(err, mtu=self.path_mtu_learned(err.dst, err.mtu))
+        """An error about a datagram we sent: to the transport of its protocol. A frag-needed
+        carries the path MTU now in force; it is remembered only if an endpoint of ours sent the
+        datagram (Linux updates the PMTU from the socket's error handler), so forged errors about
+        flows we never had leave no state."""
         transport = self.transports.get(err.proto)
-        if transport is not None:
-            transport.error(err)
+        if transport is None:
+            return
+        if err.kind is ErrorKind.FRAG_NEEDED and err.reporter is not None:
+            err = dataclasses.replace(err, mtu=self.path_mtu_for(err.dst, err.mtu))
+            if transport.error(err):
+                self._remember_pmtu(err.dst, err.mtu)
+            return
+        transport.error(err)
 
     def link_resolution_failed(self, packet: bytes) -> None:
         """The link layer gave up on a packet's next hop (ARP got no answer). A datagram we
@@ -330,7 +364,9 @@ class IPLayer:
         if packet[IPV4_SRC] not in self.local:
             self.icmp_error(packet, ICMPType.DEST_UNREACHABLE, UnreachCode.HOST)
             return
-        err = flow_error(packet, ErrorKind.HOST_UNREACHABLE)
+        # The message Linux sends itself, so that ping's raw socket hears it too.
+        err = flow_error(packet, ErrorKind.HOST_UNREACHABLE, None, 0,
+                         ICMP.dest_unreachable(UnreachCode.HOST, packet), code=int(UnreachCode.HOST))
         if err is not None:
             self.transport_error(err)
 
@@ -344,7 +380,8 @@ class IPLayer:
         if len(original) < 20:
             return
         src, dst = original[IPV4_SRC], original[IPV4_DST]
-        if src == b"\x00\x00\x00\x00" or src in self.broadcasts or src[0] >= 224 or dst in self.broadcasts:
+        if src == b"\x00\x00\x00\x00" or src in self.broadcasts or src[0] >= 224 or dst in self.broadcasts \
+                or dst[0] >= 224:
             return
         if ((original[IPV4_FLAGS] & 0x1F) << 8 | original[IPV4_FRAG_LOW]) != 0:
             return  # not the first fragment
@@ -367,8 +404,8 @@ class IPLayer:
 
 
 def flow_error(packet: bytes, kind: ErrorKind, reporter: str | None = None, mtu: int = 0,
-               icmp: ICMP | None = None, errno: int | None = None, fatal: bool | None = None
-               ) -> TransportError | None:
+               icmp: ICMP | None = None, errno: int | None = None, fatal: bool | None = None,
+               code: int = 0) -> TransportError | None:
     """The transport error for the flow of ``packet`` (an IPv4 datagram we sent, or the part of it
     an ICMP error quotes: the header and at least 8 bytes, RFC 792); None if too short for ports."""
     if len(packet) < 20:
@@ -380,4 +417,4 @@ def flow_error(packet: bytes, kind: ErrorKind, reporter: str | None = None, mtu:
         return None
     return TransportError(kind, proto, _inet_ntoa(packet[IPV4_SRC]), (ports[0] << 8) | ports[1],
                           _inet_ntoa(packet[IPV4_DST]), (ports[2] << 8) | ports[3], reporter, mtu, icmp,
-                          errno or 0, fatal)
+                          errno or 0, fatal, bytes(packet[hl:hl + 8]), code)

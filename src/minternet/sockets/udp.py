@@ -30,7 +30,7 @@ from ..wire.ipv4 import IPv4
 if TYPE_CHECKING:
     from ..host import Host
 
-from .common import (SocketBase, AF_INET, DEFAULT_RCVBUF, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_TTL, IPPROTO_IP,
+from .common import (SocketBase, AF_INET, DEFAULT_RCVBUF, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_TTL, IPPROTO_IP,
                      MAX_UDP_PAYLOAD, SO_BROADCAST, SO_RCVBUF, SO_REUSEADDR, SOCK_DGRAM, SOL_SOCKET, check_address,
                      os_error)
 
@@ -225,7 +225,10 @@ class DatagramSocket(SocketBase):
         # which is why a datagram to an absent neighbour (ARP unanswered) fails silently.
         if self._remote is None or (err.dst, err.dport) != self._remote:
             return
-        if not (err.fatal or err.kind is ErrorKind.FRAG_NEEDED):
+        if err.kind is ErrorKind.FRAG_NEEDED:
+            if self._options.get((IPPROTO_IP, IP_MTU_DISCOVER)) == IP_PMTUDISC_DONT:
+                return
+        elif not err.fatal:
             return
         self._error = err.errno
         self._wake()

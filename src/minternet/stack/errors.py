@@ -5,40 +5,50 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, unique
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..wire.icmp import ICMP
 
 
+@unique
 class ErrorKind(Enum):
-    """What went wrong, and (value) the errno Linux reports for it and whether Linux treats the
-    ICMP code it usually comes from as fatal (``icmp_err_convert[].fatal``; RFC 1122 4.2.3.9 calls
-    the others soft). The error itself carries the errno and fatality of its exact code.
+    """What went wrong. ``errno`` and ``fatal`` are those of the ICMP code it usually comes from
+    (Linux's ``icmp_err_convert``; RFC 1122 4.2.3.9 calls the non-fatal ones soft); the error
+    itself carries the errno and fatality of its exact code.
 
     Fatality is what a UDP socket goes by (``harderr``); TCP has its own rules (tcp_v4_err): a
     connect fails on any error but frag-needed, and a listener's half-open child is dropped for
-    net/host unreachable, time exceeded and parameter problem."""
+    net/host unreachable (codes 0 and 1), time exceeded and parameter problem."""
 
-    NET_UNREACHABLE = (errno.ENETUNREACH, False)
-    HOST_UNREACHABLE = (errno.EHOSTUNREACH, False)
-    PROTOCOL_UNREACHABLE = (errno.ENOPROTOOPT, True)
-    PORT_UNREACHABLE = (errno.ECONNREFUSED, True)
-    FRAG_NEEDED = (errno.EMSGSIZE, False)  # path MTU discovery: not an error for TCP
-    SOURCE_ROUTE_FAILED = (errno.EOPNOTSUPP, False)
-    PROHIBITED = (errno.EHOSTUNREACH, True)  # administratively prohibited (codes 9, 10, 13)
-    TTL_EXCEEDED = (errno.EHOSTUNREACH, False)
-    REASSEMBLY_TIMEOUT = (errno.EHOSTUNREACH, False)
-    PARAMETER_PROBLEM = (errno.EPROTO, True)
+    NET_UNREACHABLE = "net-unreachable"
+    HOST_UNREACHABLE = "host-unreachable"
+    PROTOCOL_UNREACHABLE = "protocol-unreachable"
+    PORT_UNREACHABLE = "port-unreachable"
+    FRAG_NEEDED = "frag-needed"  # path MTU discovery: not an error for TCP
+    SOURCE_ROUTE_FAILED = "source-route-failed"
+    PROHIBITED = "prohibited"  # administratively prohibited (codes 9, 10, 13)
+    TTL_EXCEEDED = "ttl-exceeded"
+    REASSEMBLY_TIMEOUT = "reassembly-timeout"
+    PARAMETER_PROBLEM = "parameter-problem"
 
     @property
     def errno(self) -> int:
-        return self.value[0]
+        return _USUAL[self][0]
 
     @property
     def fatal(self) -> bool:
-        return self.value[1]
+        return _USUAL[self][1]
+
+
+_USUAL = {
+    ErrorKind.NET_UNREACHABLE: (errno.ENETUNREACH, False), ErrorKind.HOST_UNREACHABLE: (errno.EHOSTUNREACH, False),
+    ErrorKind.PROTOCOL_UNREACHABLE: (errno.ENOPROTOOPT, True), ErrorKind.PORT_UNREACHABLE: (errno.ECONNREFUSED, True),
+    ErrorKind.FRAG_NEEDED: (errno.EMSGSIZE, False), ErrorKind.SOURCE_ROUTE_FAILED: (errno.EOPNOTSUPP, False),
+    ErrorKind.PROHIBITED: (errno.EHOSTUNREACH, True), ErrorKind.TTL_EXCEEDED: (errno.EHOSTUNREACH, False),
+    ErrorKind.REASSEMBLY_TIMEOUT: (errno.EHOSTUNREACH, False), ErrorKind.PARAMETER_PROBLEM: (errno.EPROTO, True),
+}
 
 
 # ICMP destination unreachable codes (RFC 792, 1122, 1812): (kind, errno, fatal), Linux's
@@ -70,7 +80,10 @@ class TransportError:
     ``src, sport, dst, dport`` is the quoted flow as it was sent (from us to the peer);
     ``reporter`` is the address that reported it (a router, the peer), or None when it was found
     here (the link could not resolve the next hop: Linux then sends itself a host unreachable);
-    ``mtu`` the next-hop MTU of a frag-needed; ``errno`` and ``fatal`` as Linux converts the code."""
+    ``mtu`` the next-hop MTU of a frag-needed; ``errno`` and ``fatal`` as Linux converts the code;
+    ``quoted`` the first bytes of the transport header the error quotes (RFC 792: at least 8), by
+    which TCP checks the sequence number is one it has in flight; ``code`` the ICMP code (0 for
+    an error found here)."""
 
     kind: ErrorKind
     proto: int
@@ -83,6 +96,8 @@ class TransportError:
     icmp: "ICMP | None" = None
     errno: int = 0  # 0: the kind's usual errno
     fatal: bool | None = None  # None: the kind's usual fatality
+    quoted: bytes = b""
+    code: int = 0
 
     def __post_init__(self) -> None:
         if not self.errno:
@@ -99,7 +114,7 @@ class TransportError:
         """(kind, errno, fatal) of an ICMP error message; None for a type we do not report
         (source quench, redirects)."""
         if icmp_type == 3:
-            return _UNREACH.get(code, (ErrorKind.HOST_UNREACHABLE, errno.EHOSTUNREACH, False))
+            return _UNREACH.get(code)  # codes above 15 are ignored, as Linux does (NR_ICMP_UNREACH)
         if icmp_type == 11:
             return (ErrorKind.TTL_EXCEEDED if code == 0 else ErrorKind.REASSEMBLY_TIMEOUT), errno.EHOSTUNREACH, False
         if icmp_type == 12:

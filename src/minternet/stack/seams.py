@@ -30,8 +30,9 @@ class TransportProtocol(Protocol):
         """A datagram for us: deliver it, or say why not."""
         ...
 
-    def error(self, err: "TransportError") -> None:
-        """A datagram we sent could not be delivered (ICMP error, or the next hop did not answer ARP)."""
+    def error(self, err: "TransportError") -> bool:
+        """A datagram we sent could not be delivered (ICMP error, or the next hop did not answer
+        ARP). True if an endpoint of ours sent it (only then does IP learn a path MTU from it)."""
         ...
 
 

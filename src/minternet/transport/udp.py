@@ -173,9 +173,11 @@ class UDPLayer:
         binding.endpoint.datagram_received(dgram.payload, (ip.src, dgram.sport), (ip.dst, dgram.dport), ip)
         return Disposition.DELIVERED
 
-    def error(self, err: TransportError) -> None:
+    def error(self, err: TransportError) -> bool:
         """An error about a datagram we sent from (err.src, err.sport) to (err.dst, err.dport):
-        give it to the endpoint that sent it."""
+        give it to the endpoint that sent it. True if there was one."""
         binding = self.lookup(err.dst, err.dport, err.src, err.sport)
-        if binding is not None:
-            binding.endpoint.error_received(err)
+        if binding is None:
+            return False
+        binding.endpoint.error_received(err)
+        return True

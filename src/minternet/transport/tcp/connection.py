@@ -43,9 +43,10 @@ IP_TCP_HEADERS = 40  # IPv4 + TCP headers without options: MSS = MTU - 40 (RFC 9
 MIN_MTU = 576  # RFC 791: what every host must accept, when there is no route to say more
 TS_OPTION = 12  # the timestamp option with its padding, in every segment once negotiated
 MIN_MSS = 64  # Linux's floor (net.ipv4.tcp_min_snd_mss default is 48; 64 keeps our old floor)
-# Linux's tcp_req_err: the errors that drop a listener's half-open child (the others are ignored).
-_DROPS_CHILD = {ErrorKind.NET_UNREACHABLE, ErrorKind.HOST_UNREACHABLE, ErrorKind.TTL_EXCEEDED,
-                ErrorKind.REASSEMBLY_TIMEOUT, ErrorKind.PARAMETER_PROBLEM}
+# Linux's tcp_req_err: the errors that drop a listener's half-open child (the others are ignored):
+# time exceeded, parameter problem, and net or host unreachable with code 0 or 1 exactly.
+_DROPS_CHILD = {ErrorKind.TTL_EXCEEDED, ErrorKind.REASSEMBLY_TIMEOUT, ErrorKind.PARAMETER_PROBLEM}
+_DROPS_CHILD_UNREACH = {ErrorKind.NET_UNREACHABLE, ErrorKind.HOST_UNREACHABLE}
 
 
 class Options:
@@ -316,6 +317,14 @@ class TCPConnection:
         if self.state in SYNCHRONIZED:
             snd.simple_retransmit()
 
+    def accepts_icmp_seq(self, seq: int) -> bool:
+        """Whether an ICMP error quoting sequence number ``seq`` can be about a segment we have in
+        flight: snd_una <= seq <= snd_nxt, as Linux's tcp_v4_err checks (OUTOFWINDOWICMPS); a
+        half-open child of a listener only for its ISN (tcp_req_err). A blind attacker must guess."""
+        if self.state is State.SYN_RECEIVED and self.listener is not None:
+            return seq == self.iss
+        return seq_le(self.snd.snd_una, seq) and seq_le(seq, self.snd.snd_nxt)
+
     def icmp_error(self, err: "TransportError") -> None:
         """An ICMP error (or a failed ARP resolution) about a segment we sent, as Linux's
         tcp_v4_err. While connecting, it ends the connection at once with its errno; a
@@ -328,7 +337,7 @@ class TCPConnection:
         if state is State.SYN_SENT or (state is State.SYN_RECEIVED and self.listener is None):
             self._finish(err.errno)
         elif state is State.SYN_RECEIVED:
-            if kind in _DROPS_CHILD:
+            if kind in _DROPS_CHILD or (kind in _DROPS_CHILD_UNREACH and err.code in (0, 1)):
                 self._finish(0)  # forget the half-open connection; the listener goes on
         elif state is not State.CLOSED:
             self.soft_error = err.errno

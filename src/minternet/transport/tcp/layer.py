@@ -146,8 +146,9 @@ class TCPLayer:
         # Linux sets DF on TCP: path MTU discovery (RFC 1191) instead of fragmentation.
         if route is None:
             self.ip.send(rip, _TCP, raw, src=lip, df=True)  # no route now: IP counts the drop
-        else:
-            self.ip.send_via(route, _TCP, raw, src=lip, df=True)
+        elif self.ip.send_via(route, _TCP, raw, src=lip, df=True) == "frag-needed":
+            # Larger than our own interface's MTU (it shrank): as Linux tells itself with ICMP.
+            conn.path_mtu_changed(min(route.mtu, route.iface.mtu))
 
     def receive(self, ip: IPv4, iface: "Interface") -> Disposition:
         obs = self.obs
@@ -208,13 +209,18 @@ class TCPLayer:
         self.ip.send(remote_ip, _TCP, rst.encode(local_ip, remote_ip), src=local_ip)
 
     # -- errors ----------------------------------------------------------------------------------------
-    def error(self, err: TransportError) -> None:
-        """An error about a segment we sent: to its connection, by cause."""
+    def error(self, err: TransportError) -> bool:
+        """An error about a segment we sent: to its connection, by cause. True if a connection
+        took it (IP learns a path MTU only then, so errors about flows we never had cost nothing)."""
         conn = self.connections.get((err.src, err.sport, err.dst, err.dport))
         if conn is None:
-            return
+            return False
+        if len(err.quoted) < 8 or not conn.accepts_icmp_seq(int.from_bytes(err.quoted[4:8], "big")):
+            self.obs.stats["tcp.out_of_window_icmps"] += 1  # Linux's OutOfWindowIcmps
+            return False
         if err.kind is ErrorKind.FRAG_NEEDED:
-            # Path MTU discovery (RFC 1191): IP has learned the path MTU; smaller segments follow.
+            # Path MTU discovery (RFC 1191): IP has the path MTU; smaller segments follow.
             conn.path_mtu_changed(err.mtu)
-            return
+            return True
         conn.icmp_error(err)
+        return True
