@@ -139,3 +139,18 @@ def test_malformed_queries_do_not_stop_the_server(server):
         time.sleep(0.2)
     if shutil.which("dig"):
         assert "status: NOERROR" in dig(server, "example.com")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a datagram from source port 0 needs a raw socket (root)")
+def test_a_datagram_from_source_port_0_does_not_stop_the_server(server):
+    import dns.message
+    import dns.query
+    query = dns.message.make_query("example.com", "A").to_wire()
+    udp = (0).to_bytes(2, "big") + server.to_bytes(2, "big") + (8 + len(query)).to_bytes(2, "big") + b"\0\0" + query
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP) as raw:
+        raw.sendto(udp, ("127.0.0.1", 0))  # UDP checksum 0: none (RFC 768), so the kernel accepts it
+    time.sleep(0.3)
+    reply = dns.query.udp(dns.message.make_query("example.com", "A"), "127.0.0.1", port=server, timeout=5)
+    assert [r.to_text() for r in reply.answer] == ["example.com. 300 IN A 10.0.2.10"]
+    tcp = dns.query.tcp(dns.message.make_query("example.com", "A"), "127.0.0.1", port=server, timeout=5)
+    assert tcp.answer == reply.answer

@@ -130,7 +130,8 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         from ..application.dns.server import serve_tcp, serve_udp
         started = asyncio.get_running_loop().create_future()
-        task = asyncio.ensure_future(serve_udp(host, args.port, args.address, log, started))
+        task = asyncio.ensure_future(serve_udp(host, args.port, args.address, log, started, stats=server.stats,
+                                               on_error=lambda text: print(text, file=sys.stderr, flush=True)))
         addr = await started
 
         async def over_tcp(data: bytes) -> bytes | None:

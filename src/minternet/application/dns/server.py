@@ -9,7 +9,7 @@ and, through :class:`minternet.real.ossocket.OSHost`, on the operating system's 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ...wire.dns import DNSMessage, Opcode, Rcode, encode_limited, make_response, name_eq
 from ...wire.errors import MalformedPacket
@@ -72,7 +72,7 @@ class AuthoritativeServer:
                 return self.handle(data, limit=65535)
             server = await serve_tcp(host, port, address, over_tcp)
         try:
-            await serve_udp(host, port, address, lambda data, addr: self.handle(data), started)
+            await serve_udp(host, port, address, lambda data, addr: self.handle(data), started, stats=self.stats)
         finally:
             if server is not None:
                 server.close()
@@ -110,26 +110,44 @@ class ResolverService:
                     started: asyncio.Future | None = None, tcp: bool = True) -> None:
         server = await serve_tcp(host, port, address, self.handle) if tcp and hasattr(host, "start_server") else None
         try:
-            await serve_udp(host, port, address, self.handle, started, concurrent=True)
+            await serve_udp(host, port, address, self.handle, started, concurrent=True, stats=self.stats)
         finally:
             if server is not None:
                 server.close()
 
 
 async def serve_udp(host: Any, port: int, address: str, handler, started: asyncio.Future | None = None,
-                    concurrent: bool = False) -> None:
+                    concurrent: bool = False, stats: dict | None = None,
+                    on_error: Callable[[str], None] | None = None) -> None:
     """Receive datagrams on (address, port) forever; answer each with ``handler(data, addr)``
-    (a coroutine function when ``concurrent``, each query then handled in its own task)."""
+    (a coroutine function when ``concurrent``, each query then handled in its own task).
+
+    A reply that cannot be sent (a query from port 0, an unreachable asker) is counted in
+    ``stats["send_errors"]``, traced as a drop where the host traces, told to ``on_error``, and
+    the server goes on: one datagram must never stop it."""
     sock = host.socket()
     sock.bind((address, port))
     if started is not None and not started.done():
         started.set_result(sock.getsockname())
     tasks: set[asyncio.Task] = set()
+    drop = getattr(host, "drop", None)
+
+    def reply_to(reply: bytes, addr: tuple[str, int]) -> None:
+        try:
+            sock.sendto(reply, addr)
+        except OSError as exc:
+            text = f"reply to {addr[0]}#{addr[1]} not sent: {exc.strerror or exc}"
+            if stats is not None:
+                stats["send_errors"] = stats.get("send_errors", 0) + 1
+            if drop is not None:
+                drop("dns", "send-error", text=text)
+            if on_error is not None:
+                on_error(text)
 
     async def answer_one(data: bytes, addr: tuple[str, int]) -> None:
         reply = await handler(data)
         if reply is not None:
-            sock.sendto(reply, addr)
+            reply_to(reply, addr)
 
     try:
         while True:
@@ -141,7 +159,7 @@ async def serve_udp(host: Any, port: int, address: str, handler, started: asynci
             else:
                 reply = handler(data, addr)
                 if reply is not None:
-                    sock.sendto(reply, addr)
+                    reply_to(reply, addr)
     finally:
         sock.close()
 

@@ -1,0 +1,40 @@
+"""The DNS server's serving loop: one datagram must never stop it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from minternet.application.dns.exchange import query_udp
+from minternet.application.dns.masterfile import parse_master
+from minternet.application.dns.server import AuthoritativeServer
+from minternet.sim.network import Network
+from minternet.wire.dns import RRType, make_query
+
+ZONE = """$ORIGIN example.com.
+$TTL 300
+@   IN SOA ns1 hostmaster ( 1 3600 600 86400 60 )
+    IN NS  ns1
+ns1 IN A   10.0.0.53
+@   IN A   10.0.2.10
+"""
+
+
+def test_a_query_from_port_0_is_counted_and_the_server_goes_on_answering():
+    net = Network(seed=1)
+    net.add_host("c", {"eth0": "10.0.0.1/24"})
+    net.add_host("ns", {"eth0": "10.0.0.53/24"})
+    net.connect("c:eth0", "ns:eth0", delay="1ms")
+    server = AuthoritativeServer([parse_master(ZONE)])
+    net.spawn(server.serve(net["ns"], 53))
+
+    async def client():
+        await asyncio.sleep(0.1)
+        # A datagram from source port 0: the reply cannot be sent (EINVAL, as on Linux).
+        net["c"].udp.send(0, "10.0.0.53", 53, make_query("example.com", RRType.A, 7).encode())
+        await asyncio.sleep(0.1)
+        return await query_udp(net["c"], "10.0.0.53", 53, "example.com", RRType.A, rd=False, timeout=2)
+
+    reply = net.run_app(client())
+    assert reply is not None and reply.answers[0].data.address == "10.0.2.10"
+    assert server.stats["send_errors"] == 1 and server.stats["queries"] == 2
+    assert net["ns"].stats["drop.send-error"] == 1
