@@ -185,3 +185,36 @@ def test_stub_without_a_reachable_resolver_says_eai_again(net):
         return e.value.errno
 
     assert net.run_app(main()) == socket.EAI_AGAIN
+
+
+class _Clock:
+    now = 0
+
+
+def _a(ttl: int) -> ResourceRecord:
+    return ResourceRecord("www.example.com", RRType.A, RRClass.IN, ttl, A("10.0.2.10"))
+
+
+def _soa(ttl: int, minimum: int) -> ResourceRecord:
+    from minternet.wire.dns import SOA
+    return ResourceRecord("example.com", RRType.SOA, RRClass.IN, ttl,
+                          SOA("ns1.example.com", "hostmaster.example.com", 1, 3600, 600, 86400, minimum))
+
+
+def test_a_ttl_with_the_top_bit_set_is_not_cached():
+    from minternet.application.dns.resolver import Cache
+    cache = Cache(_Clock())
+    cache.put("www.example.com", RRType.A, [_a(0x80000000 | 300)])
+    assert cache.get("www.example.com", RRType.A) is None  # RFC 2181 8: treated as zero
+
+
+def test_cached_ttls_are_capped_as_bind_caps_them():
+    from minternet.application.dns.resolver import Cache, negative_ttl
+    clock = _Clock()
+    cache = Cache(clock)
+    cache.put("www.example.com", RRType.A, [_a(2**31 - 1)])
+    assert cache.remaining_ttl(cache.get("www.example.com", RRType.A)) == 7 * 86400  # max-cache-ttl
+    soa = [_soa(2**31 - 1, 2**31 - 1)]
+    cache.put("nope.example.com", RRType.A, [], Rcode.NXDOMAIN, soa, ttl=negative_ttl(soa))
+    assert cache.remaining_ttl(cache.get("nope.example.com", RRType.A)) == 3 * 3600  # max-ncache-ttl
+    assert negative_ttl([_soa(0x80000001, 300)]) == 0

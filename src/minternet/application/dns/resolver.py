@@ -57,8 +57,18 @@ class _Entry:
     trusted: bool = True  # False for referral NS and glue: good for finding servers, not as answers
 
 
+MAX_CACHE_TTL = 7 * 86400  # BIND's max-cache-ttl: a positive answer is kept at most a week
+MAX_NCACHE_TTL = 3 * 3600  # BIND's max-ncache-ttl: a negative answer at most three hours
+
+
+def effective_ttl(ttl: int) -> int:
+    """RFC 2181 8: a TTL with the most significant bit set is treated as zero."""
+    return 0 if ttl & 0x80000000 else ttl
+
+
 class Cache:
-    """RRsets and negative answers keyed by (name, type), each kept for its TTL."""
+    """RRsets and negative answers keyed by (name, type), each kept for its TTL (capped as BIND
+    caps it)."""
 
     def __init__(self, clock: Any, max_entries: int = 10_000) -> None:
         self.clock = clock
@@ -88,7 +98,8 @@ class Cache:
         if old is not None and old.trusted and not trusted:
             return
         if ttl is None:
-            ttl = min((rr.ttl for rr in records), default=0)
+            ttl = min((effective_ttl(rr.ttl) for rr in records), default=0)
+        ttl = min(effective_ttl(ttl), MAX_CACHE_TTL if records else MAX_NCACHE_TTL)
         if ttl <= 0:
             return
         if len(self._data) >= self.max_entries:
@@ -117,7 +128,7 @@ def negative_ttl(soa_records: list[ResourceRecord]) -> int:
     """RFC 2308 5: the TTL of a negative answer is min(SOA TTL, SOA minimum)."""
     for rr in soa_records:
         if isinstance(rr.data, SOA):
-            return min(rr.ttl, rr.data.minimum)
+            return min(effective_ttl(rr.ttl), effective_ttl(rr.data.minimum))
     return 0
 
 
