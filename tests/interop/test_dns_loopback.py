@@ -154,3 +154,38 @@ def test_a_datagram_from_source_port_0_does_not_stop_the_server(server):
     assert [r.to_text() for r in reply.answer] == ["example.com. 300 IN A 10.0.2.10"]
     tcp = dns.query.tcp(dns.message.make_query("example.com", "A"), "127.0.0.1", port=server, timeout=5)
     assert tcp.answer == reply.answer
+
+
+def test_dig_reports_a_reply_with_the_wrong_id_and_waits_for_its_own():
+    """Like real dig: ";; Warning: ID mismatch: expected ID ..., got ..." and the right reply after."""
+    import threading
+
+    import dns.message
+    import dns.rrset
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(20)
+
+    def serve_once():
+        data, addr = sock.recvfrom(65535)
+        query = dns.message.from_wire(data)
+        reply = dns.message.make_response(query)
+        reply.answer.append(dns.rrset.from_text("www.example.com.", 60, "IN", "A", "192.0.2.1"))
+        wrong = dns.message.make_response(query)
+        wrong.id = (query.id + 1) % 65536
+        sock.sendto(b"\x12", addr)  # not even a header
+        sock.sendto(wrong.to_wire(), addr)
+        sock.sendto(reply.to_wire(), addr)
+
+    t = threading.Thread(target=serve_once)
+    t.start()
+    out = subprocess.run([sys.executable, "-m", "minternet", "dig", "--os", "www.example.com", "@127.0.0.1", "-p",
+                          str(sock.getsockname()[1])], capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "PYTHONPATH": SRC})
+    t.join()
+    sock.close()
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == ";; Warning: Message parser reports malformed message packet."
+    assert lines[1].startswith(";; Warning: ID mismatch: expected ID ") and ", got " in lines[1]
+    assert any(line.split() == ["www.example.com.", "60", "IN", "A", "192.0.2.1"] for line in lines)

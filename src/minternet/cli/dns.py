@@ -42,7 +42,9 @@ def cmd_dig(args: argparse.Namespace) -> int:
     import asyncio
     from ..application.dns.dig import dig_output, trace_output
     from ..application.dns.resolver import RecursiveResolver
+    from ..runtime import NS_PER_S
     from ..wire.dns import DNSMessage, make_query
+    from ..wire.errors import MalformedPacket
     _question(args)
     if args.os:
         from ..real.ossocket import OSHost
@@ -76,14 +78,29 @@ def cmd_dig(args: argparse.Namespace) -> int:
         qid = host.rng.randrange(65536)
         t0 = host.clock.now
         sock.send(make_query(args.name, args.type, qid, rd=not args.norecurse).encode())
-        sock.settimeout(args.timeout)
+        deadline = t0 + int(args.timeout * NS_PER_S)
+        warnings: list[str] = []
         try:
-            data = await sock.recv(65535)
+            while True:  # like dig: a reply that is not ours is reported and we go on waiting
+                remaining = (deadline - host.clock.now) / NS_PER_S
+                if remaining <= 0:
+                    raise TimeoutError
+                sock.settimeout(remaining)
+                data = await sock.recv(65535)
+                try:
+                    reply = DNSMessage.decode(data)
+                except MalformedPacket:
+                    warnings.append(";; Warning: Message parser reports malformed message packet.")
+                    continue
+                if reply.id != qid:
+                    warnings.append(f";; Warning: ID mismatch: expected ID {qid}, got {reply.id}")
+                    continue
+                break
         except TimeoutError:
-            return f";; connection timed out; no servers could be reached ({target}#{args.port})"
+            return "\n".join(warnings + [f";; connection timed out; no servers could be reached ({target}#{args.port})"])
         finally:
             sock.close()
-        return dig_output(DNSMessage.decode(data), target, args.port, host.clock.now - t0, len(data))
+        return "\n".join(warnings + [dig_output(reply, target, args.port, host.clock.now - t0, len(data))])
 
     if topo is None:
         print(asyncio.run(run()))
