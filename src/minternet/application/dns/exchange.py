@@ -10,16 +10,19 @@ import errno
 from typing import Any
 
 from ...runtime import NS_PER_S
-from ...wire.dns import DNSMessage, make_query, name_eq
+from ...wire.dns import DNSMessage, RRClass, make_query, name_eq
 from ...wire.errors import MalformedPacket
 
 UNREACHABLE = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN)
 
 
-def matches(resp: DNSMessage, qid: int, name: str, rtype: int) -> bool:
-    """A response to our question: our ID, and the very question we asked."""
-    return (resp.qr and resp.id == qid and len(resp.questions) == 1
-            and name_eq(resp.questions[0].name, name) and resp.questions[0].type == rtype)
+def matches(resp: DNSMessage, qid: int, name: str, rtype: int, rclass: int = RRClass.IN) -> bool:
+    """A response to our question: our ID, and the very question we asked, class included
+    (RFC 5452 9.1)."""
+    if not (resp.qr and resp.id == qid and len(resp.questions) == 1):
+        return False
+    q = resp.questions[0]
+    return name_eq(q.name, name) and q.type == rtype and q.cls == rclass
 
 
 async def query_udp(host: Any, server: str, port: int, name: str, rtype: int, rd: bool, timeout: float,
@@ -74,8 +77,9 @@ async def retry_tcp(host: Any, server: str, port: int, query: DNSMessage, timeou
         resp = DNSMessage.decode(data)
     except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, MalformedPacket):
         return truncated
-    if resp.id != query.id or not resp.qr:
-        return truncated
+    q = query.questions[0]
+    if not matches(resp, query.id, q.name, q.type, q.cls):
+        return truncated  # an answer over TCP must answer our question too, not only carry our ID
     return resp
 
 
