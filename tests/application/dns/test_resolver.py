@@ -218,3 +218,47 @@ def test_cached_ttls_are_capped_as_bind_caps_them():
     cache.put("nope.example.com", RRType.A, [], Rcode.NXDOMAIN, soa, ttl=negative_ttl(soa))
     assert cache.remaining_ttl(cache.get("nope.example.com", RRType.A)) == 3 * 3600  # max-ncache-ttl
     assert negative_ttl([_soa(0x80000001, 300)]) == 0
+
+
+def test_an_nxdomain_cannot_poison_a_name_outside_the_servers_zone(net):
+    """A malicious example.com server answers NXDOMAIN with a CNAME to ns.nic.com (a name in com,
+    which it does not serve): ns.nic.com must not become non-existent in the cache."""
+    server = net.dns.authorities["ns-example"]
+    real_handle = server.handle
+
+    def handle(data, limit=512):
+        query = DNSMessage.decode(data)
+        if query.questions[0].name.rstrip(".").lower() != "trap.example.com":
+            return real_handle(data, limit)
+        from minternet.wire.dns import CNAME
+        trap = ResourceRecord("trap.example.com", RRType.CNAME, RRClass.IN, 86400, CNAME("ns.nic.com"))
+        return make_response(query, rcode=Rcode.NXDOMAIN, aa=True, answers=(trap,)).encode()
+
+    server.handle = handle
+    r = resolver_on(net)
+    res = net.run_app(r.resolve("trap.example.com"))
+    assert r.stats["out_of_bailiwick"] >= 1
+    assert res.rcode == Rcode.NOERROR and res.addresses  # ns.nic.com asked of the com server, which has it
+    target = net.run_app(r.resolve("ns.nic.com"))
+    assert target.rcode == Rcode.NOERROR and target.addresses
+
+
+def test_an_nxdomain_chain_must_start_at_the_name_asked(net):
+    server = net.dns.authorities["ns-example"]
+    real_handle = server.handle
+
+    def handle(data, limit=512):
+        query = DNSMessage.decode(data)
+        if query.questions[0].name.rstrip(".").lower() != "nothere.example.com":
+            return real_handle(data, limit)
+        from minternet.wire.dns import CNAME
+        stray = ResourceRecord("other.example.com", RRType.CNAME, RRClass.IN, 86400, CNAME("www.example.com"))
+        return make_response(query, rcode=Rcode.NXDOMAIN, aa=True, answers=(stray,)).encode()
+
+    server.handle = handle
+    r = resolver_on(net)
+    assert net.run_app(r.resolve("nothere.example.com")).rcode == Rcode.NXDOMAIN
+    from minternet.application.dns.resolver import _NXDOMAIN_KEY
+    assert r.cache.get("www.example.com", _NXDOMAIN_KEY) is None
+    www = net.run_app(r.resolve("www.example.com"))
+    assert www.rcode == Rcode.NOERROR and www.addresses == ["10.0.2.10"]

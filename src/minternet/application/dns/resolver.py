@@ -227,11 +227,22 @@ class RecursiveResolver:
             authority = self._in_bailiwick(resp.authority, zone)
             additional = self._in_bailiwick(resp.additional, zone)
             if resp.rcode == Rcode.NXDOMAIN:
-                chain = [rr for rr in answers if rr.type == RRType.CNAME]
+                # RFC 6604: the name that does not exist is the end of the CNAME chain that starts
+                # at the name we asked. Only a server for that name's zone may say so: a target
+                # outside its bailiwick is asked of those who serve it (no negative-cache poisoning).
+                current, chain = name, []
+                for _ in range(MAX_CNAME_CHAIN):
+                    cname = [rr for rr in answers if name_eq(rr.name, current) and rr.type == RRType.CNAME]
+                    if not cname:
+                        break
+                    chain.append(cname[0])
+                    current = cname[0].data.target
                 result.answers.extend(chain)
+                if chain and not is_subdomain(current, zone):
+                    self.stats["out_of_bailiwick"] += 1
+                    return current
                 soa = [rr for rr in authority if rr.type == RRType.SOA]
-                self.cache.put(chain[-1].data.target if chain else name, _NXDOMAIN_KEY, [], Rcode.NXDOMAIN,
-                               soa, ttl=negative_ttl(soa))
+                self.cache.put(current, _NXDOMAIN_KEY, [], Rcode.NXDOMAIN, soa, ttl=negative_ttl(soa))
                 result.rcode = Rcode.NXDOMAIN
                 result.authority = soa
                 return None
