@@ -153,7 +153,7 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
 
         async def over_tcp(data: bytes) -> bytes | None:
             return server.handle(data, limit=65535)
-        tcp_server = await serve_tcp(host, addr[1], args.address, over_tcp)
+        tcp_server = await serve_tcp(host, addr[1], args.address, over_tcp, stats=server.stats)
         names = ", ".join(f"{z.origin or '.'}" for z in zones)
         print(f"serving {names} on {addr[0]}:{addr[1]} (UDP and TCP); Ctrl-C to stop", flush=True)
         try:

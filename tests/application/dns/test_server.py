@@ -35,6 +35,43 @@ def test_a_query_from_port_0_is_counted_and_the_server_goes_on_answering():
         return await query_udp(net["c"], "10.0.0.53", 53, "example.com", RRType.A, rd=False, timeout=2)
 
     reply = net.run_app(client())
+    net.close()
     assert reply is not None and reply.answers[0].data.address == "10.0.2.10"
     assert server.stats["send_errors"] == 1 and server.stats["queries"] == 2
     assert net["ns"].stats["drop.send-error"] == 1
+
+
+def test_silent_tcp_clients_are_bounded_and_timed_out_and_queries_go_on():
+    from minternet.application.dns.exchange import query_tcp
+    from minternet.application.dns.server import TCP_IDLE_TIMEOUT, TCP_MAX_CLIENTS
+    from minternet.wire.dns import DNSMessage
+    net = Network(seed=1)
+    net.add_host("c", {"eth0": "10.0.0.1/24"})
+    net.add_host("ns", {"eth0": "10.0.0.53/24"})
+    net.connect("c:eth0", "ns:eth0", delay="1ms")
+    server = AuthoritativeServer([parse_master(ZONE)])
+    net.spawn(server.serve(net["ns"], 53))
+    held = []
+
+    async def attacker():
+        await asyncio.sleep(0.1)
+        for i in range(TCP_MAX_CLIENTS + 10):
+            reader, writer = await net["c"].open_connection("10.0.0.53", 53)
+            if i == 0:
+                writer.write(b"\xff\xff" + bytes(100))  # a length of 65535 and then nothing more
+            held.append(writer)
+
+    async def client():
+        await attacker()
+        await asyncio.sleep(1)
+        refused = server.stats.get("tcp_refused", 0)
+        await asyncio.sleep(TCP_IDLE_TIMEOUT + 1)
+        query = make_query("example.com", RRType.A, 9)
+        reply = DNSMessage.decode(await query_tcp(net["c"], "10.0.0.53", 53, query.encode(), 5))
+        return refused, reply
+
+    refused, reply = net.run_app(client())
+    net.close()
+    assert refused == 10
+    assert server.stats["tcp_idle_closed"] == TCP_MAX_CLIENTS
+    assert reply.answers[0].data.address == "10.0.2.10"

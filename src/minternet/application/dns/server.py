@@ -70,7 +70,7 @@ class AuthoritativeServer:
         if tcp and hasattr(host, "start_server"):
             async def over_tcp(data: bytes) -> bytes | None:
                 return self.handle(data, limit=65535)
-            server = await serve_tcp(host, port, address, over_tcp)
+            server = await serve_tcp(host, port, address, over_tcp, stats=self.stats)
         try:
             await serve_udp(host, port, address, lambda data, addr: self.handle(data), started, stats=self.stats)
         finally:
@@ -164,24 +164,44 @@ async def serve_udp(host: Any, port: int, address: str, handler, started: asynci
         sock.close()
 
 
-async def serve_tcp(host: Any, port: int, address: str, handler):
+TCP_IDLE_TIMEOUT = 10.0  # seconds a connection may sit idle or mid-message (RFC 7766 6.2.3: seconds)
+TCP_MAX_CLIENTS = 150  # connections held at once, like BIND's tcp-clients
+
+
+async def serve_tcp(host: Any, port: int, address: str, handler, idle_timeout: float = TCP_IDLE_TIMEOUT,
+                    max_clients: int = TCP_MAX_CLIENTS, stats: dict | None = None):
     """DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message has a two-byte length in front;
-    several queries may come on one connection. Returns the server (close() stops it)."""
+    several queries may come on one connection. A connection idle (or stalled mid-message) for
+    ``idle_timeout`` seconds is closed, and at most ``max_clients`` are held: one beyond that is
+    closed at once, so silent or slow clients cannot use up the server. Returns the server
+    (close() stops it)."""
+    active = [0]
+
+    def count(what: str) -> None:
+        if stats is not None:
+            stats[what] = stats.get(what, 0) + 1
 
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if active[0] >= max_clients:
+            count("tcp_refused")
+            writer.close()
+            return
+        active[0] += 1
         try:
             while True:
-                head = await reader.readexactly(2)
-                data = await reader.readexactly(int.from_bytes(head, "big"))
+                head = await asyncio.wait_for(reader.readexactly(2), idle_timeout)
+                data = await asyncio.wait_for(reader.readexactly(int.from_bytes(head, "big")), idle_timeout)
                 reply = await handler(data)
                 if reply is None:
                     break
                 writer.write(len(reply).to_bytes(2, "big") + reply)
-                await writer.drain()
+                await asyncio.wait_for(writer.drain(), idle_timeout)
+        except asyncio.TimeoutError:
+            count("tcp_idle_closed")
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass
         finally:
+            active[0] -= 1
             writer.close()
 
     return await host.start_server(client, port=port, host=address)
-
