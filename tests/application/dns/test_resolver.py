@@ -262,3 +262,19 @@ def test_an_nxdomain_chain_must_start_at_the_name_asked(net):
     assert r.cache.get("www.example.com", _NXDOMAIN_KEY) is None
     www = net.run_app(r.resolve("www.example.com"))
     assert www.rcode == Rcode.NOERROR and www.addresses == ["10.0.2.10"]
+
+
+def test_a_lame_server_costs_one_query_not_the_whole_budget(net):
+    server = net.dns.authorities["ns-example"]
+
+    def refuse(data, limit=512):
+        return make_response(DNSMessage.decode(data), rcode=Rcode.REFUSED).encode()
+
+    server.handle = refuse
+    r = resolver_on(net)
+    res = net.run_app(r.resolve("www.example.com"))
+    assert res.rcode == Rcode.SERVFAIL
+    to_lame = [s for s in res.steps if s.server == "10.0.2.53"]
+    assert len(to_lame) == 1 and r.stats["lame_servers"] == 1
+    again = net.run_app(r.resolve("mail.example.com"))
+    assert again.rcode == Rcode.SERVFAIL and not [s for s in again.steps if s.server == "10.0.2.53"]

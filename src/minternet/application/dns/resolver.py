@@ -19,6 +19,7 @@ from .exchange import query_udp
 
 MAX_CNAME_CHAIN = 8
 MAX_QUERIES = 40  # per resolution, against loops and amplification
+LAME_TTL = 600 * NS_PER_S  # a server found lame for a zone is not asked again for 10 minutes
 MAX_DEPTH = 4  # nested resolutions of NS names without glue
 
 
@@ -144,8 +145,9 @@ class RecursiveResolver:
         self.timeout = timeout
         self.attempts = attempts
         self.cache = Cache(host.clock)
+        self.lame: dict[tuple[str, str], int] = {}  # (zone, server address) -> until when it is lame
         self.stats: dict[str, int] = {"queries_sent": 0, "timeouts": 0, "unreachable": 0, "ignored_responses": 0, "tcp_retries": 0,
-                                      "out_of_bailiwick": 0}
+                                      "out_of_bailiwick": 0, "lame_servers": 0}
 
     # -- public -------------------------------------------------------------------------------------
     async def resolve(self, name: str, rtype: int = RRType.A) -> Resolution:
@@ -214,8 +216,9 @@ class RecursiveResolver:
         next, or None when ``result`` is final."""
         zone, servers, ns_names = self._best_servers(name)
         while True:
+            servers = self._not_lame(zone, servers)
             if not servers and ns_names and depth < MAX_DEPTH:
-                servers = await self._addresses_of(ns_names, result, budget, depth)
+                servers = self._not_lame(zone, await self._addresses_of(ns_names, result, budget, depth))
             if not servers:
                 result.rcode = Rcode.SERVFAIL
                 return None
@@ -247,6 +250,7 @@ class RecursiveResolver:
                 result.authority = soa
                 return None
             if resp.rcode != Rcode.NOERROR:
+                self._mark_lame(zone, server)
                 servers = [s for s in servers if s != server]
                 continue
             # Follow the answer section: CNAMEs from our name, then the records we asked for.
@@ -286,7 +290,20 @@ class RecursiveResolver:
                 self.cache.put(name, rtype, [], Rcode.NOERROR, soa, ttl=negative_ttl(soa))
                 result.authority = soa
                 return None
-            servers = [s for s in servers if s != server]  # a lame answer: try another server
+            self._mark_lame(zone, server)  # a lame answer: try another server, and not this one again
+            servers = [s for s in servers if s != server]
+
+    def _mark_lame(self, zone: str, server: str) -> None:
+        self.lame[(canonical(zone), server)] = self.host.clock.now + LAME_TTL
+        self.stats["lame_servers"] += 1
+
+    def _not_lame(self, zone: str, servers: list[str]) -> list[str]:
+        """``servers`` without those found lame for ``zone`` lately (so one lame server costs one
+        query, not the whole budget)."""
+        if not self.lame:
+            return servers
+        now, key = self.host.clock.now, canonical(zone)
+        return [s for s in servers if self.lame.get((key, s), 0) <= now]
 
     async def _addresses_of(self, ns_names: list[str], result: Resolution, budget: list[int], depth: int) -> list[str]:
         for target in ns_names:
