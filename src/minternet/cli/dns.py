@@ -41,6 +41,7 @@ def cmd_dig(args: argparse.Namespace) -> int:
     """dig in the simulation: from a host, ask its resolver (or @SERVER), or walk the hierarchy (--trace)."""
     import asyncio
     from ..application.dns.dig import dig_output, trace_output
+    from ..application.dns.exchange import datagrams_until
     from ..application.dns.resolver import RecursiveResolver
     from ..runtime import NS_PER_S
     from ..wire.dns import DNSMessage, make_query
@@ -78,15 +79,10 @@ def cmd_dig(args: argparse.Namespace) -> int:
         qid = host.rng.randrange(65536)
         t0 = host.clock.now
         sock.send(make_query(args.name, args.type, qid, rd=not args.norecurse).encode())
-        deadline = t0 + int(args.timeout * NS_PER_S)
         warnings: list[str] = []
         try:
-            while True:  # like dig: a reply that is not ours is reported and we go on waiting
-                remaining = (deadline - host.clock.now) / NS_PER_S
-                if remaining <= 0:
-                    raise TimeoutError
-                sock.settimeout(remaining)
-                data = await sock.recv(65535)
+            # like dig: a reply that is not ours is reported and we go on waiting
+            async for data in datagrams_until(sock, host.clock, t0 + int(args.timeout * NS_PER_S)):
                 try:
                     reply = DNSMessage.decode(data)
                 except MalformedPacket:

@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from typing import Any
+from typing import Any, AsyncIterator
 
 from ...runtime import NS_PER_S
 from ...wire.dns import DNSMessage, RRClass, make_query, name_eq
 from ...wire.errors import MalformedPacket
 
 UNREACHABLE = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN)
+
+
+async def datagrams_until(sock: Any, clock: Any, deadline: int) -> AsyncIterator[bytes]:
+    """The datagrams that reach ``sock`` before ``deadline`` (ns of ``clock``), one by one, for
+    a caller that waits for the right one; TimeoutError once the deadline has passed."""
+    while True:
+        remaining = (deadline - clock.now) / NS_PER_S
+        if remaining <= 0:
+            raise TimeoutError
+        sock.settimeout(remaining)
+        yield await sock.recv(65535)
 
 
 def matches(resp: DNSMessage, qid: int, name: str, rtype: int, rclass: int = RRClass.IN) -> bool:
@@ -38,13 +49,7 @@ async def query_udp(host: Any, server: str, port: int, name: str, rtype: int, rd
         query = make_query(name, rtype, qid, rd=rd)
         sock.send(query.encode())
         count["queries_sent"] = count.get("queries_sent", 0) + 1
-        deadline = host.clock.now + int(timeout * NS_PER_S)
-        while True:
-            remaining = (deadline - host.clock.now) / NS_PER_S
-            if remaining <= 0:
-                raise TimeoutError
-            sock.settimeout(remaining)
-            data = await sock.recv(65535)
+        async for data in datagrams_until(sock, host.clock, host.clock.now + int(timeout * NS_PER_S)):
             try:
                 resp = DNSMessage.decode(data)
             except MalformedPacket:
