@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import dpkt
-import pytest
 
 from minternet.cli import build_parser, main
 

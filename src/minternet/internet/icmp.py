@@ -55,7 +55,8 @@ class ICMPService:
         for listener in list(self.listeners):
             listener(ip, msg)
         if msg.is_error:
-            if socket.inet_aton(ip.dst) in self.ip.broadcasts or socket.inet_aton(ip.dst)[0] >= 224:
+            dst4 = socket.inet_aton(ip.dst)
+            if dst4 in self.ip.broadcasts or dst4[0] >= 224:
                 # Linux's icmp_rcv: an error sent to a broadcast or multicast address is dropped.
                 obs.drop("icmp", "error-to-broadcast", iface.name, packet=ip.encode())
             else:

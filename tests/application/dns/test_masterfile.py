@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
-import dns.rdataclass
-import dns.zone
 import pytest
-from dnszones import EXAMPLE, HEAD, IN, dnspython_records, our_records, rr
+from dnszones import EXAMPLE, HEAD, dnspython_records, our_records, rr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
