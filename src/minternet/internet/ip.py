@@ -101,12 +101,6 @@ class IPLayer:
         return RouteHandle(iface, route.gateway or dst4, src or iface.address or "0.0.0.0", mtu,
                            iface.tso_max, dst4, self.routes.generation)
 
-    def refresh(self, handle: RouteHandle) -> RouteHandle | None:
-        """A fresh handle for the same destination and source, if the table changed since."""
-        if handle.generation == self.routes.generation:
-            return handle
-        return self.route_to(_inet_ntoa(handle.dst), handle.source)
-
     def path_mtu_for(self, dst: str, mtu: int) -> int:
         """The path MTU to ``dst`` once a router has said ``mtu`` (RFC 1191), as Linux's
         __ip_rt_update_pmtu computes it: never below min_pmtu, never above the interface's MTU

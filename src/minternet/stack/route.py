@@ -14,7 +14,8 @@ class RouteHandle(NamedTuple):
     ``tso_max`` bytes for TCP when the device segments (0: no offload).
 
     ``generation`` is the routing table's generation when the handle was made: when the table
-    changes, the holder asks IP for a fresh handle (``IPLayer.refresh``)."""
+    changes, the holder asks IP for a fresh handle (``IPLayer.route_to``; the TCP layer
+    compares generations before every segment, a cheap integer test)."""
 
     iface: "Interface"
     next_hop: bytes

@@ -220,21 +220,27 @@ def test_cached_ttls_are_capped_as_bind_caps_them():
     assert negative_ttl([_soa(0x80000001, 300)]) == 0
 
 
-def test_an_nxdomain_cannot_poison_a_name_outside_the_servers_zone(net):
-    """A malicious example.com server answers NXDOMAIN with a CNAME to ns.nic.com (a name in com,
-    which it does not serve): ns.nic.com must not become non-existent in the cache."""
+def lie_about(net, qname: str, cname_owner: str, cname_target: str) -> None:
+    """Make the example.com server answer ``qname`` with NXDOMAIN and one CNAME (its other
+    answers stay true)."""
+    from minternet.wire.dns import CNAME
     server = net.dns.authorities["ns-example"]
     real_handle = server.handle
 
     def handle(data, limit=512):
         query = DNSMessage.decode(data)
-        if query.questions[0].name.rstrip(".").lower() != "trap.example.com":
+        if query.questions[0].name.rstrip(".").lower() != qname:
             return real_handle(data, limit)
-        from minternet.wire.dns import CNAME
-        trap = ResourceRecord("trap.example.com", RRType.CNAME, RRClass.IN, 86400, CNAME("ns.nic.com"))
-        return make_response(query, rcode=Rcode.NXDOMAIN, aa=True, answers=(trap,)).encode()
+        rr = ResourceRecord(cname_owner, RRType.CNAME, RRClass.IN, 86400, CNAME(cname_target))
+        return make_response(query, rcode=Rcode.NXDOMAIN, aa=True, answers=(rr,)).encode()
 
     server.handle = handle
+
+
+def test_an_nxdomain_cannot_poison_a_name_outside_the_servers_zone(net):
+    """A malicious example.com server answers NXDOMAIN with a CNAME to ns.nic.com (a name in com,
+    which it does not serve): ns.nic.com must not become non-existent in the cache."""
+    lie_about(net, "trap.example.com", "trap.example.com", "ns.nic.com")
     r = resolver_on(net)
     res = net.run_app(r.resolve("trap.example.com"))
     assert r.stats["out_of_bailiwick"] >= 1
@@ -244,18 +250,7 @@ def test_an_nxdomain_cannot_poison_a_name_outside_the_servers_zone(net):
 
 
 def test_an_nxdomain_chain_must_start_at_the_name_asked(net):
-    server = net.dns.authorities["ns-example"]
-    real_handle = server.handle
-
-    def handle(data, limit=512):
-        query = DNSMessage.decode(data)
-        if query.questions[0].name.rstrip(".").lower() != "nothere.example.com":
-            return real_handle(data, limit)
-        from minternet.wire.dns import CNAME
-        stray = ResourceRecord("other.example.com", RRType.CNAME, RRClass.IN, 86400, CNAME("www.example.com"))
-        return make_response(query, rcode=Rcode.NXDOMAIN, aa=True, answers=(stray,)).encode()
-
-    server.handle = handle
+    lie_about(net, "nothere.example.com", "other.example.com", "www.example.com")  # a chain from elsewhere
     r = resolver_on(net)
     assert net.run_app(r.resolve("nothere.example.com")).rcode == Rcode.NXDOMAIN
     from minternet.application.dns.resolver import _NXDOMAIN_KEY

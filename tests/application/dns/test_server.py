@@ -19,13 +19,19 @@ ns1 IN A   10.0.0.53
 """
 
 
-def test_a_query_from_port_0_is_counted_and_the_server_goes_on_answering():
+def serving() -> tuple[Network, AuthoritativeServer]:
+    """A client c and an authoritative server ns (10.0.0.53) for example.com on one link."""
     net = Network(seed=1)
     net.add_host("c", {"eth0": "10.0.0.1/24"})
     net.add_host("ns", {"eth0": "10.0.0.53/24"})
     net.connect("c:eth0", "ns:eth0", delay="1ms")
     server = AuthoritativeServer([parse_master(ZONE)])
     net.spawn(server.serve(net["ns"], 53))
+    return net, server
+
+
+def test_a_query_from_port_0_is_counted_and_the_server_goes_on_answering():
+    net, server = serving()
 
     async def client():
         await asyncio.sleep(0.1)
@@ -45,12 +51,7 @@ def test_silent_tcp_clients_are_bounded_and_timed_out_and_queries_go_on():
     from minternet.application.dns.exchange import query_tcp
     from minternet.application.dns.server import TCP_IDLE_TIMEOUT, TCP_MAX_CLIENTS
     from minternet.wire.dns import DNSMessage
-    net = Network(seed=1)
-    net.add_host("c", {"eth0": "10.0.0.1/24"})
-    net.add_host("ns", {"eth0": "10.0.0.53/24"})
-    net.connect("c:eth0", "ns:eth0", delay="1ms")
-    server = AuthoritativeServer([parse_master(ZONE)])
-    net.spawn(server.serve(net["ns"], 53))
+    net, server = serving()
     held = []
 
     async def attacker():
