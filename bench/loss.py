@@ -16,7 +16,9 @@ Each is timed on the receiving side from the accepted connection to the sender's
 sender the figures are its retransmitted segments and retransmission timeouts: the kernel's from
 ``nstat`` in its namespace (TcpRetransSegs, TcpExtTCPTimeouts, TcpExtTCPLossProbes), ours from
 our host's counters. The kernel namespace saves no per-route metrics between runs
-(net.ipv4.tcp_no_metrics_save=1), so every run starts cold, like ours.
+(net.ipv4.tcp_no_metrics_save=1), so every run starts cold, like ours, and uses CUBIC, as ours does
+(TCP_CONGESTION on the socket; CUBIC is Linux's and Debian's default, but a machine may default to
+another, e.g. BBR, which does not slow down on loss at all: --kernel-cc bbr shows it).
 
 Printed per loss rate: the median time and goodput of each sender, the medians of its
 retransmissions and timeouts per MB, and the ratio of our median time to Linux's. Targets (issue
@@ -58,13 +60,17 @@ KERNEL, OURS = "10.77.252.1", "10.77.252.2"
 MB = 1_000_000
 MS = 1_000_000  # ns
 TARGET_RATIO = 1.25
+KERNEL_CC = "cubic"  # set by --kernel-cc
 KERNEL_COUNTERS = ("TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes")
 
 # The kernel's programs, run inside the namespace. Each prints "<bytes> <seconds>" at the end.
 SENDER = """
 import socket, sys
 n = int(sys.argv[3])
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=120)
+s = socket.socket()
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[4].encode())
+s.settimeout(120)
+s.connect((sys.argv[1], int(sys.argv[2])))
 s.sendall(b"L" * n)
 s.shutdown(socket.SHUT_WR)
 s.recv(1)
@@ -164,7 +170,7 @@ async def linux_sends(device: Any, faults: LinkFaults, nbytes: int) -> dict[str,
 
     server = await host.create_server(Sink, port=5001, options=Options(rcvbuf=4 << 20, sndbuf=4 << 20))
     before = kernel_counters()
-    sender = in_ns(SENDER, OURS, "5001", str(nbytes))
+    sender = in_ns(SENDER, OURS, "5001", str(nbytes), KERNEL_CC)
     try:
         await asyncio.wait_for(done, 120)
         await asyncio.to_thread(sender.communicate, timeout=60)
@@ -285,6 +291,9 @@ def main() -> int:
     ap.add_argument("--delay", type=float, default=10.0, help="ms each way (default 10)")
     ap.add_argument("--bytes", type=_size, default=MB, help="bytes per TAP transfer (default 1MB)")
     ap.add_argument("--runs", type=int, default=5, help="runs per loss rate and direction (default 5)")
+    ap.add_argument("--kernel-cc", default="cubic",
+                    help="the kernel's congestion control in its namespace (default cubic, Linux's and Debian's "
+                         "default, as ours; this machine's own default may differ, e.g. bbr)")
     ap.add_argument("--sim-bytes", type=_size, default=10 * MB, help="bytes per simulated transfer (default 10MB)")
     ap.add_argument("--sim-runs", type=int, default=3, help="simulated runs per loss rate (default 3)")
     group = ap.add_mutually_exclusive_group()
@@ -298,6 +307,8 @@ def main() -> int:
     if any(not 0 < p < 1 for p in losses):
         ap.error("each loss rate must be between 0 and 100 percent")
     delay_ns = int(a.delay * MS)
+    global KERNEL_CC
+    KERNEL_CC = a.kernel_cc
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, kernel {os.uname().release}")
     all_ok = True
     if not a.sim_only:
@@ -306,7 +317,7 @@ def main() -> int:
             print(f"bench/loss.py: {problem} (--sim-only runs the simulated part alone)", file=sys.stderr)
             return 1
         print(f"over a TAP, no offloads, the driver's faults: loss each way, {a.delay:g} ms each way; "
-              f"{a.bytes / MB:g} MB x {a.runs} runs each way")
+              f"{a.bytes / MB:g} MB x {a.runs} runs each way; the kernel's congestion control {KERNEL_CC}, ours cubic")
         for p in losses:
             print(f"loss {p:.1%}:")
             all_ok &= print_tap(p, a.bytes, run_tap(p, delay_ns, a.bytes, a.runs))
