@@ -74,6 +74,7 @@ class Options:
         self.min_rto = 200 * NS_PER_MS
         self.initial_rto = NS_PER_S
         self.user_timeout = 0
+        self.reuseaddr = False  # SO_REUSEADDR: bind a port whose only users are not listening
         for k, v in kw.items():
             if not hasattr(self, k):
                 raise TypeError(f"unknown TCP option {k!r}")
@@ -428,6 +429,40 @@ class TCPConnection:
 
     def open_passive(self, syn: TCP) -> None:
         """A listener accepted a SYN: note its options and answer SYN+ACK."""
+        self._syn_received(syn)
+        self._send(SYN | ACK, self.iss, options=self._options_for_syn())
+        self.rto_timer.arm_in(self.snd.rtt.rto)
+
+    def open_from_cookie(self, ack: TCP, syn_options: tuple, ts_offset: int) -> None:
+        """The ACK of a SYN cookie came back (RFC 4987 3.6, Linux's cookie_v4_check): SYN-RECEIVED
+        as if we had kept the SYN (its options are what the cookie encoded), then the ACK is
+        the third segment of the handshake. ``ts_offset`` is the one our SYN+ACK's TSval used."""
+        self.ts_offset = ts_offset
+        self._syn_received(TCP(ack.sport, ack.dport, seq_add(ack.seq, -1), 0, SYN, ack.window, b"", 0,
+                               syn_options))
+        rcv = self.rcv
+        rcv.rcv_adv = seq_add(rcv.rcv_nxt, min(rcv.window(), 65535))  # what our SYN+ACK offered
+        rcv.last_ack_sent = rcv.rcv_nxt
+        self.syn_tries = 1  # Karn: the SYN+ACK's send time was not kept, so no RTT sample
+        self.segment_arrives(ack)
+
+    def new_incarnation(self, syn: TCP) -> int | None:
+        """A SYN (without ACK) for our 4-tuple in TIME-WAIT: if it cannot be an old duplicate (a
+        sequence number above rcv_nxt, or with timestamps a newer TSval), TIME-WAIT ends and the
+        ISN for the new connection is returned, above anything this one sent (RFC 1122 4.2.2.13,
+        RFC 6191; Linux's tcp_timewait_state_process and its tw_snd_nxt + 65535 + 2). Else None."""
+        if self.state is not State.TIME_WAIT:
+            return None
+        ts = next((o for o in syn.options if type(o) is Timestamps), None) if self.ts_ok else None
+        if ts is not None and self.ts_recent and seq_lt(ts.tsval, self.ts_recent):
+            return None  # PAWS rejects it (tcp_paws_reject)
+        if not (seq_gt(syn.seq, self.rcv.rcv_nxt) or ts is not None and seq_gt(ts.tsval, self.ts_recent)):
+            return None
+        iss = seq_add(self.snd.snd_nxt, 65535 + 2) or 1
+        self._finish(0)
+        return iss
+
+    def _syn_received(self, syn: TCP) -> None:
         self.rcv.synchronize(syn.seq)
         self._take_syn_options(syn)
         snd = self.snd
@@ -437,8 +472,6 @@ class TCPConnection:
         self._set_state(State.SYN_RECEIVED)
         self.syn_time = self.clock.now
         snd.snd_nxt = snd.snd_max = seq_add(self.iss, 1)
-        self._send(SYN | ACK, self.iss, options=self._options_for_syn())
-        self.rto_timer.arm_in(snd.rtt.rto)
 
     def _take_syn_options(self, syn: TCP) -> None:
         peer_mss = DEFAULT_MSS
