@@ -129,8 +129,8 @@ class Harness:
         self.iface = self.host.interfaces["eth0"]
         self.sent: list[tuple[int, TCP]] = []
         self.iface.attach(self._capture)
+        self.host.arp.entry_timeout = 10 ** 15  # before learning: the peer's entry never expires
         self.host.arp.learn(socket.inet_aton(PEER), PEER_MAC)
-        self.host.arp.entry_timeout = 10 ** 15
         for k, v in options.items():
             setattr(self.host.tcp.defaults, k, _coerce(v))
         self.tolerance = int(tolerance * 1e9)
@@ -138,6 +138,7 @@ class Harness:
         self.conn = None
         self.our_iss: int | None = None
         self.iss_by_port: dict[int, int] = {}  # our ISS for each peer port
+        self.matched: list[TCP] = []  # the segments we sent that ">" lines matched, in order
         self.peer_isn: int | None = None
         self.local_port = 8080
         self.peer_port = PEER_PORT
@@ -236,6 +237,7 @@ class Harness:
         if not self.sent:
             raise ScriptError(f"line {line.number}: expected {' '.join(line.args)} but nothing was sent")
         t, seg = self.sent.pop(0)
+        self.matched.append(seg)
         want_t = int(round(line.time * 1e9))
         if abs(t - want_t) > self.tolerance:
             raise ScriptError(f"line {line.number}: segment {self._describe(seg)} sent at {t / 1e9:.4f}s, "

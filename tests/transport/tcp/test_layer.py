@@ -2,6 +2,7 @@
 accept queue bounded by the backlog, SYN cookies once the SYN queue is full, a SYN that ends a
 TIME-WAIT."""
 
+import pytest
 from tcpscript import Line, run_script
 
 PLAIN = "tcp sack=False timestamps=False window_scaling=False\n"
@@ -44,3 +45,113 @@ def test_the_backlog_is_clamped_to_somaxconn():
     assert h.listener.backlog == 4096
     h = run_script("0.000  listen 8081 backlog=-1\n")
     assert h.listener.backlog == 4096  # negative: as unsigned, above somaxconn
+
+
+# -- SYN cookies ----------------------------------------------------------------------------------
+COOKIE_PLAIN = """
+tcp timestamps=False
+0.000  listen 8080 backlog=1
+0.100  < S   seq=0 win=65535 port=40001 <mss 1460, nop, nop, sackOK, nop, wscale 7>
+0.100  > S.  seq=0 ack=1 port=40001 <mss 1460, nop, nop, sackOK, nop, wscale *>
+0.110  < S   seq=0 win=65535 port=40002 <mss 1400, nop, nop, sackOK, nop, wscale 7>
+0.110  > S.  seq=0 ack=1 win=65535 port=40002 <mss 1460>      # the SYN queue is full: a cookie
+"""
+
+
+def test_a_full_syn_queue_answers_with_a_cookie_and_its_ack_makes_the_connection():
+    # Linux (tcp_syncookies=1): without timestamps the cookie can carry neither window scaling
+    # nor SACK, so the SYN+ACK offers only the MSS; the peer's 1400 is rounded down to 1300.
+    h = run_script(COOKIE_PLAIN + """
+0.140  < .   seq=1 ack=1 win=500 port=40002
+0.140  accept
+0.140  expect state ESTABLISHED
+0.150  write 100
+0.150  > P.  seq=1 ack=1 len=100 port=40002
+""")
+    c = h.conn
+    assert c.remote[1] == 40002 and c.mss == 1300 and not c.sack_ok and c.snd_wscale == 0 and c.rcv_wscale == 0
+    assert c.snd_wnd == 500
+    stats = h.host.stats
+    assert stats["tcp.syncookies_sent"] == 1 and stats["tcp.syncookies_recv"] == 1
+    assert len(h.listener.syn_queue) == 1  # the first SYN's half-open connection; the cookie kept nothing
+    assert len(h.host.tcp.connections) == 2
+
+
+def test_data_on_the_ack_of_a_cookie_is_received():
+    run_script(COOKIE_PLAIN + """
+0.140  < P.  seq=1 ack=1 win=500 port=40002 len=10
+0.140  accept
+0.140  read 10
+0.180  > .   seq=1 ack=11 port=40002
+""")
+
+
+def test_an_ack_that_is_no_cookie_of_ours_is_reset_and_counted():
+    h = run_script(COOKIE_PLAIN + """
+0.140  < .   seq=1 ack=77 port=40003
+0.140  > R   seq=77 port=40003
+0.150  < .   seq=5 ack=1 port=40002                 # the right ACK number, the wrong sequence number
+0.150  > R   seq=1 port=40002
+""")
+    assert h.host.stats["tcp.syncookies_failed"] == 2 and not h.listener.accept_queue
+
+
+@pytest.mark.parametrize("when, good", [(119.0, True), (180.0, False)])
+def test_a_cookie_is_good_for_two_minutes_only(when, good):
+    # MAX_SYNCOOKIE_AGE: the minute counter may have moved on by one, not by two. (The SYN queue
+    # overflows again just before, so that ACKs are still checked for cookies.)
+    h = run_script(COOKIE_PLAIN + f"""
+0.120  < R   seq=1 port=40001                       # the half-open one goes away
+{when - 0.1}  < S   seq=0 win=65535 port=40005 <mss 1460>
+{when - 0.1}  > S.  seq=0 ack=1 port=40005 <mss 1460>
+{when - 0.05}  < S   seq=0 win=65535 port=40006 <mss 1460>
+{when - 0.05}  > S.  seq=0 ack=1 port=40006 <mss 1460>
+{when}  < .   seq=1 ack=1 port=40002
+""" + ("" if good else f"{when}  > R   seq=1 port=40002\n"))
+    assert h.host.stats["tcp.syncookies_failed"] == (0 if good else 1)
+    assert len(h.listener.accept_queue) == (1 if good else 0)
+
+
+def test_acks_are_not_taken_for_cookies_without_a_recent_overflow():
+    # tcp_synq_no_recent_overflow: no cookie went out, so a stray ACK is a plain stray.
+    h = run_script(PLAIN + """
+0.000  listen 8080
+0.100  < .   seq=1 ack=1 port=40002
+0.100  > R   seq=1 port=40002
+""")
+    assert h.host.stats["tcp.syncookies_failed"] == 0
+
+
+def test_with_timestamps_the_cookie_carries_window_scaling_and_sack():
+    # Linux's cookie_init_timestamp: the SYN's wscale and SACK-permitted ride in the low 6 bits
+    # of our TSval and come back in the ACK's TSecr.
+    h = run_script("""
+0.000  listen 8080 backlog=0
+0.100  < S   seq=0 win=65535 port=40002 <mss 1460, sackOK, TS val=100 ecr=0, nop, wscale 7>
+0.100  > S.  seq=0 ack=1 port=40002 <mss 1460, sackOK, TS val=* ecr=100, nop, wscale *>
+""")
+    synack = h.matched[-1]
+    ts = synack.options[2]
+    h.do_inject(Line(0, 0, "<", ["P.", "seq=1", "ack=1", "win=500", "port=40002", "len=10",
+                                 f"<nop, nop, TS val=130 ecr={ts.tsval}>"]))
+    conn = h.listener.accept_queue.popleft()
+    assert conn.ts_ok and conn.sack_ok and conn.snd_wscale == 7 and conn.snd_wnd == 500 << 7
+    assert conn.mss == 1460 - 12 and conn.rcv_wscale == synack.options[-1].shift
+    h.net.scheduler.run_until(h.net.scheduler.now + 50_000_000)
+    (_, ack), = h.sent
+    h.sent.clear()
+    later = next(o for o in ack.options if type(o).__name__ == "Timestamps")
+    assert later.tsecr == 130 and 0 <= (later.tsval - ts.tsval) % 2**32 < 1000  # our clock never went back
+    assert h.host.stats["tcp.syncookies_recv"] == 1
+
+
+def test_without_syncookies_a_full_syn_queue_drops_syns():
+    h = run_script(PLAIN + """
+0.000  listen 8080 backlog=1
+0.100  < S   seq=0 win=65535 port=40001 <mss 1460>
+0.100  > S.  seq=0 ack=1 port=40001 <mss 1460>
+""")
+    h.host.tcp.syncookies = 0
+    h.do_inject(Line(0, 0, "<", ["S", "seq=0", "win=65535", "port=40002", "<mss 1460>"]))
+    h.net.scheduler.run_until(h.net.scheduler.now + 1)
+    assert not h.sent and h.host.stats["drop.syn-queue-full"] == 1 and h.listener.syns_dropped == 1
