@@ -155,3 +155,62 @@ def test_without_syncookies_a_full_syn_queue_drops_syns():
     h.do_inject(Line(0, 0, "<", ["S", "seq=0", "win=65535", "port=40002", "<mss 1460>"]))
     h.net.scheduler.run_until(h.net.scheduler.now + 1)
     assert not h.sent and h.host.stats["drop.syn-queue-full"] == 1 and h.listener.syns_dropped == 1
+
+
+# -- a SYN over TIME-WAIT -------------------------------------------------------------------------
+SERVER_CLOSES_FIRST = """
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460{ts0}>
+0.100  > S.  seq=0 ack=1 <mss 1460{ts1}>
+0.110  < .   seq=1 ack=1{ts2}
+0.110  accept
+0.120  close
+0.120  > F.  seq=1 ack=1
+0.130  < F.  seq=1 ack=2{ts3}
+0.130  > .   seq=2 ack=2
+0.130  expect state TIME-WAIT
+"""
+
+
+def plain_time_wait() -> str:
+    return PLAIN + SERVER_CLOSES_FIRST.format(ts0="", ts1="", ts2="", ts3="")
+
+
+def ts_time_wait() -> str:
+    return "tcp sack=False window_scaling=False\n" + SERVER_CLOSES_FIRST.format(
+        ts0=", nop, nop, TS val=100 ecr=0", ts1=", nop, nop, TS val=* ecr=100", ts2=" <nop, nop, TS val=110 ecr=0>",
+        ts3=" <nop, nop, TS val=130 ecr=0>").replace("> F.  seq=1 ack=1", "> F.  seq=1 ack=1 <nop, nop, TS val=* ecr=110>") \
+        .replace("> .   seq=2 ack=2", "> .   seq=2 ack=2 <nop, nop, TS val=* ecr=130>")
+
+
+def test_a_syn_with_a_higher_sequence_number_ends_time_wait_and_opens_at_once():
+    # Linux's tcp_timewait_state_process (RFC 1122 4.2.2.13): the new connection's ISN is
+    # snd_nxt + 65535 + 2, above anything the old one sent; one round trip, no RST, no retry.
+    h = run_script(plain_time_wait() + """
+0.500  < S   seq=5000 win=65535 <mss 1460>
+0.500  > S.  seq=65539 ack=5001 <mss 1460>
+0.510  < .   seq=5001 ack=65540
+0.510  accept
+0.510  expect state ESTABLISHED
+""")
+    assert h.host.stats["tcp.timewait_recycled"] == 1 and len(h.host.tcp.connections) == 1
+
+
+def test_a_syn_below_rcv_nxt_in_time_wait_is_answered_with_an_ack():
+    run_script(plain_time_wait() + """
+0.500  < S   seq=0 win=65535 <mss 1460>
+0.500  > .   seq=2 ack=2
+0.500  expect state TIME-WAIT
+""")
+
+
+def test_with_timestamps_a_newer_tsval_is_enough_and_an_older_one_is_not():
+    run_script(ts_time_wait() + """
+0.500  < S   seq=0 win=65535 <mss 1460, nop, nop, TS val=120 ecr=0>
+0.500  > .   seq=2 ack=2 <nop, nop, TS val=* ecr=130>
+0.600  < S   seq=0 win=65535 <mss 1460, nop, nop, TS val=600 ecr=0>
+0.600  > S.  seq=65539 ack=1 <mss 1460, nop, nop, TS val=* ecr=600>
+0.610  < .   seq=1 ack=65540 <nop, nop, TS val=610 ecr=0>
+0.610  accept
+0.610  expect state ESTABLISHED
+""")
