@@ -3,7 +3,7 @@ accept queue bounded by the backlog, SYN cookies once the SYN queue is full, a S
 TIME-WAIT."""
 
 import pytest
-from tcpscript import Line, run_script
+from tcpscript import Line, parse, run_script
 
 PLAIN = "tcp sack=False timestamps=False window_scaling=False\n"
 
@@ -214,3 +214,52 @@ def test_with_timestamps_a_newer_tsval_is_enough_and_an_older_one_is_not():
 0.610  accept
 0.610  expect state ESTABLISHED
 """)
+
+
+# -- ICMP errors ------------------------------------------------------------------------------------
+def icmp_about(h, type_: int, code: int, seq: int, rest: int = 0) -> None:
+    """An ICMP error from a router (10.0.0.254) about a segment we sent to the peer with ``seq``."""
+    from minternet.wire.icmp import ICMP
+    from minternet.wire.ipv4 import IPv4
+    from minternet.wire.tcp import TCP
+    from tcpscript import PEER, PEER_MAC, US
+    quoted = IPv4(US, PEER, 6, TCP(h.local_port, h.peer_port, seq, 0, 0x02, 65535).encode(US, PEER), 64).encode()
+    ip = IPv4("10.0.0.254", US, 1, ICMP(type_, code, rest, quoted).encode(), 64)
+    h.iface.receive(h.iface.mac + PEER_MAC + b"\x08\x00" + ip.encode())
+
+
+def test_a_frag_needed_about_our_syn_still_bounds_the_mss_the_synack_negotiates():
+    # Linux keeps the path MTU (icsk_pmtu_cookie) and tcp_sync_mss applies it after the SYN+ACK;
+    # the SYN itself is not resent (tcp_simple_retransmit has no data to shrink).
+    h = run_script(PLAIN + """
+0.000  connect 80
+0.000  > S   seq=0 <mss 1460>
+""")
+    icmp_about(h, 3, 4, h.conn.iss, rest=1000)
+    h.net.scheduler.run_until(10_000_000)
+    assert not h.sent and h.conn.state.value == "SYN-SENT"
+    h.run(parse("""
+0.030  < S.  seq=0 ack=1 win=65535 <mss 1460>
+0.030  > .   seq=1 ack=1
+0.040  write 2000
+0.040  > .   seq=1 ack=1 len=960
+0.040  > .   seq=961 ack=1 len=960
+0.040  > P.  seq=1921 ack=1 len=80
+""")[1])
+    assert h.conn.mss == 960
+
+
+def test_a_forged_tiny_mtu_is_taken_as_min_pmtu():
+    # IP floors a reported MTU at Linux's net.ipv4.route.min_pmtu (552) before TCP hears of it.
+    h = run_script(PLAIN + """
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460>
+0.100  > S.  seq=0 ack=1 <mss 1460>
+0.110  < .   seq=1 ack=1
+0.110  accept
+""")
+    icmp_about(h, 3, 4, h.conn.snd_una, rest=68)
+    h.net.scheduler.run_until(200_000_000)
+    assert h.conn.mss == 552 - 40
+    h.conn.path_mtu_changed(68)  # our own interface's MTU, unfloored: TCP's own floor
+    assert h.conn.mss == 48  # net.ipv4.tcp_min_snd_mss

@@ -42,7 +42,7 @@ _NOP = NOP()
 IP_TCP_HEADERS = 40  # IPv4 + TCP headers without options: MSS = MTU - 40 (RFC 9293 3.7.1)
 MIN_MTU = 576  # RFC 791: what every host must accept, when there is no route to say more
 TS_OPTION = 12  # the timestamp option with its padding, in every segment once negotiated
-MIN_MSS = 64  # Linux's floor (net.ipv4.tcp_min_snd_mss default is 48; 64 keeps our old floor)
+MIN_MSS = 48  # Linux's floor, net.ipv4.tcp_min_snd_mss (IP floors a reported MTU at min_pmtu 552)
 # Linux's tcp_req_err: the errors that drop a listener's half-open child (the others are ignored):
 # time exceeded, parameter problem, and net or host unreachable with code 0 or 1 exactly.
 _DROPS_CHILD = {ErrorKind.TTL_EXCEEDED, ErrorKind.REASSEMBLY_TIMEOUT, ErrorKind.PARAMETER_PROBLEM}
@@ -129,6 +129,7 @@ class TCPConnection:
         self.ts_offset = ctx.rng.getrandbits(32)  # RFC 7323 5.4: randomised per connection
         self.wscale_ok = False
         self.syn_tries = 0
+        self.path_mtu = 0  # the smallest MTU a frag-needed reported (Linux's icsk_pmtu_cookie); 0: none
         # -- statistics, like `ss -i` (shared with the sender and the receiver)
         self.stats = {"segments_sent": 0, "segments_received": 0, "bytes_sent": 0, "bytes_received": 0,
                       "retransmissions": 0, "timeouts": 0, "fast_retransmits": 0, "dup_acks": 0,
@@ -308,8 +309,11 @@ class TCPConnection:
     # ============================================================================ the path =========
     def path_mtu_changed(self, mtu: int) -> None:
         """ICMP fragmentation needed (RFC 1191), as Linux's tcp_v4_mtu_reduced: a smaller MSS for
-        everything from now on, and what was sent at the old size resent at the new one."""
-        new_mss = max(MIN_MSS, mtu - IP_TCP_HEADERS - (TS_OPTION if self.ts_ok else 0))
+        everything from now on, and what was sent at the old size resent at the new one. The MTU
+        is kept: one reported about our SYN still bounds the MSS the SYN+ACK negotiates."""
+        if not self.path_mtu or mtu < self.path_mtu:
+            self.path_mtu = mtu
+        new_mss = self._path_mss()
         snd = self.snd
         if new_mss >= snd.mss:
             return
@@ -317,6 +321,11 @@ class TCPConnection:
         self.obs.stats["tcp.pmtu_reductions"] += 1
         if self.state in SYNCHRONIZED:
             snd.simple_retransmit()
+
+    def _path_mss(self) -> int:
+        """What one segment may carry on the path MTU (Linux's tcp_mtu_to_mss, floored at
+        tcp_min_snd_mss)."""
+        return max(MIN_MSS, self.path_mtu - IP_TCP_HEADERS - (TS_OPTION if self.ts_ok else 0))
 
     def accepts_icmp_seq(self, seq: int) -> bool:
         """Whether an ICMP error quoting sequence number ``seq`` can be about a segment we have in
@@ -493,7 +502,9 @@ class TCPConnection:
             self.snd.snd_wscale = min(ws, 14)  # RFC 7323 2.3: more than 14 is treated as 14
         else:
             self.rcv.rcv_wscale = 0
-        self.snd.negotiated(peer_mss, self.our_mss, self.ts_ok, self.sack_ok)
+        # A frag-needed about our SYN bounds the MSS too (Linux: tcp_sync_mss(sk, icsk_pmtu_cookie)).
+        path_limit = self.path_mtu - IP_TCP_HEADERS if self.path_mtu else self.our_mss
+        self.snd.negotiated(peer_mss, min(self.our_mss, path_limit), self.ts_ok, self.sack_ok)
         self.rcv.open_queue()
 
     def _established(self) -> None:
