@@ -263,3 +263,18 @@ def test_a_forged_tiny_mtu_is_taken_as_min_pmtu():
     assert h.conn.mss == 552 - 40
     h.conn.path_mtu_changed(68)  # our own interface's MTU, unfloored: TCP's own floor
     assert h.conn.mss == 48  # net.ipv4.tcp_min_snd_mss
+
+
+def test_a_tiny_announced_mss_is_raised_to_linuxs_floor():
+    h = run_script(PLAIN + """
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 20>
+0.100  > S.  seq=0 ack=1 <mss 1460>
+0.110  < .   seq=1 ack=1
+0.110  accept
+0.120  write 100
+0.120  > .   seq=1 ack=1 len=48
+0.120  > .   seq=49 ack=1 len=48
+0.120  > P.  seq=97 ack=1 len=4
+""")
+    assert h.conn.mss == 48  # net.ipv4.tcp_min_snd_mss
