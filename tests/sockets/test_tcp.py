@@ -72,3 +72,28 @@ def test_so_reuseaddr_does_not_bind_over_a_listener():
     with pytest.raises(OSError) as e:
         b.bind(("10.0.2.10", 7000))
     assert e.value.errno == errno.EADDRINUSE
+
+
+def test_an_asyncio_server_restarts_on_its_port_at_once():
+    # asyncio.start_server sets SO_REUSEADDR on POSIX: its connections left in TIME-WAIT do not
+    # keep a restarted server from its port.
+    net = chain(1)
+    server, client = net["server"], net["client"]
+
+    async def handler(reader, writer):
+        writer.write(b"bye")
+        writer.close()  # the server closes first: TIME-WAIT is on its side
+
+    async def main():
+        srv = await server.start_server(handler, port=7000)
+        reader, writer = await client.open_connection("10.0.2.10", 7000)
+        assert await reader.read() == b"bye"
+        writer.close()
+        srv.close()
+        await asyncio.sleep(1)
+        assert [c.state.value for c in server.tcp.connections.values()] == ["TIME-WAIT"]
+        srv = await server.start_server(handler, port=7000)
+        reader, writer = await client.open_connection("10.0.2.10", 7000)
+        return await reader.read()
+
+    assert net.run_app(main()) == b"bye"
