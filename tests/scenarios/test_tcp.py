@@ -248,6 +248,8 @@ def test_a_client_connects_in_one_round_trip_through_a_syn_flood():
     still connects in one round trip, and the cookies leave no state behind."""
     net = flooded_chain()
     server, client = net["server"], net["client"]
+    rec = Recorder()
+    net.tracer.subscribe(rec)
 
     async def main():
         srv = server.socket(AF_INET, SOCK_STREAM)
@@ -275,6 +277,9 @@ def test_a_client_connects_in_one_round_trip_through_a_syn_flood():
     stats = server.stats
     assert stats["tcp.syncookies_sent"] > 200 and stats["tcp.syncookies_recv"] >= 2  # a slot may free up
     assert stats["tcp.syncookies_failed"] == 0
+    traced = rec.where(node="server", layer="tcp", event="syncookie")
+    assert len([e for e in traced if e.reason == "sent"]) == stats["tcp.syncookies_sent"]
+    assert len([e for e in traced if e.reason == "accepted"]) == stats["tcp.syncookies_recv"]
     half_open = [c for c in server.tcp.connections.values() if c.state.value == "SYN-RECEIVED"]
     assert len(half_open) <= 128  # the SYN queue is bounded, and the cookies kept nothing
 

@@ -49,7 +49,6 @@ class Listener:
         self.port = port
         # Linux's listen(): a backlog above somaxconn (or negative, as unsigned) is somaxconn; 0 is 0.
         self.backlog = min(backlog, SOMAXCONN) if backlog >= 0 else SOMAXCONN
-        self.max_syn_backlog = max(layer.max_syn_backlog, 1)
         self.options = options
         self.syn_queue: set[TCPConnection] = set()
         self.accept_queue: deque[TCPConnection] = deque()
@@ -227,6 +226,7 @@ class TCPLayer:
                 # The handshake's last ACK while the accept queue is full (tcp_abort_on_overflow=0):
                 # dropped; the SYN+ACK is retransmitted and the peer's answer to it tries again.
                 self.obs.stats["tcp.listen_overflows"] += 1  # Linux's ListenOverflows
+                self.obs.stats["tcp.listen_drops"] += 1
                 self.obs.drop("tcp", "accept-queue-full", iface.name, packet=ip.encode())
                 return True
             return False
@@ -239,7 +239,7 @@ class TCPLayer:
         if iss is None:
             return False
         self.obs.stats["tcp.timewait_recycled"] += 1
-        self.syn_arrives(listener, ip, seg, iface, iss)
+        self._syn_arrives(listener, ip, seg, iface, iss)
         return True
 
     def _listen_state(self, listener: Listener, ip: IPv4, seg: TCP, iface: "Interface") -> None:
@@ -254,9 +254,9 @@ class TCPLayer:
             return
         if not flags & SYN:
             return
-        self.syn_arrives(listener, ip, seg, iface)
+        self._syn_arrives(listener, ip, seg, iface)
 
-    def syn_arrives(self, listener: Listener, ip: IPv4, seg: TCP, iface: "Interface", iss: int | None = None) -> None:
+    def _syn_arrives(self, listener: Listener, ip: IPv4, seg: TCP, iface: "Interface", iss: int | None = None) -> None:
         """A SYN for a listener (Linux's tcp_conn_request): a half-open connection in the SYN
         queue, or, once that is full, a SYN cookie and no state (RFC 4987 3.6); dropped while the
         accept queue is full. ``iss``: the ISN a TIME-WAIT connection hands on."""
