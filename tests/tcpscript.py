@@ -26,7 +26,10 @@ seq of its SYN+ACK). A field written ``*`` or left out is not checked, except th
 compared when a ``<...>`` list is given (``*`` inside matches any value). A segment we send that
 the script does not expect fails the test.
 
-Actions: ``listen PORT``, ``connect PORT``, ``accept``, ``write N``, ``read N`` (exactly N bytes
+A segment may name the peer's port with ``port=N`` (default 40000), for several connections at
+once; each connection's sequence numbers are relative to its own SYNs.
+
+Actions: ``listen PORT [backlog=N]``, ``connect PORT``, ``accept``, ``write N``, ``read N`` (exactly N bytes
 must be readable), ``close`` (FIN), ``abort`` (RST), ``expect state NAME``, ``expect error NAME``
 (the connection closed with that errno), ``expect eof``.
 """
@@ -126,14 +129,16 @@ class Harness:
         self.iface = self.host.interfaces["eth0"]
         self.sent: list[tuple[int, TCP]] = []
         self.iface.attach(self._capture)
+        self.host.arp.entry_timeout = 10 ** 15  # before learning: the peer's entry never expires
         self.host.arp.learn(socket.inet_aton(PEER), PEER_MAC)
-        self.host.arp.entry_timeout = 10 ** 15
         for k, v in options.items():
             setattr(self.host.tcp.defaults, k, _coerce(v))
         self.tolerance = int(tolerance * 1e9)
         self.listener = None
         self.conn = None
         self.our_iss: int | None = None
+        self.iss_by_port: dict[int, int] = {}  # our ISS for each peer port
+        self.matched: list[TCP] = []  # the segments we sent that ">" lines matched, in order
         self.peer_isn: int | None = None
         self.local_port = 8080
         self.peer_port = PEER_PORT
@@ -168,11 +173,15 @@ class Harness:
             where = f"before line {line.number} ({line.text.strip()})" if line else "at the end"
             raise ScriptError(f"unexpected segment {where}: at {t / 1e9:.3f}s {self._describe(seg)}")
 
+    def _iss(self, peer_port: int) -> int:
+        return self.iss_by_port.get(peer_port, self.our_iss or 0)
+
     def _describe(self, seg: TCP) -> str:
-        seq = (seg.seq - (self.our_iss or 0)) % 2**32
+        seq = (seg.seq - self._iss(seg.dport)) % 2**32
         ack = (seg.ack - (self.peer_isn or 0)) % 2**32 if seg.flags & TCPFlags.ACK else None
         opts = ", ".join(type(o).__name__ for o in seg.options)
         return (f"{flags_str(seg.flags)} seq={seq}" + (f" ack={ack}" if ack is not None else "")
+                + (f" port={seg.dport}" if seg.dport != self.peer_port else "")
                 + f" win={seg.window} len={len(seg.payload)}" + (f" <{opts}>" if opts else ""))
 
     # -- segments ------------------------------------------------------------------------------------
@@ -194,7 +203,8 @@ class Harness:
             self.peer_isn = 1_000_000  # the peer's ISN: its relative 0
         base = self.peer_isn or 0
         seq = (base + int(f.get("seq", "0"))) % 2**32
-        ack = (int(f.get("ack", "0")) + (self.our_iss or 0)) % 2**32 if flags & TCPFlags.ACK else 0
+        sport = int(f.get("port", self.peer_port))
+        ack = (int(f.get("ack", "0")) + self._iss(sport)) % 2**32 if flags & TCPFlags.ACK else 0
         options = []
         for name, oargs in _options(opts) if opts else []:
             if name == "mss":
@@ -218,7 +228,7 @@ class Harness:
             else:
                 raise ValueError(f"unknown option {name}")
         payload = bytes(int(f.get("len", "0")))
-        seg = TCP(self.peer_port, self.local_port, seq, ack, flags, int(f.get("win", "65535")), payload, 0, tuple(options))
+        seg = TCP(sport, self.local_port, seq, ack, flags, int(f.get("win", "65535")), payload, 0, tuple(options))
         ip = IPv4(PEER, US, 6, seg.encode(PEER, US), ttl=64)
         frame = self.iface.mac + PEER_MAC + b"\x08\x00" + ip.encode()
         self.iface.receive(frame)
@@ -227,17 +237,22 @@ class Harness:
         if not self.sent:
             raise ScriptError(f"line {line.number}: expected {' '.join(line.args)} but nothing was sent")
         t, seg = self.sent.pop(0)
+        self.matched.append(seg)
         want_t = int(round(line.time * 1e9))
         if abs(t - want_t) > self.tolerance:
             raise ScriptError(f"line {line.number}: segment {self._describe(seg)} sent at {t / 1e9:.4f}s, "
                               f"expected at {line.time:.4f}s")
         flags, f, opts = self._fields(line.args)
-        if flags & TCPFlags.SYN and self.our_iss is None:
-            self.our_iss = seg.seq
+        if flags & TCPFlags.SYN and seg.flags & TCPFlags.SYN and seg.dport not in self.iss_by_port:
+            self.iss_by_port[seg.dport] = seg.seq
+            if self.our_iss is None:
+                self.our_iss = seg.seq
         problems = []
         if seg.flags != flags:
             problems.append(f"flags {flags_str(seg.flags)} != {flags_str(flags)}")
-        rel_seq = (seg.seq - (self.our_iss or 0)) % 2**32
+        if seg.dport != int(f.get("port", self.peer_port)):
+            problems.append(f"port {seg.dport} != {f.get('port', self.peer_port)}")
+        rel_seq = (seg.seq - self._iss(seg.dport)) % 2**32
         if "seq" in f and f["seq"] != "*" and rel_seq != int(f["seq"]):
             problems.append(f"seq {rel_seq} != {f['seq']}")
         if "ack" in f and f["ack"] != "*":
@@ -284,7 +299,8 @@ class Harness:
     # -- actions -------------------------------------------------------------------------------------
     def do_listen(self, line: Line) -> None:
         self.local_port = int(line.args[0])
-        self.listener = self.host.tcp.listen("0.0.0.0", self.local_port)
+        kw = dict(a.split("=") for a in line.args[1:])
+        self.listener = self.host.tcp.listen("0.0.0.0", self.local_port, int(kw.get("backlog", 128)))
 
     def do_connect(self, line: Line) -> None:
         self.conn = self.host.tcp.connect((PEER, int(line.args[0])), (US, 8080))

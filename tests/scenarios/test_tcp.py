@@ -197,36 +197,91 @@ def test_capture_shows_no_tcp_errors_but_the_retransmissions_of_the_loss(tmp_pat
     assert retrans.stdout.count("\n") > 0
 
 
-def test_syn_flood_does_not_stop_an_established_transfer():
-    """10,000 SYNs from spoofed sources fill the bounded SYN queue; further SYNs are dropped and
-    counted, and the transfer already under way completes intact."""
+def flooded_chain():
+    """chain(2) with an attacker behind r1 that can send from any (spoofed) source address."""
     net = chain(2, delay="5ms", bandwidth="100Mbps")
-    attacker = net.add_host("attacker", {"eth0": "10.0.9.66/24"}, gateway="10.0.9.1")
+    net.add_host("attacker", {"eth0": "10.0.9.66/24"}, gateway="10.0.9.1")
     net["r1"].add_interface("eth9", "10.0.9.1/24")
     net.connect("attacker:eth0", "r1:eth9", delay="1ms", bandwidth="1Gbps")
     net.compute_routes()
+    return net
+
+
+async def syn_flood(attacker, port: int, count: int, per_second: float, burst: int = 1, lan: bool = False) -> None:
+    """``count`` SYNs from random spoofed sources that will never answer, ``burst`` at a time:
+    anywhere (routers answer the SYN+ACKs with net unreachable), or on the attacker's LAN
+    (``lan``: r1 tries ARP for 3 s before it gives up)."""
     from minternet.wire.ipv4 import IPProto
     from minternet.wire.tcp import TCP
-
-    async def flood():
-        await asyncio.sleep(0.05)
-        rng = attacker.rng
-        for i in range(10_000):
+    rng = attacker.rng
+    for i in range(count):
+        if lan:
+            src = f"10.0.9.{rng.choice([n for n in range(2, 255) if n != 66])}"
+        else:
             src = f"10.{rng.randrange(100, 200)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-            syn = TCP(rng.randrange(1024, 65535), 5001, rng.getrandbits(32), 0, 0x02, 65535)
-            attacker.ip.send("10.0.2.10", IPProto.TCP, syn.encode(src, "10.0.2.10"), src=src)
-            if i % 50 == 0:
-                await asyncio.sleep(0.0005)
+        syn = TCP(rng.randrange(1024, 65535), port, rng.getrandbits(32), 0, 0x02, 65535)
+        attacker.ip.send("10.0.2.10", IPProto.TCP, syn.encode(src, "10.0.2.10"), src=src)
+        if i % burst == burst - 1:
+            await asyncio.sleep(burst / per_second)
+
+
+def test_syn_flood_does_not_stop_an_established_transfer():
+    """10,000 SYNs from spoofed sources fill the bounded SYN queue; the rest are answered with
+    SYN cookies and leave no state, and the transfer already under way completes intact."""
+    net = flooded_chain()
 
     async def main():
-        net.spawn(flood())
+        await asyncio.sleep(0.05)
+        net.spawn(syn_flood(net["attacker"], 5001, 10_000, 100_000, burst=50))
         return await transfer(net["client"], net["server"], 3_000_000)
 
     res = net.run_app(main())
     assert res.ok, res.report("client", "server")
     server = net["server"]
-    assert server.stats["drop.syn-queue-full"] > 5_000
-    assert len([c for c in server.tcp.connections.values() if c.state.value == "SYN-RECEIVED"]) <= 128
+    assert server.stats["tcp.syncookies_sent"] > 5_000
+    assert len([c for c in server.tcp.connections.values() if c.state.value == "SYN-RECEIVED"]) <= 100
+
+
+def test_a_client_connects_in_one_round_trip_through_a_syn_flood():
+    """200 spoofed SYNs a second, never completed, keep a listener's SYN queue full (Linux keeps a
+    half-open connection for a minute); with SYN cookies (net.ipv4.tcp_syncookies=1) a real client
+    still connects in one round trip, and the cookies leave no state behind."""
+    net = flooded_chain()
+    server, client = net["server"], net["client"]
+    rec = Recorder()
+    net.tracer.subscribe(rec)
+
+    async def main():
+        srv = server.socket(AF_INET, SOCK_STREAM)
+        srv.bind(("", 8000))
+        srv.listen(128)
+        net.spawn(syn_flood(net["attacker"], 8000, 600, 200, lan=True))
+        await asyncio.sleep(2)  # 400 SYNs: the SYN queue (128) is full, until the flood ends at 3 s
+        times = []
+        for _ in range(3):
+            cli = client.socket(AF_INET, SOCK_STREAM)
+            cli.settimeout(3)
+            start = client.clock.now
+            await cli.connect(("10.0.2.10", 8000))
+            times.append((client.clock.now - start) / 1e9)
+            await cli.sendall(b"hello")
+            conn, _ = await srv.accept()
+            assert await conn.recv(10) == b"hello"
+            cli.close()
+            conn.close()
+            await asyncio.sleep(0.5)
+        return times
+
+    times = net.run_app(main())
+    assert all(t < 0.05 for t in times), times  # the RTT is 30 ms
+    stats = server.stats
+    assert stats["tcp.syncookies_sent"] > 200 and stats["tcp.syncookies_recv"] >= 2  # a slot may free up
+    assert stats["tcp.syncookies_failed"] == 0
+    traced = rec.where(node="server", layer="tcp", event="syncookie")
+    assert len([e for e in traced if e.reason == "sent"]) == stats["tcp.syncookies_sent"]
+    assert len([e for e in traced if e.reason == "accepted"]) == stats["tcp.syncookies_recv"]
+    half_open = [c for c in server.tcp.connections.values() if c.state.value == "SYN-RECEIVED"]
+    assert len(half_open) <= 128  # the SYN queue is bounded, and the cookies kept nothing
 
 
 def test_keepalive_probes_an_idle_connection_and_gives_up_on_a_dead_peer():

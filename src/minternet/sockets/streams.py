@@ -273,11 +273,19 @@ class Server:
         await self.wait_closed()
 
 
+def _reusing(host: "Host", options: Options | None) -> Options:
+    """asyncio's servers set SO_REUSEADDR on POSIX (create_server's reuse_address default), so a
+    restarted server binds over its old connections in TIME-WAIT."""
+    opts = (options or host.tcp.defaults).copy()
+    opts.reuseaddr = True
+    return opts
+
+
 async def start_server(host: "Host", client_connected_cb: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None] | None],
                        port: int, address: str = "0.0.0.0", backlog: int = 100, limit: int = 2 ** 16,
                        options: Options | None = None) -> Server:
     """Like ``asyncio.start_server`` on a minternet host."""
-    listener = host.tcp.listen(address, port, backlog, options)
+    listener = host.tcp.listen(address, port, backlog, _reusing(host, options))
     return Server(host, listener, client_connected_cb, limit)
 
 
@@ -285,5 +293,5 @@ async def create_server(host: "Host", protocol_factory: Callable[[], asyncio.Pro
                         address: str = "0.0.0.0", backlog: int = 100, options: Options | None = None) -> Server:
     """Like ``loop.create_server``: each accepted connection gets a protocol from the factory,
     called straight from the TCP stack (no task per chunk of data)."""
-    listener = host.tcp.listen(address, port, backlog, options)
+    listener = host.tcp.listen(address, port, backlog, _reusing(host, options))
     return Server(host, listener, None, 0, protocol_factory)

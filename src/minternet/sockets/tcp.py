@@ -94,7 +94,7 @@ class StreamSocket(SocketBase):
             make_congestion_control(name, 1460)  # validates the name
             opts.congestion = name
         elif (level, option) == (SOL_SOCKET, SO_REUSEADDR):
-            pass  # TIME-WAIT does not hold ports in our table; accepted for compatibility
+            opts.reuseaddr = bool(value)  # bind() over connections in TIME-WAIT (Linux's sk_reuse)
         else:
             raise os_error(errno.ENOPROTOOPT, f"option ({level}, {option}) is not supported")
 
@@ -104,7 +104,8 @@ class StreamSocket(SocketBase):
             return self._conn.error if self._conn is not None else 0
         return {(IPPROTO_TCP, TCP_NODELAY): int(opts.nodelay), (SOL_SOCKET, SO_KEEPALIVE): int(opts.keepalive),
                 (SOL_SOCKET, SO_RCVBUF): opts.rcvbuf, (SOL_SOCKET, SO_SNDBUF): opts.sndbuf,
-                (IPPROTO_TCP, TCP_CONGESTION): opts.congestion.encode()}.get((level, option), 0)
+                (IPPROTO_TCP, TCP_CONGESTION): opts.congestion.encode(),
+                (SOL_SOCKET, SO_REUSEADDR): int(opts.reuseaddr)}.get((level, option), 0)
 
     def set_tcp_options(self, **options: Any) -> None:
         """minternet's own knobs, e.g. ``reassembly="discard"`` or ``msl=1_000_000_000``."""
@@ -145,8 +146,7 @@ class StreamSocket(SocketBase):
         layer = self.host.tcp
         if port == 0:
             port = layer.ephemeral_port((ANY, 0))
-        elif port in layer.listeners or any(k[1] == port and k[0] in (addr, ANY) or k[1] == port and addr == ANY
-                                            for k in layer.connections):
+        elif layer.port_conflict(addr, port, self._options.reuseaddr):
             raise os_error(errno.EADDRINUSE, f"TCP port {port} on {self.host.name}")
         self._local = (addr, port)
 

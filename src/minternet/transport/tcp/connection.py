@@ -42,7 +42,7 @@ _NOP = NOP()
 IP_TCP_HEADERS = 40  # IPv4 + TCP headers without options: MSS = MTU - 40 (RFC 9293 3.7.1)
 MIN_MTU = 576  # RFC 791: what every host must accept, when there is no route to say more
 TS_OPTION = 12  # the timestamp option with its padding, in every segment once negotiated
-MIN_MSS = 64  # Linux's floor (net.ipv4.tcp_min_snd_mss default is 48; 64 keeps our old floor)
+MIN_MSS = 48  # Linux's floor, net.ipv4.tcp_min_snd_mss (IP floors a reported MTU at min_pmtu 552)
 # Linux's tcp_req_err: the errors that drop a listener's half-open child (the others are ignored):
 # time exceeded, parameter problem, and net or host unreachable with code 0 or 1 exactly.
 _DROPS_CHILD = {ErrorKind.TTL_EXCEEDED, ErrorKind.REASSEMBLY_TIMEOUT, ErrorKind.PARAMETER_PROBLEM}
@@ -74,6 +74,7 @@ class Options:
         self.min_rto = 200 * NS_PER_MS
         self.initial_rto = NS_PER_S
         self.user_timeout = 0
+        self.reuseaddr = False  # SO_REUSEADDR: bind a port whose only users are not listening
         for k, v in kw.items():
             if not hasattr(self, k):
                 raise TypeError(f"unknown TCP option {k!r}")
@@ -128,6 +129,7 @@ class TCPConnection:
         self.ts_offset = ctx.rng.getrandbits(32)  # RFC 7323 5.4: randomised per connection
         self.wscale_ok = False
         self.syn_tries = 0
+        self.path_mtu = 0  # the smallest MTU a frag-needed reported (Linux's icsk_pmtu_cookie); 0: none
         # -- statistics, like `ss -i` (shared with the sender and the receiver)
         self.stats = {"segments_sent": 0, "segments_received": 0, "bytes_sent": 0, "bytes_received": 0,
                       "retransmissions": 0, "timeouts": 0, "fast_retransmits": 0, "dup_acks": 0,
@@ -307,8 +309,11 @@ class TCPConnection:
     # ============================================================================ the path =========
     def path_mtu_changed(self, mtu: int) -> None:
         """ICMP fragmentation needed (RFC 1191), as Linux's tcp_v4_mtu_reduced: a smaller MSS for
-        everything from now on, and what was sent at the old size resent at the new one."""
-        new_mss = max(MIN_MSS, mtu - IP_TCP_HEADERS - (TS_OPTION if self.ts_ok else 0))
+        everything from now on, and what was sent at the old size resent at the new one. The MTU
+        is kept: one reported about our SYN still bounds the MSS the SYN+ACK negotiates."""
+        if not self.path_mtu or mtu < self.path_mtu:
+            self.path_mtu = mtu
+        new_mss = self._path_mss()
         snd = self.snd
         if new_mss >= snd.mss:
             return
@@ -316,6 +321,11 @@ class TCPConnection:
         self.obs.stats["tcp.pmtu_reductions"] += 1
         if self.state in SYNCHRONIZED:
             snd.simple_retransmit()
+
+    def _path_mss(self) -> int:
+        """What one segment may carry on the path MTU (Linux's tcp_mtu_to_mss, floored at
+        tcp_min_snd_mss)."""
+        return max(MIN_MSS, self.path_mtu - IP_TCP_HEADERS - (TS_OPTION if self.ts_ok else 0))
 
     def accepts_icmp_seq(self, seq: int) -> bool:
         """Whether an ICMP error quoting sequence number ``seq`` can be about a segment we have in
@@ -428,6 +438,40 @@ class TCPConnection:
 
     def open_passive(self, syn: TCP) -> None:
         """A listener accepted a SYN: note its options and answer SYN+ACK."""
+        self._syn_received(syn)
+        self._send(SYN | ACK, self.iss, options=self._options_for_syn())
+        self.rto_timer.arm_in(self.snd.rtt.rto)
+
+    def open_from_cookie(self, ack: TCP, syn_options: tuple, ts_offset: int) -> None:
+        """The ACK of a SYN cookie came back (RFC 4987 3.6, Linux's cookie_v4_check): SYN-RECEIVED
+        as if we had kept the SYN (its options are what the cookie encoded), then the ACK is
+        the third segment of the handshake. ``ts_offset`` is the one our SYN+ACK's TSval used."""
+        self.ts_offset = ts_offset
+        self._syn_received(TCP(ack.sport, ack.dport, seq_add(ack.seq, -1), 0, SYN, ack.window, b"", 0,
+                               syn_options))
+        rcv = self.rcv
+        rcv.rcv_adv = seq_add(rcv.rcv_nxt, min(rcv.window(), 65535))  # what our SYN+ACK offered
+        rcv.last_ack_sent = rcv.rcv_nxt
+        self.syn_tries = 1  # Karn: the SYN+ACK's send time was not kept, so no RTT sample
+        self.segment_arrives(ack)
+
+    def new_incarnation(self, syn: TCP) -> int | None:
+        """A SYN (without ACK) for our 4-tuple in TIME-WAIT: if it cannot be an old duplicate (a
+        sequence number above rcv_nxt, or with timestamps a newer TSval), TIME-WAIT ends and the
+        ISN for the new connection is returned, above anything this one sent (RFC 1122 4.2.2.13,
+        RFC 6191; Linux's tcp_timewait_state_process and its tw_snd_nxt + 65535 + 2). Else None."""
+        if self.state is not State.TIME_WAIT:
+            return None
+        ts = next((o for o in syn.options if type(o) is Timestamps), None) if self.ts_ok else None
+        if ts is not None and self.ts_recent and seq_lt(ts.tsval, self.ts_recent):
+            return None  # PAWS rejects it (tcp_paws_reject)
+        if not (seq_gt(syn.seq, self.rcv.rcv_nxt) or ts is not None and seq_gt(ts.tsval, self.ts_recent)):
+            return None
+        iss = seq_add(self.snd.snd_nxt, 65535 + 2) or 1
+        self._finish(0)
+        return iss
+
+    def _syn_received(self, syn: TCP) -> None:
         self.rcv.synchronize(syn.seq)
         self._take_syn_options(syn)
         snd = self.snd
@@ -437,8 +481,6 @@ class TCPConnection:
         self._set_state(State.SYN_RECEIVED)
         self.syn_time = self.clock.now
         snd.snd_nxt = snd.snd_max = seq_add(self.iss, 1)
-        self._send(SYN | ACK, self.iss, options=self._options_for_syn())
-        self.rto_timer.arm_in(snd.rtt.rto)
 
     def _take_syn_options(self, syn: TCP) -> None:
         peer_mss = DEFAULT_MSS
@@ -460,7 +502,9 @@ class TCPConnection:
             self.snd.snd_wscale = min(ws, 14)  # RFC 7323 2.3: more than 14 is treated as 14
         else:
             self.rcv.rcv_wscale = 0
-        self.snd.negotiated(peer_mss, self.our_mss, self.ts_ok, self.sack_ok)
+        # A frag-needed about our SYN bounds the MSS too (Linux: tcp_sync_mss(sk, icsk_pmtu_cookie)).
+        path_limit = self.path_mtu - IP_TCP_HEADERS if self.path_mtu else self.our_mss
+        self.snd.negotiated(peer_mss, min(self.our_mss, path_limit), self.ts_ok, self.sack_ok)
         self.rcv.open_queue()
 
     def _established(self) -> None:

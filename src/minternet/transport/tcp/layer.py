@@ -1,6 +1,8 @@
 """TCP on a node: demultiplexing segments to connections and listeners, answering strays with
-RST (RFC 9293 3.10.7.1), the listen backlog with a bounded SYN queue, and transport errors (ICMP,
-failed neighbour resolution, path MTU) passed to the connection they concern.
+RST (RFC 9293 3.10.7.1), the listen backlog (a SYN queue bounded as Linux bounds it, SYN cookies
+once it is full, an accept queue that holds backlog + 1), ports bound as Linux's bind() allows
+(SO_REUSEADDR over TIME-WAIT), and transport errors (ICMP, failed neighbour resolution, path MTU)
+passed to the connection they concern.
 
 The layer is the connections' context (:class:`TCPContext`): they send through it, along the
 route handle each keeps, and it refreshes a handle when the routing table changed."""
@@ -17,11 +19,13 @@ from ...stack.errors import ErrorKind, TransportError
 from ...stack.seams import Disposition
 from ...wire.errors import MalformedPacket
 from ...wire.ipv4 import IPProto, IPv4
-from ...wire.tcp import TCP, TCPFlags
+from ...wire.tcp import MSS, NOP, TCP, SackPermitted, TCPFlags, Timestamps, WindowScale
 from ..udp import ANY, EPHEMERAL_HIGH, EPHEMERAL_LOW
-from .connection import Options, State, TCPConnection
+from .connection import IP_TCP_HEADERS, MIN_MTU, Options, State, TCPConnection
 from .isn import ISNGenerator
+from .receiver import window_shift
 from .seq import seq_add
+from .syncookies import VALID_NS, SynCookies, decode_ts, encode_ts
 
 if TYPE_CHECKING:
     from ...internet.ip import IPLayer
@@ -30,23 +34,40 @@ if TYPE_CHECKING:
 
 FIN, SYN, RST, ACK = int(TCPFlags.FIN), int(TCPFlags.SYN), int(TCPFlags.RST), int(TCPFlags.ACK)
 _TCP = int(IPProto.TCP)
+_ESTABLISHED, _SYN_RECEIVED, _TIME_WAIT = State.ESTABLISHED, State.SYN_RECEIVED, State.TIME_WAIT
+SOMAXCONN = 4096  # net.core.somaxconn: listen(2) clamps the backlog to it
+MAX_SYN_BACKLOG = 128  # net.ipv4.tcp_max_syn_backlog (its floor): only without SYN cookies
 
 
 class Listener:
-    """A passive open: a bounded SYN queue of half-open connections and an accept queue."""
+    """A passive open: a SYN queue of half-open connections and an accept queue, both bounded by
+    the backlog as Linux bounds them (inet_csk_reqsk_queue_is_full, sk_acceptq_is_full)."""
 
     def __init__(self, layer: "TCPLayer", addr: str, port: int, backlog: int, options: Options) -> None:
         self.layer = layer
         self.addr = addr
         self.port = port
-        self.backlog = max(1, backlog)
-        self.max_syn_backlog = max(self.backlog, 128)  # like net.ipv4.tcp_max_syn_backlog
+        # Linux's listen(): a backlog above somaxconn (or negative, as unsigned) is somaxconn; 0 is 0.
+        self.backlog = min(backlog, SOMAXCONN) if backlog >= 0 else SOMAXCONN
         self.options = options
         self.syn_queue: set[TCPConnection] = set()
         self.accept_queue: deque[TCPConnection] = deque()
         self.on_acceptable: Callable[[], None] = lambda: None
         self.closed = False
         self.syns_dropped = 0
+        self.last_overflow: int | None = None  # when the SYN queue last overflowed into cookies
+
+    def syn_queue_full(self) -> bool:
+        """Linux's inet_csk_reqsk_queue_is_full: as many half-open connections as the backlog."""
+        return len(self.syn_queue) >= self.backlog
+
+    def accept_queue_full(self) -> bool:
+        """Linux's sk_acceptq_is_full: more than the backlog (listen(fd, 0) still queues one)."""
+        return len(self.accept_queue) > self.backlog
+
+    def overflowed_recently(self, now: int) -> bool:
+        """Whether ACKs may carry our cookies (Linux's tcp_synq_no_recent_overflow, negated)."""
+        return self.last_overflow is not None and now - self.last_overflow <= VALID_NS
 
     def close(self) -> None:
         self.closed = True
@@ -68,7 +89,11 @@ class TCPLayer:
         self.connections: dict[tuple[str, int, str, int], TCPConnection] = {}
         self.listeners: dict[int, Listener] = {}
         self.defaults = Options()
-        self.isn = ISNGenerator(rng.getrandbits(128).to_bytes(16, "big"))
+        secret = rng.getrandbits(128).to_bytes(16, "big")
+        self.isn = ISNGenerator(secret)
+        self.cookies = SynCookies(secret)  # keys of their own, derived from the same boot secret
+        self.syncookies = 1  # net.ipv4.tcp_syncookies: 0 never, 1 when the SYN queue is full, 2 always
+        self.max_syn_backlog = MAX_SYN_BACKLOG
 
     def _ports_in_use(self) -> set[int]:
         return {k[1] for k in self.connections} | set(self.listeners)
@@ -106,11 +131,24 @@ class TCPLayer:
         return conn
 
     def listen(self, addr: str, port: int, backlog: int = 128, options: Options | None = None) -> Listener:
-        if port in self.listeners or any(k[1] == port for k in self.connections):
+        options = options or self.defaults
+        if self.port_conflict(addr, port, options.reuseaddr):
             raise OSError(errno.EADDRINUSE, f"Address already in use: TCP port {port} on {self.obs.name}")
-        listener = Listener(self, addr, port, backlog, (options or self.defaults).copy())
+        listener = Listener(self, addr, port, backlog, options.copy())
         self.listeners[port] = listener
         return listener
+
+    def port_conflict(self, addr: str, port: int, reuseaddr: bool) -> bool:
+        """Whether a socket may not bind addr:port (Linux's inet_csk_bind_conflict): a listener on
+        the port always stands in the way; a connection there (TIME-WAIT, or any other but LISTEN)
+        only unless both it and the new socket have SO_REUSEADDR."""
+        listener = self.listeners.get(port)
+        if listener is not None and not listener.closed:
+            return True
+        for (lip, lport, _, _), conn in self.connections.items():
+            if lport == port and (addr == ANY or lip == addr) and not (reuseaddr and conn.opt.reuseaddr):
+                return True
+        return False
 
     # -- the connection table ------------------------------------------------------------------------
     def forget(self, conn: TCPConnection) -> None:
@@ -161,6 +199,10 @@ class TCPLayer:
         obs.stats["tcp.in_segments"] += 1
         conn = self.connections.get((ip.dst, seg.dport, ip.src, seg.sport))
         if conn is not None:
+            state = conn.state
+            if state is not _ESTABLISHED and (state is _SYN_RECEIVED or state is _TIME_WAIT) and \
+                    self._before_connection(conn, ip, seg, iface):
+                return Disposition.DELIVERED
             conn.segment_arrives(seg)
             return Disposition.DELIVERED
         listener = self.listeners.get(seg.dport)
@@ -173,30 +215,184 @@ class TCPLayer:
             self.send_reset_for(seg, ip.dst, ip.src)
         return Disposition.CONSUMED
 
+    def _before_connection(self, conn: TCPConnection, ip: IPv4, seg: TCP, iface: "Interface") -> bool:
+        """What the layer does before a half-open child or a TIME-WAIT connection sees a segment
+        (Linux's tcp_check_req and tcp_timewait_state_process). True: the segment was taken."""
+        flags = seg.flags & (SYN | RST | ACK)
+        listener = conn.listener
+        if conn.state is _SYN_RECEIVED:
+            if listener is not None and flags == ACK and seg.ack == seq_add(conn.iss, 1) and \
+                    listener.accept_queue_full():
+                # The handshake's last ACK while the accept queue is full (tcp_abort_on_overflow=0):
+                # dropped; the SYN+ACK is retransmitted and the peer's answer to it tries again.
+                self.obs.stats["tcp.listen_overflows"] += 1  # Linux's ListenOverflows
+                self.obs.stats["tcp.listen_drops"] += 1
+                self.obs.drop("tcp", "accept-queue-full", iface.name, packet=ip.encode())
+                return True
+            return False
+        if flags != SYN:
+            return False
+        listener = self.listeners.get(seg.dport)
+        if listener is None or listener.closed or listener.addr not in (ANY, ip.dst):
+            return False  # no listener: TIME-WAIT answers with an ACK (Linux's TCP_TW_SYN falls to TCP_TW_ACK)
+        iss = conn.new_incarnation(seg)
+        if iss is None:
+            return False
+        self.obs.stats["tcp.timewait_recycled"] += 1
+        self._syn_arrives(listener, ip, seg, iface, iss)
+        return True
+
     def _listen_state(self, listener: Listener, ip: IPv4, seg: TCP, iface: "Interface") -> None:
-        """RFC 9293 3.10.7.2: LISTEN."""
+        """RFC 9293 3.10.7.2: LISTEN, with Linux's queues (tcp_conn_request) and cookies."""
         flags = seg.flags
         if flags & RST:
             return
         if flags & ACK:
+            if not flags & SYN and self._cookie_ack(listener, ip, seg, iface):
+                return
             self.send_reset_for(seg, ip.dst, ip.src)
             return
         if not flags & SYN:
             return
+        self._syn_arrives(listener, ip, seg, iface)
+
+    def _syn_arrives(self, listener: Listener, ip: IPv4, seg: TCP, iface: "Interface", iss: int | None = None) -> None:
+        """A SYN for a listener (Linux's tcp_conn_request): a half-open connection in the SYN
+        queue, or, once that is full, a SYN cookie and no state (RFC 4987 3.6); dropped while the
+        accept queue is full. ``iss``: the ISN a TIME-WAIT connection hands on."""
         obs = self.obs
-        if len(listener.accept_queue) >= listener.backlog or len(listener.syn_queue) >= listener.max_syn_backlog:
-            # The SYN queue is bounded: a flood of SYNs fills it and further SYNs are dropped, while
-            # established connections go on being served (RFC 4987 3.1 "bounded queue").
-            listener.syns_dropped += 1
-            obs.drop("tcp", "syn-queue-full", iface.name, packet=ip.encode())
+        now = self.clock.now
+        want_cookie = False
+        if (self.syncookies == 2 or listener.syn_queue_full()) and iss is None:
+            if not self.syncookies:
+                # Without cookies the SYN queue is bounded and further SYNs are dropped, while
+                # established connections go on being served (RFC 4987 3.1 "bounded queue").
+                self._drop_syn(listener, ip, iface, "syn-queue-full")
+                return
+            want_cookie = True
+        if listener.accept_queue_full():
+            obs.stats["tcp.listen_overflows"] += 1  # Linux's ListenOverflows
+            self._drop_syn(listener, ip, iface, "accept-queue-full")
             return
         lip, rip = ip.dst, ip.src
-        conn = TCPConnection(self, (lip, seg.dport), (rip, seg.sport), listener.options.copy(),
-                             self.isn.isn(lip, seg.dport, rip, seg.sport, self.clock.now), self.ip.route_to(rip, lip))
+        if want_cookie:
+            self._send_cookie(listener, ip, seg, iface)
+            return
+        if not self.syncookies and iss is None and \
+                self.max_syn_backlog - len(listener.syn_queue) < self.max_syn_backlog >> 2:
+            # Linux keeps the last quarter of tcp_max_syn_backlog for peers proven alive; we know of
+            # none, so the SYN queue stops at three quarters of it.
+            self._drop_syn(listener, ip, iface, "syn-queue-full")
+            return
+        if iss is None:
+            iss = self.isn.isn(lip, seg.dport, rip, seg.sport, now)
+        conn = TCPConnection(self, (lip, seg.dport), (rip, seg.sport), listener.options.copy(), iss,
+                             self.ip.route_to(rip, lip))
         conn.listener = listener
         self.connections[(lip, seg.dport, rip, seg.sport)] = conn
         listener.syn_queue.add(conn)
         conn.open_passive(seg)
+
+    def _drop_syn(self, listener: Listener, ip: IPv4, iface: "Interface", reason: str) -> None:
+        listener.syns_dropped += 1
+        self.obs.stats["tcp.listen_drops"] += 1  # Linux's ListenDrops
+        self.obs.drop("tcp", reason, iface.name, packet=ip.encode())
+
+    def _send_cookie(self, listener: Listener, ip: IPv4, syn: TCP, iface: "Interface") -> None:
+        """Answer a SYN with a SYN+ACK whose ISN is a cookie, keeping nothing (Linux's
+        tcp_conn_request with want_cookie, then tcp_make_synack). Without timestamps the cookie
+        cannot carry window scaling or SACK, so the SYN+ACK offers neither."""
+        obs = self.obs
+        now = self.clock.now
+        lip, rip = ip.dst, ip.src
+        opts = listener.options
+        peer_mss, wscale, sack, tsval = 536, None, False, None
+        for o in syn.options:
+            t = type(o)
+            if t is MSS:
+                peer_mss = o.value
+            elif t is WindowScale:
+                wscale = min(o.shift, 14)
+            elif t is SackPermitted:
+                sack = True
+            elif t is Timestamps:
+                tsval = o.tsval
+        iss, mss = self.cookies.make(rip, lip, syn.sport, syn.dport, syn.seq, peer_mss, now)
+        route = self.ip.route_to(rip, lip)
+        options: tuple = (MSS((route.mtu if route is not None else MIN_MTU) - IP_TCP_HEADERS),)
+        rcv_wscale = window_shift(opts.rcvbuf) if opts.window_scaling and wscale is not None else None
+        sack = sack and opts.sack
+        if tsval is not None and opts.timestamps:
+            ts = (encode_ts(now, wscale if rcv_wscale is not None else None, sack)
+                  + self.cookies.ts_offset(lip, rip)) & 0xFFFFFFFF
+            options += ((SackPermitted(),) if sack else (NOP(), NOP())) + (Timestamps(ts, tsval),)
+            if rcv_wscale is not None:
+                options += (NOP(), WindowScale(rcv_wscale))
+        synack = TCP(syn.dport, syn.sport, iss, seq_add(syn.seq, 1), SYN | ACK, min(opts.rcvbuf, 65535), b"", 0,
+                     options)
+        listener.last_overflow = now
+        obs.stats["tcp.syncookies_sent"] += 1  # Linux's SyncookiesSent
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, iface.name, "tcp", "syncookie", "sent",
+                            text=f"{rip}:{syn.sport} > {lip}:{syn.dport} SYN queue full: cookie {iss} mss {mss}")
+        obs.stats["tcp.out_segments"] += 1
+        raw = synack.encode(lip, rip)
+        if route is None:
+            self.ip.send(rip, _TCP, raw, src=lip, df=True)
+        else:
+            self.ip.send_via(route, _TCP, raw, src=lip, df=True)
+
+    def _cookie_ack(self, listener: Listener, ip: IPv4, seg: TCP, iface: "Interface") -> bool:
+        """An ACK on a listener: the return of one of our cookies? (Linux's cookie_v4_check, only
+        tried within two minutes of the SYN queue overflowing.) True if it was taken (a new
+        connection, or dropped while the accept queue is full); False: answer with a RST."""
+        obs = self.obs
+        now = self.clock.now
+        if not self.syncookies or not listener.overflowed_recently(now):
+            return False
+        lip, rip = ip.dst, ip.src
+        mss = self.cookies.check(rip, lip, seg.sport, seg.dport, seg.seq, seg.ack, now)
+        ts = next((o for o in seg.options if type(o) is Timestamps), None)
+        opts = listener.options
+        wscale, sack = None, False
+        if mss and ts is not None and ts.tsecr:
+            if not opts.timestamps:
+                mss = 0  # cookie_timestamp_decode: timestamps we would not have sent
+            else:
+                wscale, sack = decode_ts((ts.tsecr - self.cookies.ts_offset(lip, rip)) & 0xFFFFFFFF)
+                if sack and not opts.sack or wscale is not None and not opts.window_scaling:
+                    mss = 0
+        else:
+            ts = None  # no timestamps in the handshake: none, no scaling, no SACK (tcp_clear_options)
+        if not mss:
+            obs.stats["tcp.syncookies_failed"] += 1  # Linux's SyncookiesFailed
+            if obs.tracer.enabled:
+                obs.tracer.emit(obs.name, iface.name, "tcp", "syncookie", "failed",
+                                text=f"{rip}:{seg.sport} > {lip}:{seg.dport} ACK {seg.ack} is no cookie of ours")
+            return False
+        obs.stats["tcp.syncookies_recv"] += 1  # Linux's SyncookiesRecv
+        if listener.accept_queue_full():
+            # tcp_get_cookie_sock: no child, the ACK is dropped; the peer's next segment tries again.
+            obs.stats["tcp.listen_overflows"] += 1
+            self._drop_syn(listener, ip, iface, "accept-queue-full")
+            return True
+        if obs.tracer.enabled:
+            obs.tracer.emit(obs.name, iface.name, "tcp", "syncookie", "accepted",
+                            text=f"{rip}:{seg.sport} > {lip}:{seg.dport} cookie {seq_add(seg.ack, -1)} mss {mss}")
+        syn_options: tuple = (MSS(mss),)
+        if sack:
+            syn_options += (SackPermitted(),)
+        if ts is not None:
+            syn_options += (Timestamps(ts.tsval, 0),)
+        if wscale is not None:
+            syn_options += (WindowScale(wscale),)
+        conn = TCPConnection(self, (lip, seg.dport), (rip, seg.sport), opts.copy(), seq_add(seg.ack, -1),
+                             self.ip.route_to(rip, lip))
+        conn.listener = listener
+        self.connections[(lip, seg.dport, rip, seg.sport)] = conn
+        listener.syn_queue.add(conn)  # for an instant: the ACK moves it to the accept queue
+        conn.open_from_cookie(seg, syn_options, self.cookies.ts_offset(lip, rip))
+        return True
 
     def send_reset_for(self, seg: TCP, local_ip: str, remote_ip: str) -> None:
         """The reset RFC 9293 3.10.7.1 prescribes for a segment that has no connection."""

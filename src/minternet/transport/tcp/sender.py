@@ -92,7 +92,7 @@ class Sender:
         self.ts_ok = ts_ok
         self.sack_ok = sack_ok
         # What we may send: the peer's MSS, less room for the timestamp option if both use it.
-        self.mss = max(64, min(peer_mss, our_mss) - (12 if ts_ok else 0))
+        self.mss = max(48, min(peer_mss, our_mss) - (12 if ts_ok else 0))  # tcp_min_snd_mss
         self.cc = make_congestion_control(self.opt.congestion, self.mss)
         self.send_size = tso_send_size(self.mss, self.tso_max)
         if sack_ok:
