@@ -126,11 +126,15 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
             return 2
     if not ipaddress.IPv4Address(args.address).is_loopback:
         print(f"warning: serving on {args.address}, which is not a loopback address", file=sys.stderr)
-    server = AuthoritativeServer(zones)
+    import os
+    import time
+    # The real world: cookies keyed from the OS's randomness, stamped with the wall clock (RFC 9018).
+    server = AuthoritativeServer(zones, max_udp=args.max_udp, nsid=args.nsid.encode() if args.nsid else None,
+                                 cookie_secret=os.urandom(16), now=time.time)
     host = OSHost()
 
     def log(data: bytes, addr: tuple[str, int]) -> bytes | None:
-        reply = server.handle(data)
+        reply = server.handle(data, client=addr)
         if not args.quiet:
             from ..wire.dns import DNSMessage
             try:
@@ -147,9 +151,10 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
                                                on_error=lambda text: print(text, file=sys.stderr, flush=True)))
         addr = await started
 
-        async def over_tcp(data: bytes) -> bytes | None:
-            return server.handle(data, limit=65535)
-        tcp_server = await serve_tcp(host, addr[1], args.address, over_tcp, stats=server.stats)
+        async def over_tcp(data: bytes, client: tuple[str, int] | None = None) -> bytes | None:
+            return server.handle(data, limit=65535, client=client)
+        tcp_server = await serve_tcp(host, addr[1], args.address, over_tcp, idle_timeout=args.tcp_idle_timeout,
+                                     max_clients=args.tcp_clients, stats=server.stats)
         names = ", ".join(f"{z.origin or '.'}" for z in zones)
         print(f"serving {names} on {addr[0]}:{addr[1]} (UDP and TCP); Ctrl-C to stop", flush=True)
         try:
@@ -203,4 +208,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=5353, help="UDP port (default 5353; 53 needs root)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not log each query")
+    p.add_argument("--nsid", metavar="TEXT", help="answer EDNS NSID requests (dig +nsid) with TEXT (RFC 5001)")
+    p.add_argument("--max-udp", type=int, default=1232, metavar="BYTES",
+                   help="largest UDP answer offered with EDNS (default 1232, as BIND since DNS Flag Day 2020)")
+    p.add_argument("--tcp-idle-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="close a TCP connection idle this long (default 10)")
+    p.add_argument("--tcp-clients", type=int, default=150, metavar="N",
+                   help="TCP connections held at once (default 150, as BIND's tcp-clients); one more "
+                        "closes the longest-held idle one")
     p.set_defaults(func=cmd_dns_serve)
