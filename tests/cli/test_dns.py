@@ -71,3 +71,24 @@ def test_os_has_no_simulated_host(capsys):
     assert "with --os there is no simulated host: minternet dig --os NAME [TYPE] @SERVER" in err
     code, _, err = dig(capsys, "--os", "www.example.com")
     assert code == 2 and "with --os, say which server to ask: @ADDRESS" in err
+
+
+def test_dig_edns_flags_as_dig_9_18_spells_them(capsys):
+    code, out, _ = dig(capsys, "client", "example.com", "@10.0.2.53", "+dnssec", "+ednsflags=0x80",
+                       "+ednsopt=100:0102", "+norecurse")
+    assert code == 0
+    lines = out.splitlines()
+    at = lines.index(";; OPT PSEUDOSECTION:")
+    assert lines[at + 1] == "; EDNS: version: 0, flags: do; udp: 1232"  # DO copied, 0x80 cleared
+    assert lines[at + 2].startswith("; COOKIE: ") and lines[at + 2].endswith(" (good)")
+    assert lines[at + 3] == ";; QUESTION SECTION:"  # option 100 not echoed
+    _, out, _ = dig(capsys, "client", "+edns=1", "+noednsneg", "example.com", "@10.0.2.53")
+    assert "status: BADVERS" in out and "; EDNS: version: 0," in out and "ANSWER: 0" in out
+    _, out, _ = dig(capsys, "client", "+edns=1", "example.com", "@10.0.2.53")
+    assert out.startswith(";; BADVERS, retrying with EDNS version 0.\n") and "status: NOERROR" in out
+    _, out, _ = dig(capsys, "client", "example.com", "+noedns", "+tcp")
+    assert "OPT PSEUDOSECTION" not in out and ";; SERVER: 10.0.1.53#53(TCP)" in out
+    _, out, _ = dig(capsys, "client", "example.com", "+nocookie", "+bufsize=4096")
+    assert "; EDNS: version: 0, flags:; udp: 1232" in out and "COOKIE" not in out
+    assert "unknown dig option +bogus" in usage_error(capsys, "dig", "client", "example.com", "+bogus")
+    assert "+bufsize: 70000 is out of range" in usage_error(capsys, "dig", "client", "example.com", "+bufsize=70000")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+from dataclasses import replace
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.name
@@ -17,6 +19,7 @@ import dns.rdtypes.ANY.MX
 import dns.rdtypes.ANY.NS
 import dns.rdtypes.ANY.PTR
 import dns.rdtypes.ANY.SOA
+import dns.rcode
 import dns.rdtypes.ANY.TXT
 import dns.rrset
 import pytest
@@ -24,8 +27,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minternet.wire import MalformedPacket
-from minternet.wire.dns import (AAAA, CNAME, MX, NS, PTR, REASONS, SOA, TXT, A, DNSMessage,
-                                Opcode, Question, Rcode, ResourceRecord, RRClass, RRType, Unknown,
+from minternet.wire.dns import (AAAA, CNAME, MX, NS, OPT, PTR, REASONS, SOA, TXT, A, DNSMessage,
+                                Edns, EdnsOption, Opcode, Question, Rcode, ResourceRecord, RRClass, RRType, Unknown,
                                 canonical, encode_limited, is_subdomain, labels_to_name,
                                 make_query, make_response, name_eq, name_to_labels)
 
@@ -464,7 +467,7 @@ def test_limited_drops_whole_rrsets_only() -> None:
 
 
 def test_limited_keeps_opt() -> None:
-    opt = ResourceRecord("", RRType.OPT, 1232, 0, Unknown(RRType.OPT, b""))
+    opt = Edns(1232).record()
     msg = _sized(0, 0, 30)
     msg = DNSMessage(3, qr=True, questions=msg.questions, additional=msg.additional + (opt,))
     back = DNSMessage.decode(encode_limited(msg, 100))
@@ -657,7 +660,7 @@ def test_we_read_dnspython_edns() -> None:
     query = dns.message.make_query("www.example.com", "AAAA", use_edns=0, payload=1232)
     ours = DNSMessage.decode(query.to_wire())
     (opt,) = ours.additional
-    assert (opt.name, opt.type, opt.cls, opt.data) == ("", RRType.OPT, 1232, Unknown(RRType.OPT, b""))
+    assert (opt.name, opt.type, opt.cls, opt.data) == ("", RRType.OPT, 1232, OPT(()))
     assert ours.questions == (Question("www.example.com", RRType.AAAA),)
 
 
@@ -706,3 +709,118 @@ def test_any_bytes_decode_or_malformed(data: bytes) -> None:
     assert DNSMessage.decode(msg.encode()) == msg
     msg.to_text()
     msg.summary()
+
+
+# -- EDNS(0) (RFC 6891), against dnspython both ways -----------------------------------------------
+def _options() -> st.SearchStrategy[tuple[EdnsOption, ...]]:
+    cookie = st.one_of(st.binary(min_size=8, max_size=8),
+                       st.binary(min_size=16, max_size=40)).map(lambda d: EdnsOption(10, d))
+    other = st.builds(EdnsOption, st.sampled_from([3, 12, 100, 65001]), st.binary(max_size=30))
+    return st.lists(st.one_of(cookie, other), max_size=4).map(tuple)
+
+
+edns_values = st.builds(Edns, payload=u16, version=st.integers(0, 255), do=st.booleans(),
+                        z=st.integers(0, 0x7FFF), ext_rcode=st.integers(0, 255), options=_options())
+
+
+@examples(200)
+@given(edns=edns_values, response=st.booleans(), low=st.integers(0, 15))
+def test_dnspython_reads_our_edns(edns: Edns, response: bool, low: int) -> None:
+    query = make_query("www.example.com", RRType.A, 0x1234, edns=edns)
+    msg = DNSMessage.decode(query.encode())
+    assert msg.edns == edns and msg.full_rcode == (edns.ext_rcode << 4) | 0
+    if response:
+        msg = make_response(query, rcode=(edns.ext_rcode << 4) | low, edns=replace(edns, ext_rcode=0))
+    theirs = dns.message.from_wire(msg.encode())
+    assert (theirs.edns, theirs.payload) == (edns.version, edns.payload)
+    assert theirs.ednsflags & 0xFFFF == edns.flags
+    assert bool(theirs.ednsflags & dns.flags.DO) == edns.do
+    assert [(int(o.otype), o.to_wire()) for o in theirs.options] == [(o.code, o.data) for o in edns.options]
+    assert theirs.rcode() == ((edns.ext_rcode << 4) | (low if response else 0))
+    assert DNSMessage.decode(msg.encode()) == msg
+
+
+@examples(200)
+@given(version=st.integers(0, 255), payload=st.integers(512, 65535), do=st.booleans(),
+       flags=st.integers(0, 0x7FFF), options=_options(), rcode=st.sampled_from([0, 3, 16, 23, 4095]))
+def test_we_read_dnspython_edns_options_flags_and_rcode(version: int, payload: int, do: bool, flags: int,
+                                                       options: tuple[EdnsOption, ...], rcode: int) -> None:
+    theirs = dns.message.make_query("www.example.com", "A", use_edns=version, payload=payload,
+                                    ednsflags=flags | (dns.flags.DO if do else 0),
+                                    options=[dns.edns.GenericOption(o.code, o.data) for o in options])
+    ours = DNSMessage.decode(theirs.to_wire())
+    assert ours.edns == Edns(payload, version, do, flags, 0, options)
+    reply = dns.message.make_response(theirs)
+    reply.set_rcode(rcode)
+    back = DNSMessage.decode(reply.to_wire())
+    assert back.full_rcode == rcode and back.rcode == rcode & 0xF
+    assert back.edns is not None and back.edns.ext_rcode == rcode >> 4
+
+
+def test_we_read_dnspython_want_dnssec_nsid_and_cookie() -> None:
+    theirs = dns.message.make_query("example.com", "SOA", want_dnssec=True,
+                                    options=[dns.edns.NSIDOption(b""),
+                                             dns.edns.CookieOption(b"\x01" * 8, b"\x02" * 16)])
+    edns = DNSMessage.decode(theirs.to_wire()).edns
+    assert edns is not None and edns.do and edns.version == 0 and edns.z == 0
+    assert edns.options == (EdnsOption(3), EdnsOption(10, b"\x01" * 8 + b"\x02" * 16))
+    assert edns.option(10).data[:8] == b"\x01" * 8 and edns.option(12) is None
+
+
+def test_opt_known_bytes() -> None:
+    # The bytes dig 9.18 sends for "dig +nsid +dnssec +ednsflags=0x80 +ednsopt=100:0102" (captured).
+    wire = bytes.fromhex("5a830120000100000000000103777777076578616d706c6503636f6d000001000100002904d00000"
+                         "8080001600030000000a0008c7a4068192da3e91006400020102")
+    msg = DNSMessage.decode(wire)
+    assert msg.edns == Edns(1232, 0, True, 0x80, 0, (EdnsOption(3), EdnsOption(10, bytes.fromhex("c7a4068192da3e91")),
+                                                      EdnsOption(100, b"\x01\x02")))
+    assert msg.encode() == wire
+
+
+def test_opt_rdata_that_overruns_is_malformed() -> None:
+    q = header(qd=1, ar=1, flags=0x0100) + Q_WWW_A
+    malformed(q + b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x03\x00\x0a\x00", "bad-rdata", "an option needs 4")
+    malformed(q + b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x05\x00\x0a\x00\x08\x01", "bad-rdata", "option 10")
+
+
+def test_opt_with_class_255_is_still_opt() -> None:
+    # The CLASS of an OPT is a payload size: 255 is not class ANY here.
+    msg = DNSMessage.decode(make_query("a.example", RRType.A, 1, edns=Edns(255, options=(EdnsOption(3),))).encode())
+    assert msg.edns == Edns(255, options=(EdnsOption(3),))
+
+
+def test_edns_error_finds_what_a_server_must_refuse() -> None:
+    from minternet.wire.dns import edns_error
+    q = make_query("a.example", RRType.A, 1, edns=Edns())
+    assert edns_error(q) is None and edns_error(make_query("a.example", RRType.A, 1)) is None
+    opt = Edns().record()
+    assert edns_error(replace(q, additional=(opt, opt))) == "2 OPT records"
+    assert edns_error(replace(q, additional=(), answers=(opt,))) == "an OPT record in the answer section"
+    assert edns_error(replace(q, additional=(), authority=(opt,))) == "an OPT record in the authority section"
+    assert "not the root" in edns_error(replace(q, additional=(replace(opt, name="example"),)))
+
+
+def test_extended_rcode_needs_an_opt() -> None:
+    q = make_query("a.example", RRType.A, 1, edns=Edns())
+    r = make_response(q, rcode=Rcode.BADVERS, edns=Edns())
+    assert (r.rcode, r.full_rcode, r.edns.ext_rcode) == (Rcode.NOERROR, Rcode.BADVERS, 1)
+    with pytest.raises(ValueError, match="rcode"):
+        make_response(q, rcode=Rcode.BADVERS).encode()
+
+
+def test_edns_to_text_like_dig_9_18() -> None:
+    # Lines as dig 9.18.49 printed them for the same OPT records (checked with the real dig).
+    q = make_query("www.example.com", RRType.A, 7)
+    r = make_response(q, rcode=Rcode.BADVERS, edns=Edns(1232, do=True, z=0x80, options=(
+        EdnsOption(3, b"ns1.example"), EdnsOption(10, bytes.fromhex("cdb3a82606104e8d0100000011223344aabbccddeeff0011")),
+        EdnsOption(100, b"\x01\x02ab"), EdnsOption(100))))
+    lines = r.to_text({10: "(good)"}).splitlines()
+    assert lines[0] == ";; ->>HEADER<<- opcode: QUERY, status: BADVERS, id: 7"
+    assert lines[1].endswith("ADDITIONAL: 1")
+    assert lines[2:10] == ["", ";; OPT PSEUDOSECTION:", "; EDNS: version: 0, flags: do; MBZ: 0x0080, udp: 1232",
+                           '; NSID: 6e 73 31 2e 65 78 61 6d 70 6c 65 ("ns1.example")',
+                           "; COOKIE: cdb3a82606104e8d0100000011223344aabbccddeeff0011 (good)",
+                           '; OPT=100: 01 02 61 62 ("..ab")', "; OPT=100:", ";; QUESTION SECTION:"]
+    assert "ADDITIONAL SECTION" not in r.to_text()
+    assert Edns(1232).to_text() == "EDNS: version: 0, flags:; udp: 1232"
+    assert "BADVERS" in r.summary()

@@ -60,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         at = [a for a in argv[1:] if a.startswith("@")]
         argv = [a for a in argv if not (a.startswith("@") and a in at)]
     args, extra = parser.parse_known_args(argv)
-    if extra and getattr(args, "command", None) == "dig" and not any(w.startswith(("-", "+")) for w in extra):
-        # dig's words may stand between its +flags, as with the real dig (argparse stops at the first flag).
+    if extra and getattr(args, "command", None) == "dig" and not any(w.startswith("-") for w in extra):
+        # dig's words may stand between its +flags, as with the real dig (argparse stops at the first
+        # flag); its EDNS +options (+edns=N, +bufsize=N, ...) are read with them (cli/dns.py _dig_flags).
         args.words += extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")  # what parse_args says

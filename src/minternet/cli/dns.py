@@ -18,9 +18,82 @@ def _rrtype(text: str) -> int:
         raise UsageError(f"unknown record type {text!r} (try: {', '.join(t.name for t in RRType)})") from None
 
 
+_EDNS_OPTION_NAMES = {"nsid": 3, "ecs": 8, "subnet": 8, "expire": 9, "cookie": 10, "keepalive": 11, "padding": 12}
+
+
+def _number(flag: str, text: str, bits: int) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise UsageError(f"{flag}: {text!r} is not a number") from None
+    if not 0 <= value < (1 << bits):
+        raise UsageError(f"{flag}: {value} is out of range (0 to {(1 << bits) - 1})")
+    return value
+
+
+def _dig_flags(words: list[str]):
+    """dig 9.18's EDNS and transport query options among ``words`` (the rest are returned):
+    +[no]edns[=N], +bufsize=N, +[no]dnssec, +ednsopt=CODE[:HEX], +ednsflags=N, +[no]ednsneg,
+    +[no]nsid, +[no]cookie[=HEX], +[no]tcp (+[no]vc), +[no]ignore."""
+    from ..application.dns.dig import DigOptions
+    from ..wire.dns import EdnsOption
+    opts = DigOptions()
+    rest = []
+    for word in words:
+        if not word.startswith("+"):
+            rest.append(word)
+            continue
+        flag, has_value, value = word[1:].partition("=")
+        neg = flag.startswith("no")
+        base = flag[2:] if neg else flag
+        if base == "edns":
+            opts.edns = None if neg else (_number("+edns", value, 8) if has_value else 0)
+        elif base == "bufsize" and not neg and has_value:
+            opts.bufsize = _number("+bufsize", value, 16)
+        elif base in ("dnssec", "do"):
+            opts.dnssec = not neg
+        elif base == "ednsopt" and not neg and has_value:
+            code, _, hexdata = value.partition(":")
+            number = _EDNS_OPTION_NAMES.get(code.lower())
+            try:
+                data = bytes.fromhex(hexdata)
+            except ValueError:
+                raise UsageError(f"+ednsopt: {hexdata!r} is not hex") from None
+            opts.ednsopts += (EdnsOption(number if number is not None else _number("+ednsopt", code, 16), data),)
+        elif base == "ednsopt" and neg:
+            opts.ednsopts = ()
+        elif base == "ednsflags" and not neg and has_value:
+            flags = _number("+ednsflags", value, 16)
+            opts.ednsflags, opts.dnssec = flags & 0x7FFF, opts.dnssec or bool(flags & 0x8000)
+        elif base in ("ednsneg", "ednsnegotiation"):
+            opts.ednsneg = not neg
+        elif base == "nsid":
+            opts.nsid = not neg
+        elif base == "cookie":
+            opts.cookie = not neg
+            if has_value and not neg:
+                try:
+                    opts.cookie_value = bytes.fromhex(value)
+                except ValueError:
+                    raise UsageError(f"+cookie: {value!r} is not hex") from None
+        elif base in ("tcp", "vc"):
+            opts.tcp = not neg
+        elif base == "ignore":
+            opts.ignore_tc = not neg
+        else:
+            raise UsageError(f"unknown dig option {word} (EDNS: +[no]edns[=N] +bufsize=N +[no]dnssec "
+                             "+ednsopt=CODE[:HEX] +ednsflags=N +[no]ednsneg +[no]nsid +[no]cookie +[no]tcp)")
+        if base in ("bufsize", "dnssec", "do", "ednsopt", "ednsflags", "nsid", "cookie") and not neg \
+                and opts.edns is None:
+            opts.edns = 0  # as in dig: these ask for EDNS
+    return rest, opts
+
+
 def _question(args: argparse.Namespace) -> None:
-    """Split dig's words into HOST, NAME and TYPE (with --os there is no simulated host)."""
-    words = list(args.words)
+    """Split dig's words into HOST, NAME and TYPE (with --os there is no simulated host), and its
+    +options into ``args.dig``."""
+    words, args.dig = _dig_flags(list(args.words))
+    args.dig.rd = not args.norecurse
     if args.os:
         if len(words) > 2:
             raise UsageError(f"with --os there is no simulated host: minternet dig --os NAME [TYPE] @SERVER "
@@ -40,12 +113,8 @@ def _question(args: argparse.Namespace) -> None:
 def cmd_dig(args: argparse.Namespace) -> int:
     """dig in the simulation: from a host, ask its resolver (or @SERVER), or walk the hierarchy (--trace)."""
     import asyncio
-    from ..application.dns.dig import dig_output, trace_output
-    from ..application.dns.exchange import datagrams_until
+    from ..application.dns.dig import dig_query, trace_output
     from ..application.dns.resolver import RecursiveResolver
-    from ..runtime import NS_PER_S
-    from ..wire.dns import DNSMessage, make_query
-    from ..wire.errors import MalformedPacket
     _question(args)
     if args.os:
         from ..real.ossocket import OSHost
@@ -74,29 +143,7 @@ def cmd_dig(args: argparse.Namespace) -> int:
         target = server or (host.stub_resolver.nameservers[0] if host.stub_resolver.nameservers else None)
         if target is None:
             raise ValueError(f"{args.host} has no name server configured; give one as @ADDRESS")
-        sock = host.socket()
-        sock.connect((target, args.port))
-        qid = host.rng.randrange(65536)
-        t0 = host.clock.now
-        sock.send(make_query(args.name, args.type, qid, rd=not args.norecurse).encode())
-        warnings: list[str] = []
-        try:
-            # like dig: a reply that is not ours is reported and we go on waiting
-            async for data in datagrams_until(sock, host.clock, t0 + int(args.timeout * NS_PER_S)):
-                try:
-                    reply = DNSMessage.decode(data)
-                except MalformedPacket:
-                    warnings.append(";; Warning: Message parser reports malformed message packet.")
-                    continue
-                if reply.id != qid:
-                    warnings.append(f";; Warning: ID mismatch: expected ID {qid}, got {reply.id}")
-                    continue
-                break
-        except TimeoutError:
-            return "\n".join(warnings + [f";; connection timed out; no servers could be reached ({target}#{args.port})"])
-        finally:
-            sock.close()
-        return "\n".join(warnings + [dig_output(reply, target, args.port, host.clock.now - t0, len(data))])
+        return await dig_query(host, target, args.port, args.name, args.type, args.dig, args.timeout)
 
     if topo is None:
         print(asyncio.run(run()))
@@ -126,11 +173,15 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
             return 2
     if not ipaddress.IPv4Address(args.address).is_loopback:
         print(f"warning: serving on {args.address}, which is not a loopback address", file=sys.stderr)
-    server = AuthoritativeServer(zones)
+    import os
+    import time
+    # The real world: cookies keyed from the OS's randomness, stamped with the wall clock (RFC 9018).
+    server = AuthoritativeServer(zones, max_udp=args.max_udp, nsid=args.nsid.encode() if args.nsid else None,
+                                 cookie_secret=os.urandom(16), now=time.time)
     host = OSHost()
 
     def log(data: bytes, addr: tuple[str, int]) -> bytes | None:
-        reply = server.handle(data)
+        reply = server.handle(data, client=addr)
         if not args.quiet:
             from ..wire.dns import DNSMessage
             try:
@@ -147,9 +198,10 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
                                                on_error=lambda text: print(text, file=sys.stderr, flush=True)))
         addr = await started
 
-        async def over_tcp(data: bytes) -> bytes | None:
-            return server.handle(data, limit=65535)
-        tcp_server = await serve_tcp(host, addr[1], args.address, over_tcp, stats=server.stats)
+        async def over_tcp(data: bytes, client: tuple[str, int] | None = None) -> bytes | None:
+            return server.handle(data, limit=65535, client=client)
+        tcp_server = await serve_tcp(host, addr[1], args.address, over_tcp, idle_timeout=args.tcp_idle_timeout,
+                                     max_clients=args.tcp_clients, stats=server.stats)
         names = ", ".join(f"{z.origin or '.'}" for z in zones)
         print(f"serving {names} on {addr[0]}:{addr[1]} (UDP and TCP); Ctrl-C to stop", flush=True)
         try:
@@ -203,4 +255,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=5353, help="UDP port (default 5353; 53 needs root)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not log each query")
+    p.add_argument("--nsid", metavar="TEXT", help="answer EDNS NSID requests (dig +nsid) with TEXT (RFC 5001)")
+    p.add_argument("--max-udp", type=int, default=1232, metavar="BYTES",
+                   help="largest UDP answer offered with EDNS (default 1232, as BIND since DNS Flag Day 2020)")
+    p.add_argument("--tcp-idle-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="close a TCP connection idle this long (default 10)")
+    p.add_argument("--tcp-clients", type=int, default=150, metavar="N",
+                   help="TCP connections held at once (default 150, as BIND's tcp-clients); one more "
+                        "closes the longest-held idle one")
     p.set_defaults(func=cmd_dns_serve)

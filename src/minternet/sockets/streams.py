@@ -68,6 +68,10 @@ class TCPTransport(asyncio.Transport, Events):
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name == "tcp":
             return self._conn
+        if name == "peername":  # as asyncio's transports give them
+            return tuple(self._conn.remote)
+        if name == "sockname":
+            return tuple(self._conn.local)
         return super().get_extra_info(name, default)
 
     def is_closing(self) -> bool:

@@ -6,6 +6,10 @@ label a literal dot is ``\.``, a backslash ``\\``, the other specials ``" ( ) ; 
 them (RFC 1035 5.1). Case is kept as it came (RFC 4343); compare with :func:`name_eq` or
 :func:`canonical`.
 
+EDNS(0) (RFC 6891) is message-level: the OPT pseudo-record stays in the additional section as it
+came (its rdata an :class:`OPT` of :class:`EdnsOption` s) and :attr:`DNSMessage.edns` reads it as
+an :class:`Edns`; :func:`edns_error` says what a server must answer FORMERR for.
+
 Rdata of types A, AAAA, NS, CNAME, PTR, MX, TXT and SOA is decoded into frozen dataclasses; any
 other type (and A/AAAA outside class IN, and anything in class ANY or NONE) is kept opaque as
 :class:`Unknown` (RFC 3597). Names are compressed in the question, in owner names and inside NS,
@@ -68,6 +72,8 @@ class Rcode(IntEnum):
     NXDOMAIN = 3
     NOTIMP = 4
     REFUSED = 5
+    BADVERS = 16  # extended (RFC 6891 9): only with an OPT record, its upper 8 bits in the OPT TTL
+    BADCOOKIE = 23  # RFC 7873 8
 
 
 class Opcode(IntEnum):
@@ -577,10 +583,157 @@ _NOT_TYPED = frozenset({254, 255})  # classes NONE and ANY carry RFC 2136 update
 
 def decode_rdata(data: bytes, rrtype: int, rrclass: int, start: int, end: int) -> Rdata:
     """The rdata at ``data[start:end]`` (``data`` being the whole message, for pointers)."""
+    if rrtype == RRType.OPT:  # its class is a payload size, not a class (RFC 6891 6.1.2)
+        return OPT.decode(data, start, end)
     cls = RDATA_CLASSES.get(rrtype)
     if cls is None or rrclass in _NOT_TYPED or (rrtype in _IN_ONLY and rrclass != RRClass.IN):
         return Unknown.decode(data, start, end, rrtype)
     return cls.decode(data, start, end)
+
+
+# -- EDNS(0) (RFC 6891) -----------------------------------------------------------------------------
+class EdnsOptionCode(IntEnum):
+    """EDNS option codes (IANA "DNS EDNS0 Option Codes")."""
+
+    NSID = 3  # RFC 5001
+    CLIENT_SUBNET = 8  # RFC 7871
+    EXPIRE = 9  # RFC 7314
+    COOKIE = 10  # RFC 7873
+    KEEPALIVE = 11  # RFC 7828
+    PADDING = 12  # RFC 7830
+
+
+_OPT_HEAD = struct.Struct("!HH")
+_PRINTABLE = bytes(range(0x20, 0x7F))
+
+
+@dataclass(frozen=True, slots=True)
+class EdnsOption:
+    """One option of an OPT record: a code and its data, opaque here (RFC 6891 6.1.2)."""
+
+    code: int
+    data: bytes = b""
+
+    def __post_init__(self) -> None:
+        _check_u(self.code, 16, "EDNS option code")
+        object.__setattr__(self, "data", bytes(self.data))
+        if len(self.data) > 0xFFFF:
+            raise ValueError(f"EDNS option of {len(self.data)} bytes (at most 65535)")
+
+    def to_text(self) -> str:
+        """The option as dig 9.18 prints it in its OPT PSEUDOSECTION (without the leading ``; ``)."""
+        if self.code == EdnsOptionCode.COOKIE:
+            return f"COOKIE: {self.data.hex()}"
+        name = "NSID" if self.code == EdnsOptionCode.NSID else f"OPT={self.code}"
+        if not self.data:
+            return f"{name}:"
+        shown = "".join(chr(c) if c in _PRINTABLE else "." for c in self.data)
+        return f"{name}: {self.data.hex(' ')} (\"{shown}\")"
+
+
+@dataclass(frozen=True, slots=True)
+class OPT:
+    """The rdata of an OPT pseudo-record: its options, in order (RFC 6891 6.1.2)."""
+
+    options: tuple[EdnsOption, ...] = ()
+    rrtype: ClassVar[int] = RRType.OPT
+
+    def __post_init__(self) -> None:
+        if type(self.options) is not tuple:
+            object.__setattr__(self, "options", tuple(self.options))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, b"".join([_OPT_HEAD.pack(o.code, len(o.data)) + o.data for o in self.options]))
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "OPT":
+        options, pos = [], start
+        while pos < end:
+            if pos + 4 > end:
+                raise _bad("OPT", f"{end - pos} bytes left, an option needs 4")
+            code, length = _OPT_HEAD.unpack_from(data, pos)
+            pos += 4
+            if pos + length > end:
+                raise _bad("OPT", f"option {code} of {length} bytes, {end - pos} left")
+            options.append(EdnsOption(code, data[pos:pos + length]))
+            pos += length
+        return cls(tuple(options))
+
+    def to_text(self) -> str:
+        return "; ".join(o.to_text() for o in self.options)
+
+
+EDNS_DO = 0x8000  # DNSSEC OK (RFC 3225), the one EDNS flag defined
+
+
+@dataclass(frozen=True, slots=True)
+class Edns:
+    """What an OPT record says (RFC 6891 6.1.3): the sender's UDP payload size (its CLASS), the
+    upper 8 bits of the 12-bit RCODE, the version, the DO bit and the other 15 flag bits (``z``,
+    zero unless some future RFC defines them) (its TTL), and the options (its rdata)."""
+
+    payload: int = 1232
+    version: int = 0
+    do: bool = False
+    z: int = 0
+    ext_rcode: int = 0
+    options: tuple[EdnsOption, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_u(self.payload, 16, "UDP payload size")
+        _check_u(self.version, 8, "EDNS version")
+        _check_u(self.z, 16, "EDNS flags")
+        _check_u(self.ext_rcode, 8, "extended RCODE")
+        if self.z & EDNS_DO:
+            raise ValueError("the DO bit is do=True, not part of z")
+        if type(self.options) is not tuple:
+            object.__setattr__(self, "options", tuple(self.options))
+
+    @property
+    def flags(self) -> int:
+        """The 16 flag bits as on the wire, DO included."""
+        return (EDNS_DO if self.do else 0) | self.z
+
+    def option(self, code: int) -> EdnsOption | None:
+        """The first option with this code, if any."""
+        for o in self.options:
+            if o.code == code:
+                return o
+        return None
+
+    def record(self) -> ResourceRecord:
+        """The OPT record that says this: root owner, payload as CLASS, the rest in the TTL."""
+        return ResourceRecord("", RRType.OPT, self.payload,
+                              (self.ext_rcode << 24) | (self.version << 16) | self.flags, OPT(self.options))
+
+    @classmethod
+    def from_record(cls, rr: ResourceRecord) -> "Edns":
+        data = rr.data
+        if isinstance(data, OPT):
+            options = data.options
+        else:  # built by hand with opaque rdata
+            options = OPT.decode(data.encode(), 0, len(data.encode())).options
+        ttl = rr.ttl
+        return cls(int(rr.cls), (ttl >> 16) & 0xFF, bool(ttl & EDNS_DO), ttl & 0x7FFF, ttl >> 24, options)
+
+    def to_text(self) -> str:
+        """dig's line: ``EDNS: version: 0, flags: do; udp: 1232`` (``MBZ: 0x....`` for unknown flags)."""
+        mbz = f" MBZ: 0x{self.z:04x}," if self.z else ""
+        return f"EDNS: version: {self.version}, flags:{' do' if self.do else ''};{mbz} udp: {self.payload}"
+
+
+def edns_error(msg: "DNSMessage") -> str | None:
+    """Why a request's OPT use is malformed (a server answers FORMERR, RFC 6891 6.1.1), or None:
+    more than one OPT, an OPT outside the additional section, an OPT whose owner is not the root."""
+    for title, section in zip(_SECTION_NAMES[:2], msg.sections[:2]):
+        if any(rr.type == RRType.OPT for rr in section):
+            return f"an OPT record in the {title.lower()} section"
+    opts = [rr for rr in msg.additional if rr.type == RRType.OPT]
+    if len(opts) > 1:
+        return f"{len(opts)} OPT records"
+    if opts and opts[0].name != "":
+        return f"an OPT record owned by {opts[0].name!r}, not the root"
+    return None
 
 
 # -- records and messages ---------------------------------------------------------------------------
@@ -672,6 +825,23 @@ class DNSMessage:
         """Answer, authority and additional, in that order."""
         return (self.answers, self.authority, self.additional)
 
+    @property
+    def edns(self) -> Edns | None:
+        """What the (first) OPT record of the additional section says; None without one."""
+        for rr in self.additional:
+            if rr.type == RRType.OPT:
+                return Edns.from_record(rr)
+        return None
+
+    @property
+    def full_rcode(self) -> int:
+        """The 12-bit RCODE: the header's 4 bits and, with EDNS, the OPT's upper 8 (RFC 6891 6.1.3)."""
+        for rr in self.additional:
+            if rr.type == RRType.OPT:
+                code = ((rr.ttl >> 24) << 4) | self.rcode
+                return _RCODES.get(code, code)
+        return self.rcode
+
     def encode(self, compress: bool = True) -> bytes:
         """The message on the wire; names compressed unless ``compress`` is false."""
         return bytes(_encode(self, compress)[0])
@@ -729,16 +899,25 @@ class DNSMessage:
                                       ("rd", self.rd), ("ra", self.ra), ("z", self.z),
                                       ("ad", self.ad), ("cd", self.cd)) if on]
 
-    def to_text(self) -> str:
-        """The message as dig prints it."""
+    def to_text(self, option_notes: dict[int, str] | None = None) -> str:
+        """The message as dig prints it; an OPT record is shown as dig 9.18 shows it, in an OPT
+        PSEUDOSECTION (``option_notes``: text to add after an option, by code, e.g. dig's
+        ``(good)`` after a COOKIE)."""
         lines = [f";; ->>HEADER<<- opcode: {opcode_text(self.opcode)}, status: "
-                 f"{rcode_text(self.rcode)}, id: {self.id}",
+                 f"{rcode_text(self.full_rcode)}, id: {self.id}",
                  f";; flags: {' '.join(self.flag_names())}; QUERY: {len(self.questions)}, "
                  f"ANSWER: {len(self.answers)}, AUTHORITY: {len(self.authority)}, "
-                 f"ADDITIONAL: {len(self.additional)}",
-                 "", ";; QUESTION SECTION:"]
+                 f"ADDITIONAL: {len(self.additional)}", ""]
+        edns = self.edns
+        if edns is not None:
+            notes = option_notes or {}
+            lines += [";; OPT PSEUDOSECTION:", f"; {edns.to_text()}"]
+            lines += [f"; {o.to_text()}{' ' + notes[o.code] if o.code in notes else ''}" for o in edns.options]
+        lines.append(";; QUESTION SECTION:")
         lines += [q.to_text() for q in self.questions]
         for title, records in zip(_SECTION_NAMES, self.sections):
+            if edns is not None and title == "ADDITIONAL":
+                records = tuple(rr for rr in records if rr.type != RRType.OPT)
             if records:
                 lines += ["", f";; {title} SECTION:"]
                 lines += [rr.to_text() for rr in records]
@@ -757,7 +936,7 @@ class DNSMessage:
         if not self.qr:
             return f"DNS{op} query id=0x{self.id:04x}{asked}"
         flags = "".join(f" {f}" for f in ("aa", "tc") if getattr(self, f))
-        head = f"DNS{op} response id=0x{self.id:04x} {rcode_text(self.rcode)}{flags}{asked}"
+        head = f"DNS{op} response id=0x{self.id:04x} {rcode_text(self.full_rcode)}{flags}{asked}"
         n = len(self.answers)
         if n:
             qtype = self.questions[0].type if self.questions else None
@@ -766,9 +945,9 @@ class DNSMessage:
             more = ", ..." if n > 3 else ""
             return f"{head}: {', '.join(shown)}{more} ({n} answer{'s' if n != 1 else ''})"
         ns = [rr for rr in self.authority if rr.type == RRType.NS]
-        if ns and not self.aa and self.rcode == Rcode.NOERROR:
+        if ns and not self.aa and self.full_rcode == Rcode.NOERROR:
             return f"{head}: 0 answers, {len(ns)} NS (referral to {ns[0].name or '.'})"
-        nodata = ", NODATA" if self.rcode == Rcode.NOERROR else ""
+        nodata = ", NODATA" if self.full_rcode == Rcode.NOERROR else ""
         return f"{head} (0 answers{nodata})"
 
 
@@ -843,16 +1022,28 @@ def encode_limited(msg: DNSMessage, limit: int = 512) -> bytes:
     raise ValueError(f"the header and question alone take {q_end} bytes, over the limit of {limit}")
 
 
-def make_query(name: str, type: int, id: int, rd: bool = True, cls: int = RRClass.IN) -> DNSMessage:
-    """A query for one name and type (RFC 1035 4.1.1)."""
-    return DNSMessage(id, rd=rd, questions=(Question(name, type, cls),))
+def make_query(name: str, type: int, id: int, rd: bool = True, cls: int = RRClass.IN,
+               edns: Edns | None = None) -> DNSMessage:
+    """A query for one name and type (RFC 1035 4.1.1), with an OPT record when ``edns`` is given."""
+    return DNSMessage(id, rd=rd, questions=(Question(name, type, cls),),
+                      additional=(edns.record(),) if edns is not None else ())
 
 
 def make_response(query: DNSMessage, rcode: int = Rcode.NOERROR, aa: bool = False,
                   answers: Iterable[ResourceRecord] = (), authority: Iterable[ResourceRecord] = (),
-                  additional: Iterable[ResourceRecord] = (), ra: bool = False) -> DNSMessage:
+                  additional: Iterable[ResourceRecord] = (), ra: bool = False,
+                  edns: Edns | None = None) -> DNSMessage:
     """A response to ``query``: same id, opcode, question, RD (RFC 1035 4.1.1) and CD (RFC 4035
-    3.1.6); QR set; RA as given (a recursive resolver sets it, an authority does not)."""
+    3.1.6); QR set; RA as given (a recursive resolver sets it, an authority does not).
+
+    With ``edns`` an OPT record ends the additional section, and an ``rcode`` over 15 is split
+    between the header and the OPT (RFC 6891 6.1.3); without, ``rcode`` must fit the header."""
+    additional = tuple(additional)
+    if edns is not None:
+        if rcode > 0xF:
+            edns = replace(edns, ext_rcode=rcode >> 4)
+        additional += (edns.record(),)
+        rcode = _RCODES.get(rcode & 0xF, rcode & 0xF)
     return DNSMessage(query.id, qr=True, opcode=query.opcode, aa=aa, rd=query.rd, ra=ra, cd=query.cd,
                       rcode=rcode, questions=query.questions, answers=tuple(answers),
-                      authority=tuple(authority), additional=tuple(additional))
+                      authority=tuple(authority), additional=additional)

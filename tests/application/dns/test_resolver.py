@@ -144,7 +144,7 @@ def test_out_of_bailiwick_records_are_ignored(net):
         return make_response(query, rcode=resp.rcode, aa=resp.aa, answers=resp.answers + (extra,),
                              authority=resp.authority, additional=resp.additional + (extra,))
 
-    def handle(data, limit=512):
+    def handle(data, limit=512, client=None):
         from minternet.wire.dns import encode_limited
         return encode_limited(poisoned(server.zones, DNSMessage.decode(data)), limit)
 
@@ -227,7 +227,7 @@ def lie_about(net, qname: str, cname_owner: str, cname_target: str) -> None:
     server = net.dns.authorities["ns-example"]
     real_handle = server.handle
 
-    def handle(data, limit=512):
+    def handle(data, limit=512, client=None):
         query = DNSMessage.decode(data)
         if query.questions[0].name.rstrip(".").lower() != qname:
             return real_handle(data, limit)
@@ -262,7 +262,7 @@ def test_an_nxdomain_chain_must_start_at_the_name_asked(net):
 def test_a_lame_server_costs_one_query_not_the_whole_budget(net):
     server = net.dns.authorities["ns-example"]
 
-    def refuse(data, limit=512):
+    def refuse(data, limit=512, client=None):
         return make_response(DNSMessage.decode(data), rcode=Rcode.REFUSED).encode()
 
     server.handle = refuse

@@ -10,7 +10,7 @@ import errno
 from typing import Any, AsyncIterator
 
 from ...runtime import NS_PER_S
-from ...wire.dns import DNSMessage, RRClass, make_query, name_eq
+from ...wire.dns import DNSMessage, Edns, RRClass, make_query, name_eq
 from ...wire.errors import MalformedPacket
 
 UNREACHABLE = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN)
@@ -37,16 +37,16 @@ def matches(resp: DNSMessage, qid: int, name: str, rtype: int, rclass: int = RRC
 
 
 async def query_udp(host: Any, server: str, port: int, name: str, rtype: int, rd: bool, timeout: float,
-                    stats: dict[str, int] | None = None) -> DNSMessage | None:
+                    stats: dict[str, int] | None = None, edns: Edns | None = None) -> DNSMessage | None:
     """Ask ``server`` once; None when no acceptable answer came in ``timeout`` seconds or the
-    server is unreachable. ``stats`` (optional) counts queries_sent, ignored_responses,
-    timeouts, unreachable and tcp_retries."""
+    server is unreachable. ``edns``: the OPT record to send (RFC 6891), None for none.
+    ``stats`` (optional) counts queries_sent, ignored_responses, timeouts, unreachable and tcp_retries."""
     count = stats if stats is not None else {}
     sock = host.socket()
     try:
         sock.connect((server, port))  # connected: datagrams from any other address or port never reach us
         qid = host.rng.randrange(65536)
-        query = make_query(name, rtype, qid, rd=rd)
+        query = make_query(name, rtype, qid, rd=rd, edns=edns)
         sock.send(query.encode())
         count["queries_sent"] = count.get("queries_sent", 0) + 1
         async for data in datagrams_until(sock, host.clock, host.clock.now + int(timeout * NS_PER_S)):

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...runtime import NS_PER_S
-from ...wire.dns import (SOA, DNSMessage, Rcode, ResourceRecord, RRType, canonical,
+from ...wire.dns import (SOA, DNSMessage, Edns, Rcode, ResourceRecord, RRType, canonical,
                          is_subdomain, name_eq)
+from .edns import EDNS_PAYLOAD
 from .exchange import query_udp
 
 MAX_CNAME_CHAIN = 8
@@ -138,8 +139,12 @@ class RecursiveResolver:
     ``clock`` (a simulated host, or :class:`minternet.real.ossocket.OSHost`)."""
 
     def __init__(self, host: Any, root_hints: list[tuple[str, str]], port: int = 53,
-                 timeout: float = 2.0, attempts: int = 2) -> None:
+                 timeout: float = 2.0, attempts: int = 2, edns_payload: int | None = EDNS_PAYLOAD) -> None:
+        """``edns_payload``: the UDP payload size to advertise with EDNS(0), 1232 as DNS Flag Day
+        2020 settled (BIND's edns-udp-size); None to send no OPT record."""
         self.host = host
+        self.edns = Edns(edns_payload) if edns_payload is not None else None
+        self.no_edns: dict[str, int] = {}  # server address -> until when we ask it without EDNS
         self.root_hints = list(root_hints)  # (name server name, address)
         self.port = port
         self.timeout = timeout
@@ -147,7 +152,7 @@ class RecursiveResolver:
         self.cache = Cache(host.clock)
         self.lame: dict[tuple[str, str], int] = {}  # (zone, server address) -> until when it is lame
         self.stats: dict[str, int] = {"queries_sent": 0, "timeouts": 0, "unreachable": 0, "ignored_responses": 0, "tcp_retries": 0,
-                                      "out_of_bailiwick": 0, "lame_servers": 0}
+                                      "out_of_bailiwick": 0, "lame_servers": 0, "edns_fallbacks": 0}
 
     # -- public -------------------------------------------------------------------------------------
     async def resolve(self, name: str, rtype: int = RRType.A) -> Resolution:
@@ -249,7 +254,7 @@ class RecursiveResolver:
                 result.rcode = Rcode.NXDOMAIN
                 result.authority = soa
                 return None
-            if resp.rcode != Rcode.NOERROR:
+            if resp.full_rcode != Rcode.NOERROR:
                 self._mark_lame(zone, server)
                 servers = [s for s in servers if s != server]
                 continue
@@ -340,8 +345,22 @@ class RecursiveResolver:
 
     async def _exchange(self, server: str, name: str, rtype: int) -> DNSMessage | None:
         """One query from a fresh random port with a fresh random ID; only the matching answer
-        from that server and port counts (see exchange.py)."""
-        return await query_udp(self.host, server, self.port, name, rtype, False, self.timeout, self.stats)
+        from that server and port counts (see exchange.py).
+
+        With EDNS: a server that answers FORMERR, NOTIMP or BADVERS to our OPT record does not do
+        EDNS (right); it is asked again at once without, and without for a while after, as BIND
+        does (resolver.c: the NOEDNS0 retry; no fallback on a timeout since DNS Flag Day 2019)."""
+        now = self.host.clock.now
+        edns = self.edns if self.no_edns.get(server, 0) <= now else None
+        resp = await query_udp(self.host, server, self.port, name, rtype, False, self.timeout, self.stats, edns)
+        if edns is not None and resp is not None and resp.full_rcode in _NO_EDNS_RCODES:
+            self.stats["edns_fallbacks"] += 1
+            self.no_edns[server] = now + LAME_TTL
+            resp = await query_udp(self.host, server, self.port, name, rtype, False, self.timeout, self.stats)
+        return resp
+
+
+_NO_EDNS_RCODES = frozenset({Rcode.FORMERR, Rcode.NOTIMP, Rcode.BADVERS})
 
 
 def _type_name(rtype: int) -> str:

@@ -13,11 +13,15 @@ from typing import Any, Callable, Iterable
 
 from ...wire.dns import DNSMessage, Opcode, Rcode, encode_limited, make_response, name_eq
 from ...wire.errors import MalformedPacket
+from ...runtime import NS_PER_S
 from .authority import answer
+from .edns import EDNS_PAYLOAD, EdnsResponder
 from .resolver import RecursiveResolver
 from .zone import Zone
 
 UDP_LIMIT = 512  # RFC 1035 4.2.1: larger answers are truncated (TC) and retried over TCP
+TCP_IDLE_TIMEOUT = 10.0  # seconds a connection may sit idle or mid-message (RFC 7766 6.2.3: seconds)
+TCP_MAX_CLIENTS = 150  # connections held at once, like BIND's tcp-clients
 
 
 def _formerr(data: bytes) -> bytes | None:
@@ -32,11 +36,17 @@ def _formerr(data: bytes) -> bytes | None:
 
 
 class AuthoritativeServer:
-    """Answers from its zones with the AA bit, referrals with glue, NXDOMAIN with the SOA."""
+    """Answers from its zones with the AA bit, referrals with glue, NXDOMAIN with the SOA; speaks
+    EDNS(0) (see :mod:`.edns`): ``max_udp`` is the UDP payload size it offers (1232 as DNS Flag Day
+    2020 settled), ``nsid`` what it answers an NSID request with, ``cookie_secret`` the 16 bytes its
+    DNS cookies are made with (drawn from the host's random source by :meth:`serve` if not given)
+    and ``now`` the wall clock in seconds for their timestamps (the host's clock by default)."""
 
-    def __init__(self, zones: Iterable[Zone] = ()) -> None:
+    def __init__(self, zones: Iterable[Zone] = (), max_udp: int = EDNS_PAYLOAD, nsid: bytes | None = None,
+                 cookie_secret: bytes | None = None, now: Callable[[], float] | None = None) -> None:
         self.zones: list[Zone] = list(zones)
         self.stats = {"queries": 0, "malformed": 0, "truncated": 0}
+        self.edns = EdnsResponder(max_udp, nsid, cookie_secret, now, self.stats)
 
     def add_zone(self, zone: Zone) -> None:
         self.zones.append(zone)
@@ -47,8 +57,10 @@ class AuthoritativeServer:
                 return z
         return None
 
-    def handle(self, data: bytes, limit: int = UDP_LIMIT) -> bytes | None:
-        """One query's bytes in, the response's bytes out (None: stay silent)."""
+    def handle(self, data: bytes, limit: int | None = None, client: tuple[str, int] | None = None) -> bytes | None:
+        """One query's bytes in, the response's bytes out (None: stay silent). ``limit``: the most
+        bytes the response may take, None for UDP (512, or what EDNS negotiated); ``client``: who
+        asked (for DNS cookies)."""
         try:
             query = DNSMessage.decode(data)
         except MalformedPacket:
@@ -57,22 +69,30 @@ class AuthoritativeServer:
         if query.qr:
             return None  # never answer a response (reflection loops)
         self.stats["queries"] += 1
-        response = answer(self.zones, query)
-        wire = encode_limited(response, limit)
+        response = self.edns.reject(query) or answer(self.zones, query)
+        response, udp_limit = self.edns.finish(query, response, client[0] if client else None)
+        wire = encode_limited(response, udp_limit if limit is None else limit)
         if wire[2] & 0x02:
             self.stats["truncated"] += 1
         return wire
 
     async def serve(self, host: Any, port: int = 53, address: str = "0.0.0.0",
-                    started: asyncio.Future | None = None, tcp: bool = True) -> None:
+                    started: asyncio.Future | None = None, tcp: bool = True,
+                    tcp_idle_timeout: float = TCP_IDLE_TIMEOUT, tcp_clients: int = TCP_MAX_CLIENTS) -> None:
         """UDP on ``port``, and TCP on the same port for answers too big for UDP (RFC 7766)."""
+        if self.edns.cookie_secret is None:
+            self.edns.cookie_secret = bytes(host.rng.getrandbits(8) for _ in range(16))
+        if self.edns.now is None:
+            clock = host.clock
+            self.edns.now = lambda: clock.now / NS_PER_S
         server = None
         if tcp and hasattr(host, "start_server"):
-            async def over_tcp(data: bytes) -> bytes | None:
-                return self.handle(data, limit=65535)
-            server = await serve_tcp(host, port, address, over_tcp, stats=self.stats)
+            async def over_tcp(data: bytes, client: tuple[str, int] | None = None) -> bytes | None:
+                return self.handle(data, limit=65535, client=client)
+            server = await serve_tcp(host, port, address, over_tcp, tcp_idle_timeout, tcp_clients, stats=self.stats)
         try:
-            await serve_udp(host, port, address, lambda data, addr: self.handle(data), started, stats=self.stats)
+            await serve_udp(host, port, address, lambda data, addr: self.handle(data, client=addr), started,
+                            stats=self.stats)
         finally:
             if server is not None:
                 server.close()
@@ -84,8 +104,9 @@ class ResolverService:
     def __init__(self, resolver: RecursiveResolver) -> None:
         self.resolver = resolver
         self.stats = {"queries": 0, "malformed": 0}
+        self.edns = EdnsResponder(stats=self.stats)  # no NSID, no cookies
 
-    async def handle(self, data: bytes) -> bytes | None:
+    async def handle(self, data: bytes, limit: int | None = None) -> bytes | None:
         try:
             query = DNSMessage.decode(data)
         except MalformedPacket:
@@ -94,21 +115,27 @@ class ResolverService:
         if query.qr:
             return None
         self.stats["queries"] += 1
+        response = self.edns.reject(query) or await self._answer(query)
+        response, udp_limit = self.edns.finish(query, response)
+        return encode_limited(response, udp_limit if limit is None else limit)
+
+    async def _answer(self, query: DNSMessage) -> DNSMessage:
         if query.opcode != Opcode.QUERY:
-            return make_response(query, rcode=Rcode.NOTIMP, ra=True).encode()
+            return make_response(query, rcode=Rcode.NOTIMP, ra=True)
         if len(query.questions) != 1:
-            return make_response(query, rcode=Rcode.FORMERR, ra=True).encode()
+            return make_response(query, rcode=Rcode.FORMERR, ra=True)
         if not query.rd:
-            return make_response(query, rcode=Rcode.REFUSED, ra=True).encode()
+            return make_response(query, rcode=Rcode.REFUSED, ra=True)
         q = query.questions[0]
         result = await self.resolver.resolve(q.name, q.type)
-        response = make_response(query, rcode=result.rcode, ra=True, answers=tuple(result.answers),
-                                 authority=tuple(result.authority))
-        return encode_limited(response, UDP_LIMIT)
+        return make_response(query, rcode=result.rcode, ra=True, answers=tuple(result.answers),
+                             authority=tuple(result.authority))
 
     async def serve(self, host: Any, port: int = 53, address: str = "0.0.0.0",
                     started: asyncio.Future | None = None, tcp: bool = True) -> None:
-        server = await serve_tcp(host, port, address, self.handle) if tcp and hasattr(host, "start_server") else None
+        async def over_tcp(data: bytes, client: tuple[str, int] | None = None) -> bytes | None:
+            return await self.handle(data, limit=65535)
+        server = await serve_tcp(host, port, address, over_tcp) if tcp and hasattr(host, "start_server") else None
         try:
             await serve_udp(host, port, address, self.handle, started, concurrent=True, stats=self.stats)
         finally:
@@ -164,44 +191,58 @@ async def serve_udp(host: Any, port: int, address: str, handler, started: asynci
         sock.close()
 
 
-TCP_IDLE_TIMEOUT = 10.0  # seconds a connection may sit idle or mid-message (RFC 7766 6.2.3: seconds)
-TCP_MAX_CLIENTS = 150  # connections held at once, like BIND's tcp-clients
-
-
 async def serve_tcp(host: Any, port: int, address: str, handler, idle_timeout: float = TCP_IDLE_TIMEOUT,
                     max_clients: int = TCP_MAX_CLIENTS, stats: dict | None = None):
     """DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message has a two-byte length in front;
-    several queries may come on one connection. A connection idle (or stalled mid-message) for
-    ``idle_timeout`` seconds is closed, and at most ``max_clients`` are held: one beyond that is
-    closed at once, so silent or slow clients cannot use up the server. Returns the server
+    several queries may come on one connection; ``handler(data, client)`` answers each. A
+    connection idle (or stalled mid-message) for ``idle_timeout`` seconds is closed, and at most
+    ``max_clients`` are held: when one more comes, the oldest connection that is waiting for its
+    client (not one we are answering) is closed to make room (RFC 7766 6.2.3: a server frees
+    resources by closing idle connections), so silent or slow clients cannot lock the others out;
+    only when every connection is busy answering is the new one closed at once. Returns the server
     (close() stops it)."""
-    active = [0]
+    # Each client's task -> whether it is waiting for its client (True) or answering (False);
+    # insertion order is connection order, so the first waiting one is the longest held.
+    clients: dict[asyncio.Task, bool] = {}
 
     def count(what: str) -> None:
         if stats is not None:
             stats[what] = stats.get(what, 0) + 1
 
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if active[0] >= max_clients:
-            count("tcp_refused")
-            writer.close()
-            return
-        active[0] += 1
+        me = asyncio.current_task()
+        assert me is not None
+        if len(clients) >= max_clients:
+            victim = next((task for task, waiting in clients.items() if waiting), None)
+            if victim is None:
+                count("tcp_refused")
+                writer.close()
+                return
+            del clients[victim]
+            victim.cancel()
+            count("tcp_evicted")
+        clients[me] = True
+        peer = writer.get_extra_info("peername")
         try:
             while True:
+                clients[me] = True
                 head = await asyncio.wait_for(reader.readexactly(2), idle_timeout)
                 data = await asyncio.wait_for(reader.readexactly(int.from_bytes(head, "big")), idle_timeout)
-                reply = await handler(data)
+                clients[me] = False
+                reply = await handler(data, peer)
                 if reply is None:
                     break
                 writer.write(len(reply).to_bytes(2, "big") + reply)
                 await asyncio.wait_for(writer.drain(), idle_timeout)
         except asyncio.TimeoutError:
             count("tcp_idle_closed")
+        except asyncio.CancelledError:
+            if me in clients:  # not evicted by us: the server itself is going away
+                raise
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass
         finally:
-            active[0] -= 1
+            clients.pop(me, None)
             writer.close()
 
     return await host.start_server(client, port=port, host=address)
