@@ -27,8 +27,10 @@ compared when a ``<...>`` list is given (``*`` inside matches any value). A segm
 the script does not expect fails the test.
 
 Actions: ``listen PORT``, ``connect PORT``, ``accept``, ``write N``, ``read N`` (exactly N bytes
-must be readable), ``close`` (FIN), ``abort`` (RST), ``expect state NAME``, ``expect error NAME``
-(the connection closed with that errno), ``expect eof``.
+must be readable), ``close`` (FIN: shutdown(SHUT_WR), a half close), ``close_socket`` (close():
+a RST if data is unread, else a FIN and the connection is an orphan), ``shutdown_read``
+(shutdown(SHUT_RD)), ``abort`` (RST), ``expect state NAME``, ``expect error NAME`` (the
+connection closed with that errno), ``expect eof``.
 """
 
 from __future__ import annotations
@@ -126,8 +128,8 @@ class Harness:
         self.iface = self.host.interfaces["eth0"]
         self.sent: list[tuple[int, TCP]] = []
         self.iface.attach(self._capture)
+        self.host.arp.entry_timeout = 10 ** 15  # before learning: the entry's deadline is set then
         self.host.arp.learn(socket.inet_aton(PEER), PEER_MAC)
-        self.host.arp.entry_timeout = 10 ** 15
         for k, v in options.items():
             setattr(self.host.tcp.defaults, k, _coerce(v))
         self.tolerance = int(tolerance * 1e9)
@@ -309,6 +311,12 @@ class Harness:
 
     def do_close(self, line: Line) -> None:
         self.conn.shutdown_write()
+
+    def do_close_socket(self, line: Line) -> None:
+        self.conn.close()
+
+    def do_shutdown_read(self, line: Line) -> None:
+        self.conn.shutdown_read()
 
     def do_abort(self, line: Line) -> None:
         self.conn.abort()
