@@ -130,3 +130,11 @@ def test_keepalive_steps_aside_while_data_waits_for_the_window():
     ctx.clock.advance(100 * NS_PER_S)
     assert ctx.obs.stats["tcp.keepalive_probes"] == 0
     assert conn.state is State.ESTABLISHED  # the persist timer has not run out of probes yet
+
+
+def test_an_orphan_behind_a_shrunk_window_retransmits_the_head_and_counts_retries():
+    conn, ctx, rec = _shrunk()
+    conn.close()
+    ctx.clock.advance(3600 * NS_PER_S)
+    heads = [s for s in ctx.take() if s.seq == ISS + 1001 and s.payload]
+    assert len(heads) == 8 and conn.state is State.CLOSED and rec.closed_with == errno.ETIMEDOUT

@@ -409,22 +409,31 @@ class TCPConnection:
         if seq_le(snd.snd_max, snd.snd_una):
             return  # nothing outstanding
         if snd.snd_wnd == 0 and not self.orphaned:
-            self._zero_window_rto()
+            if self._probe0_timed_out():
+                self._write_err()
+                return
+        else:
+            snd.retransmits += 1
+            limit = self._orphan_retries(snd.rtt.rto < TCP_RTO_MAX) if self.orphaned else self.opt.max_retries
+            if snd.retransmits > limit:
+                # Linux's tcp_write_err: the last soft error (an unreachable) says more than ETIMEDOUT.
+                self._abort(self.soft_error or errno.ETIMEDOUT)
+                return
+        if snd.snd_wnd:
+            snd.on_timeout()
             return
-        snd.retransmits += 1
-        limit = self._orphan_retries(snd.rtt.rto < TCP_RTO_MAX) if self.orphaned else self.opt.max_retries
-        if snd.retransmits > limit:
-            # Linux's tcp_write_err: the last soft error (an unreachable) says more than ETIMEDOUT.
-            self._abort(self.soft_error or errno.ETIMEDOUT)
-            return
-        snd.on_timeout()
+        # The peer's window is closed (it shrank under data in flight): as Linux's
+        # tcp_retransmit_timer, the head is retransmitted whatever the window, as the probe.
+        sent = self.stats["segments_sent"]
+        snd.on_timeout()  # loss state, backoff, the timer re-armed; the closed window sends nothing
+        if self.stats["segments_sent"] == sent:
+            snd.retransmit_head()
 
-    def _zero_window_rto(self) -> None:
-        """The RTO fired while the peer's window is closed (it shrank under data in flight): as
-        Linux's tcp_retransmit_timer, the retransmission of the head is the window probe, sent
-        whatever the window, and it is not a retry. The connection gives up only when the peer
-        has been silent and we have been retransmitting for 2 * TCP_RTO_MAX, or for the user
-        timeout (tcp_rtx_probe0_timed_out). An orphan takes the normal path, and its limit."""
+    def _probe0_timed_out(self) -> bool:
+        """An RTO into a zero window is not a retry (Linux's tcp_retransmit_timer: "receiver
+        dastardly shrinks window"); the connection gives up only when the peer has been silent
+        and we have been retransmitting for 2 * TCP_RTO_MAX, or for the user timeout (Linux's
+        tcp_rtx_probe0_timed_out). An orphan counts retries instead, to its own limit."""
         snd = self.snd
         now = self.clock.now
         if self._stall_una != snd.snd_una:  # a new stall (Linux: retrans_stamp)
@@ -434,16 +443,9 @@ class TCPConnection:
         user_timeout = self.opt.user_timeout
         if user_timeout:
             if retransmitting > user_timeout:
-                self._write_err()
-                return
+                return True
             timeout = min(timeout, user_timeout)
-        if now - self.rcv_tstamp > timeout and retransmitting > timeout:
-            self._write_err()
-            return
-        sent = self.stats["segments_sent"]
-        snd.on_timeout()  # loss state, backoff, the timer re-armed; the closed window sends nothing
-        if self.stats["segments_sent"] == sent:
-            snd.retransmit_head()
+        return now - self.rcv_tstamp > timeout and retransmitting > timeout
 
     def _write_err(self) -> None:
         """Linux's tcp_write_err: give up without a RST (nobody answers), with the last soft error
