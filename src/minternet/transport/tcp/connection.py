@@ -506,7 +506,7 @@ class TCPConnection:
         if snd.persist_backoff < self.opt.max_retries:
             snd.persist_backoff += 1
         # tcp_clamp_probe0_to_user_timeout: the next probe no later than the user timeout.
-        snd.arm_persist(user_timeout - (now - self.probe0_since) if user_timeout else 0)
+        snd.arm_persist(user_timeout - (now - self.probe0_since) if user_timeout else None)
 
     def _on_keepalive(self) -> None:
         if not self.opt.keepalive or self.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
@@ -893,7 +893,7 @@ class TCPConnection:
             self._arm_fin_timeout()
 
     def shutdown_write(self) -> None:
-        """shutdown(SHUT_WR) / close(): queue our FIN after the data."""
+        """shutdown(SHUT_WR): queue our FIN after the data (close() is :meth:`close`)."""
         if self.state in (State.SYN_SENT, State.LISTEN, State.CLOSED):
             self._finish(0)
             return

@@ -360,12 +360,12 @@ class Sender:
         self._go_back()
         self.output()
 
-    def arm_persist(self, limit: int = 0) -> None:
+    def arm_persist(self, limit: int | None = None) -> None:
         """The next probe after RTO << backoff, at most TCP_RTO_MAX (Linux's tcp_probe0_when),
         and at most ``limit`` ns when one is given (what is left of the user timeout)."""
         if not self.persist_timer.armed:
             delay = min(self.rtt.rto << self.persist_backoff, TCP_RTO_MAX)
-            if limit:
+            if limit is not None:
                 delay = max(1, min(delay, limit))
             self.persist_timer.arm_in(delay)
 
