@@ -1,8 +1,6 @@
 """Scripted exchanges (tests/tcpscript.py) for zero windows, closing and rate limits: the
 segments that go in and must come out, as Linux sends them (issue 11)."""
 
-import errno
-
 from tcpscript import Harness, parse, run_script
 
 HANDSHAKE_PLAIN = """
