@@ -76,6 +76,9 @@ class FakeContext:
     def send_reset_for(self, seg: TCP, local_ip: str, remote_ip: str) -> None:
         self.resets.append(seg)
 
+    def challenge_ack_allowed(self) -> bool:
+        return True
+
     def take(self) -> list[TCP]:
         """The segments sent since the last take()."""
         sent, self.sent = self.sent, []

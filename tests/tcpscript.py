@@ -30,8 +30,10 @@ A segment may name the peer's port with ``port=N`` (default 40000), for several 
 once; each connection's sequence numbers are relative to its own SYNs.
 
 Actions: ``listen PORT [backlog=N]``, ``connect PORT``, ``accept``, ``write N``, ``read N`` (exactly N bytes
-must be readable), ``close`` (FIN), ``abort`` (RST), ``expect state NAME``, ``expect error NAME``
-(the connection closed with that errno), ``expect eof``.
+must be readable), ``close`` (FIN: shutdown(SHUT_WR), a half close), ``close_socket`` (close():
+a RST if data is unread, else a FIN and the connection is an orphan), ``shutdown_read``
+(shutdown(SHUT_RD)), ``abort`` (RST), ``expect state NAME``, ``expect error NAME`` (the
+connection closed with that errno), ``expect eof``.
 """
 
 from __future__ import annotations
@@ -325,6 +327,12 @@ class Harness:
 
     def do_close(self, line: Line) -> None:
         self.conn.shutdown_write()
+
+    def do_close_socket(self, line: Line) -> None:
+        self.conn.close()
+
+    def do_shutdown_read(self, line: Line) -> None:
+        self.conn.shutdown_read()
 
     def do_abort(self, line: Line) -> None:
         self.conn.abort()

@@ -674,6 +674,8 @@ def test_blind_reset_and_syn_get_challenge_acks(net, procs):
         MAC = {our_mac(net)!r}
         e = Ether(dst=MAC, src=get_if_hwaddr(IFACE)) / IP(src=KERNEL, dst=OURS)
         sendp(e / TCP(sport={port}, dport={ECHO}, flags="R", seq={(rcv_nxt + 1000) % 2**32}), iface=IFACE)
+        import time
+        time.sleep(0.6)  # a connection sends one challenge ACK per 500 ms (net.ipv4.tcp_invalid_ratelimit)
         sendp(e / TCP(sport={port}, dport={ECHO}, flags="S", seq={(rcv_nxt + 5) % 2**32}), iface=IFACE)
         print("sent")
         """)

@@ -153,9 +153,11 @@ class TCPTransport(asyncio.Transport, Events):
             self._writing_paused = False
             self._protocol.resume_writing()
         if self._eof_wanted and not self._pending and conn.state is not State.CLOSED:
-            conn.shutdown_write()
             if self._closing:
+                conn.close()  # the transport is gone: an orphan, as a closed socket
                 self._connection_lost(None)
+            else:
+                conn.shutdown_write()  # write_eof(): a half close
 
     def _maybe_pause(self) -> None:
         if not self._writing_paused and len(self._pending) > self._high:

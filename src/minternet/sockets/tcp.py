@@ -238,13 +238,15 @@ class StreamSocket(SocketBase):
         conn = self._connected()
         if how in (SHUT_RD, SHUT_RDWR):
             self._shut_rd = True
+            conn.shutdown_read()
         if how in (SHUT_WR, SHUT_RDWR):
             conn.shutdown_write()
         self._wake()
 
     def close(self) -> None:
         """Close: a FIN after the queued data; a RST if received data was never read (as Linux
-        does, RFC 2525 2.17)."""
+        does, RFC 2525 2.17). Unlike shutdown(SHUT_WR), nobody reads any more: data that still
+        arrives is answered with RST, and FIN-WAIT-2 ends after the tcp_fin_timeout."""
         if self._closed:
             return
         self._closed = True
@@ -252,10 +254,7 @@ class StreamSocket(SocketBase):
             self._listener.close()
         conn = self._conn
         if conn is not None and conn.state is not State.CLOSED:
-            if conn.readable_bytes:
-                conn.abort()
-            else:
-                conn.shutdown_write()
+            conn.close()
         self._wake()
 
     # -- internals ----------------------------------------------------------------------------------

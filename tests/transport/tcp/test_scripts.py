@@ -170,10 +170,11 @@ def test_zero_window_is_probed_until_it_opens():
 1.000  > P.  seq=1461 ack=1 len=540
 1.100  < .   seq=1 ack=2001 win=0
 1.100  write 1000
-# The window is closed: a one-byte probe after one RTO (250 ms here), then twice that...
-1.350  > .   seq=2001 ack=1 len=1
+# The window is closed: a probe after one RTO (250 ms here), then twice that... As Linux's
+# tcp_xmit_probe_skb, the probe is an ACK with the old sequence number snd_una - 1 and no data.
+1.350  > .   seq=2000 ack=1
 1.450  < .   seq=1 ack=2001 win=0
-1.850  > .   seq=2001 ack=1 len=1
+1.850  > .   seq=2000 ack=1
 # ...until the receiver's answer opens the window.
 1.900  < .   seq=1 ack=2001 win=65535
 1.900  > P.  seq=2001 ack=1 len=1000

@@ -21,7 +21,7 @@ from ...runtime import NS_PER_MS, NS_PER_S, Timer
 from ...stack.errors import ErrorKind
 from ...wire.tcp import MSS, NOP, TCP, Sack, SackPermitted, TCPFlags, Timestamps, WindowScale
 from .receiver import ACK_NOW, DELIVERED, Receiver
-from .sender import DEFAULT_MSS, Sender
+from .sender import DEFAULT_MSS, TCP_RTO_MAX, Sender
 from .seq import seq_add, seq_diff, seq_gt, seq_le, seq_lt
 from .state import CAN_RECEIVE, CAN_SEND, SYNCHRONIZED, State
 
@@ -73,7 +73,15 @@ class Options:
         self.reassembly = "keep"  # or "discard": a go-back-N receiver, for teaching
         self.min_rto = 200 * NS_PER_MS
         self.initial_rto = NS_PER_S
-        self.user_timeout = 0
+        self.user_timeout = 0  # TCP_USER_TIMEOUT, ns; 0: off
+        # An orphan (closed by the application) in FIN-WAIT-2 ends after this (net.ipv4.tcp_fin_timeout).
+        self.fin_timeout = 60 * NS_PER_S
+        # Retries for an orphan (net.ipv4.tcp_orphan_retries); 0 means 8 while the RTO is under
+        # TCP_RTO_MAX, as Linux's tcp_orphan_retries.
+        self.orphan_retries = 0
+        # At most one ACK per this interval to segments that fail the checks (out of window, a
+        # challenge ACK): net.ipv4.tcp_invalid_ratelimit, RFC 5961 7.
+        self.invalid_ratelimit = 500 * NS_PER_MS
         self.reuseaddr = False  # SO_REUSEADDR: bind a port whose only users are not listening
         for k, v in kw.items():
             if not hasattr(self, k):
@@ -143,6 +151,17 @@ class TCPConnection:
         self.timewait_timer = Timer(clock, self._on_timewait)
         self.keepalive_sent = 0
         self.last_activity = clock.now
+        # -- the application's side of the socket (Linux: SOCK_DEAD, RCV_SHUTDOWN)
+        self.orphaned = False  # close()d: nobody will read or write again
+        self.rcv_shutdown = False  # close() or shutdown(SHUT_RD)
+        # -- probing and rate limits (Linux: icsk_probes_out, icsk_probes_tstamp, rcv_tstamp,
+        #    last_oow_ack_time)
+        self.probes_out = 0  # zero-window probes unanswered (any acceptable ACK answers them)
+        self.probe0_since = 0  # when the zero-window probing of this stall began
+        self.rcv_tstamp = clock.now  # when the last acceptable ACK arrived
+        self.last_oow_ack: int | None = None  # when we last answered a segment that failed a check
+        self._stall_una: int | None = None  # snd_una when RTOs began meeting a zero window
+        self._stall_since = 0
         # -- the two directions
         self.rcv = Receiver(options, self.our_mss, self.stats)
         self.snd = Sender(self, self.rcv, options, iss, self.rto_timer, self.persist_timer,
@@ -287,10 +306,29 @@ class TCPConnection:
 
     def _challenge_ack(self) -> None:
         """RFC 5961 3.2/4.2/5.2: answer a suspicious segment with an ACK that tells the real peer
-        where we are; a blind attacker learns nothing."""
+        where we are; a blind attacker learns nothing. Rate-limited (RFC 5961 7) as Linux's
+        tcp_send_challenge_ack: per connection first, then the host-wide budget
+        (net.ipv4.tcp_challenge_ack_limit)."""
+        if self._oow_rate_limited():
+            self.obs.stats["tcp.acks_skipped_challenge"] += 1  # Linux's TCPACKSkippedChallenge
+            return
+        if not self.ctx.challenge_ack_allowed():
+            self.obs.stats["tcp.challenge_acks_host_limited"] += 1
+            return
         self.stats["challenge_acks"] += 1
         self.obs.stats["tcp.challenge_acks"] += 1
         self.send_ack()
+
+    def _oow_rate_limited(self) -> bool:
+        """Linux's __tcp_oow_rate_limited: at most one answer per net.ipv4.tcp_invalid_ratelimit
+        to segments that fail the checks, so that neither a confused peer nor a forger can make
+        us send an ACK for each of theirs (two stacks answering each other's answers loop)."""
+        now = self.clock.now
+        last = self.last_oow_ack
+        if last is not None and 0 <= now - last < self.opt.invalid_ratelimit:
+            return True
+        self.last_oow_ack = now
+        return False
 
     def send_rst(self) -> None:
         self._send(RST | ACK, self.snd.snd_nxt)
@@ -380,34 +418,123 @@ class TCPConnection:
             return
         if seq_le(snd.snd_max, snd.snd_una):
             return  # nothing outstanding
-        snd.retransmits += 1
-        if snd.retransmits > self.opt.max_retries:
-            # Linux's tcp_write_err: the last soft error (an unreachable) says more than ETIMEDOUT.
-            self._abort(self.soft_error or errno.ETIMEDOUT)
+        if snd.snd_wnd == 0 and not self.orphaned:
+            if self._probe0_timed_out():
+                self._write_err()
+                return
+        else:
+            snd.retransmits += 1
+            limit = self._orphan_retries(snd.rtt.rto < TCP_RTO_MAX) if self.orphaned else self.opt.max_retries
+            if snd.retransmits > limit:
+                # Linux's tcp_write_err: the last soft error (an unreachable) says more than ETIMEDOUT.
+                self._abort(self.soft_error or errno.ETIMEDOUT)
+                return
+        if snd.snd_wnd:
+            snd.on_timeout()
             return
-        snd.on_timeout()
+        # The peer's window is closed (it shrank under data in flight): as Linux's
+        # tcp_retransmit_timer, the head is retransmitted whatever the window, as the probe.
+        sent = self.stats["segments_sent"]
+        snd.on_timeout()  # loss state, backoff, the timer re-armed; the closed window sends nothing
+        if self.stats["segments_sent"] == sent:
+            snd.retransmit_head()
+
+    def _probe0_timed_out(self) -> bool:
+        """An RTO into a zero window is not a retry (Linux's tcp_retransmit_timer: "receiver
+        dastardly shrinks window"); the connection gives up only when the peer has been silent
+        and we have been retransmitting for 2 * TCP_RTO_MAX, or for the user timeout (Linux's
+        tcp_rtx_probe0_timed_out). An orphan counts retries instead, to its own limit."""
+        snd = self.snd
+        now = self.clock.now
+        if self._stall_una != snd.snd_una:  # a new stall (Linux: retrans_stamp)
+            self._stall_una, self._stall_since = snd.snd_una, now
+        retransmitting = now - self._stall_since
+        timeout = 2 * TCP_RTO_MAX
+        user_timeout = self.opt.user_timeout
+        if user_timeout:
+            if retransmitting > user_timeout:
+                return True
+            timeout = min(timeout, user_timeout)
+        return now - self.rcv_tstamp > timeout and retransmitting > timeout
+
+    def _write_err(self) -> None:
+        """Linux's tcp_write_err: give up without a RST (nobody answers), with the last soft error
+        (an unreachable) if there was one, else ETIMEDOUT."""
+        self.obs.stats["tcp.abort_on_timeout"] += 1
+        self._finish(self.soft_error or errno.ETIMEDOUT)
+
+    def _orphan_retries(self, alive: bool) -> int:
+        """Linux's tcp_orphan_retries: net.ipv4.tcp_orphan_retries, where 0 means 8 while the timer
+        is still under TCP_RTO_MAX, and none once an ICMP error said the peer is gone."""
+        retries = self.opt.orphan_retries
+        if self.soft_error and not alive:
+            retries = 0
+        if retries == 0 and alive:
+            retries = 8
+        return retries
 
     def _on_delack(self) -> None:
         if self.state in SYNCHRONIZED and self.rcv.rcv_nxt != self.rcv.last_ack_sent:
             self.send_ack()
 
     def _on_persist(self) -> None:
-        """Zero-window probe or silly-window override (RFC 9293 3.8.6.1, 3.8.6.2.1)."""
+        """Zero-window probe or silly-window override (RFC 9293 3.8.6.1, 3.8.6.2.1), as Linux's
+        tcp_probe_timer and tcp_send_probe0: the connection stays up as long as the peer answers
+        the probes (RFC 1122 4.2.2.17), and gives up after max_retries unanswered ones
+        (net.ipv4.tcp_retries2; an orphan's tcp_orphan_retries), or when the window has stayed
+        shut for the user timeout."""
         snd = self.snd
         if self.state not in (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1) or \
-                seq_lt(snd.snd_una, snd.snd_max):
+                seq_lt(snd.snd_una, snd.snd_max) or \
+                (snd.snd_nxt == snd.sendbuf.end and not (snd.fin_queued and snd.fin_seq is None)):
             snd.persist_backoff = 0
+            self.probes_out = 0
+            return
+        now = self.clock.now
+        if snd.persist_backoff == 0:
+            self.probe0_since = now  # the first probe of this stall (icsk_probes_tstamp)
+        user_timeout = self.opt.user_timeout
+        if user_timeout and now - self.probe0_since >= user_timeout:
+            self._write_err()
+            return
+        max_probes = self.opt.max_retries
+        if self.orphaned:
+            alive = (snd.rtt.rto << snd.persist_backoff) < TCP_RTO_MAX
+            max_probes = self._orphan_retries(alive)
+            if not alive and snd.persist_backoff >= max_probes:
+                self._write_err()
+                return
+        if self.probes_out >= max_probes:
+            self._write_err()
             return
         snd.probe()
+        if seq_lt(snd.snd_una, snd.snd_max):
+            snd.persist_backoff = 0  # data went out: the retransmission timer watches it now
+            self.probes_out = 0
+            return
+        self.probes_out += 1
+        if snd.persist_backoff < self.opt.max_retries:
+            snd.persist_backoff += 1
+        # tcp_clamp_probe0_to_user_timeout: the next probe no later than the user timeout.
+        snd.arm_persist(user_timeout - (now - self.probe0_since) if user_timeout else None)
 
     def _on_keepalive(self) -> None:
         if not self.opt.keepalive or self.state not in (State.ESTABLISHED, State.CLOSE_WAIT):
+            return
+        snd = self.snd
+        if snd.snd_una != snd.snd_max or seq_lt(snd.snd_nxt, snd.sendbuf.end) or \
+                (snd.fin_queued and snd.fin_seq is None):
+            # Linux's tcp_keepalive_timer: "it is alive without keepalive": with data in flight or
+            # waiting for the window, the retransmission or persist timer watches the peer.
+            self.keepalive_timer.arm_in(self.opt.keepalive_time)
             return
         idle = self.clock.now - self.last_heard
         if idle < self.opt.keepalive_time and self.keepalive_sent == 0:
             self.keepalive_timer.arm(self.last_heard + self.opt.keepalive_time)
             return
-        if self.keepalive_sent >= self.opt.keepalive_probes:
+        user_timeout = self.opt.user_timeout
+        if (self.keepalive_sent and idle >= user_timeout) if user_timeout else \
+                self.keepalive_sent >= self.opt.keepalive_probes:
             # ETIMEDOUT even after an unreachable (Linux's tcp_write_err would report that soft
             # error here too; kept as before until the sockets' tests say which they want).
             self._abort(errno.ETIMEDOUT)
@@ -419,6 +546,10 @@ class TCPConnection:
 
     def _on_timewait(self) -> None:
         if self.state is State.TIME_WAIT:
+            self._finish(0)
+        elif self.state is State.FIN_WAIT_2 and self.orphaned:
+            # Linux ends it silently too (the FIN-WAIT-2 timewait socket expires; no RST).
+            self.obs.stats["tcp.fin_wait2_timeouts"] += 1
             self._finish(0)
 
     def start_keepalive(self) -> None:
@@ -549,8 +680,17 @@ class TCPConnection:
         if not self._acceptable(seg.seq, seg_len, wnd):
             if not flags & RST:
                 self.obs.stats["tcp.out_of_window"] += 1
+                if flags & SYN:
+                    self._challenge_ack()  # RFC 5961 4.2 (Linux: tcp_validate_incoming's syn_challenge)
+                    return
                 if state is State.TIME_WAIT and flags & FIN:
                     self.timewait_timer.arm_in(2 * self.opt.msl)
+                # Linux's tcp_oow_rate_limited: a segment that carries data or a FIN always gets its
+                # duplicate ACK (not likely part of an ACK loop); a bare one (a window probe, a
+                # keepalive, a stray ACK) at most one per tcp_invalid_ratelimit.
+                if seg_len == 0 and self._oow_rate_limited():
+                    self.obs.stats["tcp.acks_skipped_seq"] += 1  # Linux's TCPACKSkippedSeq
+                    return
                 self.send_ack()
             return
         # 2. RST (RFC 5961 3.2): only the exact next sequence number resets; else a challenge ACK.
@@ -597,6 +737,15 @@ class TCPConnection:
         if not self._process_ack(seg, ts):
             return
         state = self.state
+        # New data for a connection the application closed for reading, once our FIN is queued,
+        # can never be delivered: reset (RFC 1122 4.2.2.13, RFC 2525 2.17), as Linux's
+        # tcp_rcv_state_process in FIN-WAIT-1/2 (TCPAbortOnData). A bare FIN in order is not data.
+        if self.rcv_shutdown and snd.fin_queued and state in CAN_RECEIVE and seg_len and \
+                seq_gt(seq_add(seg.seq, len(seg.payload)), rcv.rcv_nxt):
+            self.obs.stats["tcp.abort_on_data"] += 1
+            self.ctx.send_reset_for(seg, self.local[0], self.remote[0])
+            self._finish(errno.ECONNRESET)
+            return
         # 7. Segment text
         if seg.payload and state in CAN_RECEIVE:
             self._receive_data(seg)
@@ -612,6 +761,11 @@ class TCPConnection:
         elif flags & FIN and self.state is State.TIME_WAIT:
             self.send_ack()
             self.timewait_timer.arm_in(2 * self.opt.msl)
+        elif flags & FIN and not seg.payload and self.state in CAN_RECEIVE and seq_gt(seg.seq, rcv.rcv_nxt):
+            # A FIN beyond a hole: out of order, so acknowledged at once (RFC 5681 4.2) and the
+            # sender sees the hole; Linux queues it out of order and sends a duplicate ACK.
+            self.stats["out_of_order"] += 1
+            self.send_ack()
         if self.state in SYNCHRONIZED:
             snd.output()
 
@@ -680,12 +834,16 @@ class TCPConnection:
             self._challenge_ack()  # RFC 5961 5.2: too old to be real
             return False
         self.soft_error = 0  # the path works (Linux's tcp_ack clears sk_err_soft)
+        self.probes_out = 0  # and the peer answers (tcp_ack: icsk_probes_out = 0, rcv_tstamp)
+        self.rcv_tstamp = self.last_heard
         snd.on_ack(seg, ts)
         # Our FIN acknowledged?
         fin_seq = snd.fin_seq
         if fin_seq is not None and seq_gt(snd.snd_una, fin_seq):
             if self.state is State.FIN_WAIT_1:
                 self._set_state(State.FIN_WAIT_2)
+                if self.orphaned:
+                    self._arm_fin_timeout()
             elif self.state is State.CLOSING:
                 self._enter_time_wait()
             elif self.state is State.LAST_ACK:
@@ -722,6 +880,13 @@ class TCPConnection:
             self._enter_time_wait()
         self.events.readable()
 
+    def _arm_fin_timeout(self) -> None:
+        """An orphan in FIN-WAIT-2 waits for the peer's FIN no longer than net.ipv4.tcp_fin_timeout
+        (at least 3.5 RTO, as Linux's tcp_fin_time), then ends; the TIME-WAIT timer is idle in
+        FIN-WAIT-2, so it keeps this deadline."""
+        rto = self.snd.rtt.rto
+        self.timewait_timer.arm_in(max(self.opt.fin_timeout, (rto << 2) - (rto >> 1)))
+
     def _enter_time_wait(self) -> None:
         self._set_state(State.TIME_WAIT)
         self.rto_timer.cancel()
@@ -751,8 +916,28 @@ class TCPConnection:
                 self.send_ack()
         return data
 
+    def shutdown_read(self) -> None:
+        """shutdown(SHUT_RD): once our FIN is queued too, data that still arrives is answered with
+        a RST (Linux's RCV_SHUTDOWN)."""
+        self.rcv_shutdown = True
+
+    def close(self) -> None:
+        """close(), as Linux's tcp_close: received data that was never read makes it a RST (RFC
+        2525 2.17, TCPAbortOnClose); otherwise our FIN follows the queued data and the connection
+        is an orphan: data that still arrives gets a RST, FIN-WAIT-2 ends after fin_timeout, and
+        retries are orphan_retries."""
+        if self.readable_bytes:
+            self.obs.stats["tcp.abort_on_close"] += 1
+            self.abort()
+            return
+        self.orphaned = True
+        self.rcv_shutdown = True
+        self.shutdown_write()
+        if self.state is State.FIN_WAIT_2:
+            self._arm_fin_timeout()
+
     def shutdown_write(self) -> None:
-        """shutdown(SHUT_WR) / close(): queue our FIN after the data."""
+        """shutdown(SHUT_WR): queue our FIN after the data (close() is :meth:`close`)."""
         if self.state in (State.SYN_SENT, State.LISTEN, State.CLOSED):
             self._finish(0)
             return

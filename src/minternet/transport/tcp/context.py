@@ -31,6 +31,10 @@ class TCPContext(Protocol):
         """The connection is CLOSED: drop it from the connection table."""
         ...
 
+    def challenge_ack_allowed(self) -> bool:
+        """Whether the host-wide challenge-ACK budget (RFC 5961 7) lets one more go now."""
+        ...
+
     def send_reset_for(self, seg: "TCP", local_ip: str, remote_ip: str) -> None:
         """The RST RFC 9293 3.10.7.1 prescribes for a segment without a (matching) connection."""
         ...

@@ -94,6 +94,12 @@ class TCPLayer:
         self.cookies = SynCookies(secret)  # keys of their own, derived from the same boot secret
         self.syncookies = 1  # net.ipv4.tcp_syncookies: 0 never, 1 when the SYN queue is full, 2 always
         self.max_syn_backlog = MAX_SYN_BACKLOG
+        # Challenge ACKs the whole host may send per second (net.ipv4.tcp_challenge_ack_limit);
+        # Linux's default since 6.0 is INT_MAX, no host-wide limit: a shared counter is a side
+        # channel (CVE-2016-5696), and each connection rate-limits its own.
+        self.challenge_ack_limit = 2**31 - 1
+        self._challenge_second = -1
+        self._challenge_count = 0
 
     def _ports_in_use(self) -> set[int]:
         return {k[1] for k in self.connections} | set(self.listeners)
@@ -169,6 +175,23 @@ class TCPLayer:
                 listener.on_acceptable()
         if new is State.CLOSED and old in (State.ESTABLISHED, State.CLOSE_WAIT):
             self.obs.stats["tcp.closed_from_established"] += 1
+
+    def challenge_ack_allowed(self) -> bool:
+        """The host-wide budget of challenge ACKs (RFC 5961 7), as Linux's tcp_send_challenge_ack:
+        each second a random count around the limit, so that the budget says little to whoever
+        exhausts it."""
+        limit = self.challenge_ack_limit
+        if limit >= 2**31 - 1:
+            return True
+        second = self.clock.now // 1_000_000_000
+        if second != self._challenge_second:
+            half = (limit + 1) >> 1
+            self._challenge_second = second
+            self._challenge_count = self.rng.randint(half, max(half, limit + half - 1))
+        if self._challenge_count > 0:
+            self._challenge_count -= 1
+            return True
+        return False
 
     # -- segments ------------------------------------------------------------------------------------
     def output(self, conn: TCPConnection, seg: TCP) -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 FIN, SYN, PSH, ACK = int(TCPFlags.FIN), int(TCPFlags.SYN), int(TCPFlags.PSH), int(TCPFlags.ACK)
 DEFAULT_MSS = 536  # RFC 9293 3.7.1: what we may send until the peer says otherwise
+TCP_RTO_MAX = 120 * NS_PER_S  # Linux's ceiling for a backed-off timer; the persist timer's
 TSO_OPTION_ROOM = 80  # a super-segment leaves room for 40 bytes of IP and 40 of TCP options
 
 
@@ -164,15 +165,18 @@ class Sender:
                 self.transmit(nxt, flags, data)
                 sent_any = True
                 continue
-            if fin_ready and available == 0 and (self.fin_seq is None):
+            # A FIN takes a sequence number: it waits for the window like data (Linux's
+            # tcp_snd_wnd_test; congestion control and Nagle let a bare FIN go).
+            if fin_ready and available == 0 and self.snd_wnd > seq_diff(nxt, una):
                 self.transmit(nxt, ACK | FIN, b"")
                 sent_any = True
                 continue
             break
-        # Data waits but the peer's window lets none of it go, and nothing is in flight to bring an
-        # ACK: the persist timer probes the window (RFC 9293 3.8.6.1; also the SWS override timer).
-        if seq_diff(sendbuf.end, self.snd_nxt) > 0 and seq_ge(self.snd_una, self.snd_max) \
-                and not self.rto_timer.armed:
+        # Data (or our FIN) waits but the peer's window lets none of it go, and nothing is in
+        # flight to bring an ACK: the persist timer probes the window (RFC 9293 3.8.6.1; also the
+        # SWS override timer).
+        if (seq_diff(sendbuf.end, self.snd_nxt) > 0 or self.fin_queued and self.fin_seq is None) \
+                and seq_ge(self.snd_una, self.snd_max) and not self.rto_timer.armed:
             self.arm_persist()
         if force_ack and not sent_any:
             conn.send_ack()
@@ -356,28 +360,46 @@ class Sender:
         self._go_back()
         self.output()
 
-    def arm_persist(self) -> None:
+    def arm_persist(self, limit: int | None = None) -> None:
+        """The next probe after RTO << backoff, at most TCP_RTO_MAX (Linux's tcp_probe0_when),
+        and at most ``limit`` ns when one is given (what is left of the user timeout)."""
         if not self.persist_timer.armed:
-            delay = min(self.rtt.rto << self.persist_backoff, 60 * NS_PER_S)
+            delay = min(self.rtt.rto << self.persist_backoff, TCP_RTO_MAX)
+            if limit is not None:
+                delay = max(1, min(delay, limit))
             self.persist_timer.arm_in(delay)
 
     def probe(self) -> None:
-        """The persist timer fired with nothing in flight (RFC 9293 3.8.6.1)."""
+        """The persist timer fired with nothing in flight (RFC 9293 3.8.6.1), as Linux's
+        tcp_write_wakeup; the connection counts the probes and re-arms the timer."""
+        nxt = self.snd_nxt
         if self.snd_wnd > 0:
             # A window too small for a full segment (silly window avoidance held us back): send
-            # what it allows now, the override of RFC 9293 3.8.6.2.1.
-            n = min(self.snd_wnd, seq_diff(self.sendbuf.end, self.snd_nxt), self.payload_limit())
-            data = self.sendbuf.peek(self.snd_nxt, n)
+            # what it allows now, the override of RFC 9293 3.8.6.2.1. Real data: snd_nxt moves.
+            n = min(self.snd_wnd, seq_diff(self.sendbuf.end, nxt), self.payload_limit())
+            data = self.sendbuf.peek(nxt, n)
             if data:
-                self.transmit(self.snd_nxt, ACK, data)
-            return
-        # Zero window: one byte beyond it; the answer's ACK tells us when the window opens.
-        data = self.sendbuf.peek(self.snd_nxt, 1)
+                self.transmit(nxt, ACK, data)
+                return
+            if self.fin_queued and self.fin_seq is None:
+                self.transmit(nxt, ACK | FIN, b"")
+                return
+        # Zero window (Linux's tcp_xmit_probe_skb): an ACK with the old sequence number snd_una - 1
+        # and no data. It takes no sequence space, so nothing is sent beyond what the peer can
+        # acknowledge, and the peer must answer it with an ACK that carries its window.
+        self.stats["zero_window_probes"] += 1
+        self.obs.stats["tcp.window_probes"] += 1  # Linux's TCPWinProbe
+        self._send(ACK, seq_add(self.snd_una, -1))
+
+    def retransmit_head(self) -> None:
+        """Resend the first unacknowledged segment whatever the window, as Linux's
+        tcp_retransmit_skb does for the head: after an RTO into a zero window it is the probe."""
+        una = self.snd_una
+        data = self.sendbuf.peek(una, self.payload_limit())
         if data:
-            self.stats["zero_window_probes"] += 1
-            self._send(ACK, self.snd_nxt, data)
-            self.persist_backoff = min(self.persist_backoff + 1, 10)
-            self.arm_persist()
+            self.transmit(una, ACK, data)
+        elif self.fin_queued and seq_ge(una, self.sendbuf.end):
+            self.transmit(una, ACK | FIN, b"")
 
     def trace_cc(self, why: str) -> None:
         obs = self.obs
