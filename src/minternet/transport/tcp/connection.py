@@ -545,7 +545,7 @@ class TCPConnection:
                 return
         # 1. Is the sequence number acceptable? (four cases by length and window)
         wnd = rcv.window() if state is not State.SYN_RECEIVED else self.opt.rcvbuf
-        wnd = max(wnd, seq_diff(rcv.rcv_adv, rcv.rcv_nxt) if rcv.rcv_adv else 0)
+        wnd = max(wnd, seq_diff(rcv.rcv_adv, rcv.rcv_nxt))  # what we offered stays offered
         if not self._acceptable(seg.seq, seg_len, wnd):
             if not flags & RST:
                 self.obs.stats["tcp.out_of_window"] += 1

@@ -42,7 +42,10 @@ class Receiver:
         self.irs = 0
         self.rcv_nxt = 0
         self.rcv_wscale = window_shift(options.rcvbuf) if options.window_scaling else 0
-        self.rcv_adv = 0  # right edge of the window we last advertised
+        # The right edge of the window we last advertised. It is a sequence number like any other
+        # (0 included, when rcv_nxt + window wraps to exactly 2**32), never "nothing yet": until
+        # our first window goes out it is rcv_nxt, an empty window, which is what was offered.
+        self.rcv_adv = 0
         self.last_ack_sent = 0
         self.recvbuf = bytearray()
         self.reassembly: Reassembly | None = None
@@ -53,7 +56,7 @@ class Receiver:
     def synchronize(self, irs: int) -> None:
         """The peer's SYN: its initial sequence number, and the queue that starts after it."""
         self.irs = irs
-        self.rcv_nxt = seq_add(irs, 1)
+        self.rcv_nxt = self.rcv_adv = self.last_ack_sent = seq_add(irs, 1)
 
     def open_queue(self) -> None:
         """After the SYN's options are known: the out-of-order queue (or go-back-N)."""
@@ -70,7 +73,7 @@ class Receiver:
         offered, and only open it in steps of at least min(rcvbuf/2, MSS)."""
         limit = 65535 << self.rcv_wscale
         free = min(self.window(), limit)
-        offered = max(0, seq_diff(self.rcv_adv, self.rcv_nxt)) if self.rcv_adv else 0
+        offered = max(0, seq_diff(self.rcv_adv, self.rcv_nxt))
         if free - offered < min(self.opt.rcvbuf // 2, self.our_mss):
             free = offered  # not worth opening (or would shrink): keep what we offered
         return free
@@ -135,6 +138,6 @@ class Receiver:
         a quarter of the buffer) and reading has at least doubled it (Linux's tcp_cleanup_rbuf
         rule), by one segment or more: a nearly-closed window reopening is news; every read is
         not."""
-        offered = seq_diff(self.rcv_adv, self.rcv_nxt) if self.rcv_adv else 0
+        offered = max(0, seq_diff(self.rcv_adv, self.rcv_nxt))
         could = min(self.window(), 65535 << self.rcv_wscale)
         return offered < self.opt.rcvbuf // 4 and could >= 2 * offered and could - offered >= self.our_mss
