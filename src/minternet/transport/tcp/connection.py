@@ -144,7 +144,7 @@ class TCPConnection:
         self.keepalive_sent = 0
         self.last_activity = clock.now
         # -- the two directions
-        self.rcv = Receiver(options, self.our_mss, self.stats)
+        self.rcv = Receiver(options, self.our_mss, self.stats, self.obs)
         self.snd = Sender(self, self.rcv, options, iss, self.rto_timer, self.persist_timer,
                           route.tso_max if route is not None else 0)
 

@@ -15,6 +15,7 @@ from .reassembly import Reassembly
 from .seq import seq_add, seq_diff
 
 if TYPE_CHECKING:
+    from ...stack.observer import Observer
     from ...wire.tcp import TCP
     from .connection import Options
 
@@ -35,10 +36,12 @@ def window_shift(rcvbuf: int) -> int:
 class Receiver:
     """rcv_nxt, the receive buffer and the reassembly queue of one connection."""
 
-    def __init__(self, options: "Options", our_mss: int, stats: dict[str, int]) -> None:
+    def __init__(self, options: "Options", our_mss: int, stats: dict[str, int],
+                 obs: "Observer | None" = None) -> None:
         self.opt = options
         self.our_mss = our_mss  # from the route's MTU: what we can receive
         self.stats = stats  # the connection's counters, shared
+        self.obs = obs  # the host's counters and trace, for the out-of-order queue's drops
         self.irs = 0
         self.rcv_nxt = 0
         self.rcv_wscale = window_shift(options.rcvbuf) if options.window_scaling else 0
@@ -61,6 +64,16 @@ class Receiver:
     def open_queue(self) -> None:
         """After the SYN's options are known: the out-of-order queue (or go-back-N)."""
         self.reassembly = Reassembly(self.rcv_nxt, self.opt.rcvbuf, discard=self.opt.reassembly == "discard")
+        if self.obs is not None:
+            self.reassembly.on_drop = self._ofo_dropped
+
+    def _ofo_dropped(self, reason: str, segments: int, nbytes: int) -> None:
+        """The out-of-order queue was over its memory budget: queued segments pruned from its far
+        end (Linux's OfoPruned, counted once per prune) or the arriving one refused (TCPOFODrop)."""
+        obs = self.obs
+        obs.stats["tcp.ofo_pruned" if reason == "ofo-prune" else "tcp.ofo_drop"] += 1
+        obs.drop("tcp", reason, None, count=segments,
+                 text=f"{segments} out-of-order segment(s), {nbytes} bytes: receive buffer full")
 
     # ------------------------------------------------------------------ windows --------------------
     def window(self) -> int:

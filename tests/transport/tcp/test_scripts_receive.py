@@ -1,0 +1,49 @@
+"""Scripted exchanges (tests/tcpscript.py) for the receive side: the window we offer, PAWS, the
+out-of-order queue, option parsing, and sequence numbers across the wrap at 2**32."""
+
+from tcpscript import run_script
+
+
+# ================================================================================ at the wrap =======
+# The peer's ISN is chosen so that the right edge of the window in our SYN+ACK (rcv_nxt + 4096)
+# is exactly 2**32, i.e. sequence number 0: a right edge of 0 is a window like any other.
+EDGE_AT_ZERO = 2**32 - 4097
+
+
+def test_window_is_not_shrunk_when_its_right_edge_is_zero():
+    # Two full segments leave 1176 bytes free, less than an MSS: the window stays where it was
+    # (RFC 9293 3.8.6.2.2); it is not closed, which would shrink it (RFC 9293 3.8.6.2.2 says never).
+    run_script("""
+tcp sack=False timestamps=False window_scaling=False rcvbuf=4096
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460>
+0.100  > S.  seq=0 ack=1 win=4096 <mss 1460>
+0.200  < .   seq=1 ack=1 win=65535
+0.200  accept
+0.300  < .   seq=1 ack=1 win=65535 len=1460
+0.300  < .   seq=1461 ack=1 win=65535 len=1460
+0.300  > .   seq=1 ack=2921 win=1176
+0.400  < .   seq=2921 ack=1 win=65535 len=1176
+0.440  > .   seq=1 ack=4097 win=0
+0.500  read 4096
+0.500  > .   seq=1 ack=4097 win=4096
+""", peer_isn=EDGE_AT_ZERO)
+
+
+def test_out_of_order_data_up_to_a_right_edge_of_zero_is_accepted_and_sacked():
+    run_script("""
+tcp timestamps=False window_scaling=False rcvbuf=4096
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, sackOK, nop, nop>
+0.100  > S.  seq=0 ack=1 win=4096 <mss 1460, nop, nop, sackOK>
+0.200  < .   seq=1 ack=1 win=65535
+0.200  accept
+# Out of order: queued; the window offered (up to 4097, i.e. sequence number 0) is kept.
+0.300  < .   seq=1001 ack=1 win=65535 len=1460
+0.300  > .   seq=1 ack=1 win=4096 <nop, nop, sack 1001:2461>
+# Inside what we offered, though the free space is now smaller: accepted, queued, SACKed.
+0.310  < .   seq=3000 ack=1 win=65535 len=1097
+0.310  > .   seq=1 ack=1 win=4096 <nop, nop, sack 3000:4097 1001:2461>
+0.320  < .   seq=1 ack=1 win=65535 len=1000
+0.320  > .   seq=1 ack=2461 win=* <nop, nop, sack 3000:4097>
+""", peer_isn=EDGE_AT_ZERO)
