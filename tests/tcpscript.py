@@ -31,7 +31,8 @@ once; each connection's sequence numbers are relative to its own SYNs.
 
 Actions: ``listen PORT [backlog=N]``, ``connect PORT``, ``accept``, ``write N``, ``read N`` (exactly N bytes
 must be readable), ``close`` (FIN), ``abort`` (RST), ``expect state NAME``, ``expect error NAME``
-(the connection closed with that errno), ``expect eof``.
+(the connection closed with that errno), ``expect eof``. In an injected segment's options,
+``raw HEX`` puts those bytes in the option list as they are (e.g. a bad length).
 
 ``run_script(..., peer_isn=N)`` sets the peer's ISN (default 1,000,000), e.g. near 2**32 to take
 its sequence numbers across the wrap.
@@ -58,6 +59,15 @@ LETTERS = {"S": TCPFlags.SYN, "F": TCPFlags.FIN, "R": TCPFlags.RST, "P": TCPFlag
 
 class ScriptError(AssertionError):
     pass
+
+
+@dataclass(frozen=True)
+class RawOption:
+    """Option bytes injected as they are, however wrong (``raw HEX`` in a script)."""
+    data: bytes
+
+    def encode(self) -> bytes:
+        return self.data
 
 
 @dataclass
@@ -229,6 +239,8 @@ class Harness:
                     left, right = b.split(":")
                     blocks.append(((base + int(left)) % 2**32, (base + int(right)) % 2**32))
                 options.append(Sack(tuple(blocks)))
+            elif name == "raw":  # bytes as they are, bad ones included: <raw 0800>
+                options.append(RawOption(bytes.fromhex("".join(oargs))))
             else:
                 raise ValueError(f"unknown option {name}")
         payload = bytes(int(f.get("len", "0")))

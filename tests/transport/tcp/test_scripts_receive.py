@@ -47,3 +47,29 @@ tcp timestamps=False window_scaling=False rcvbuf=4096
 0.320  < .   seq=1 ack=1 win=65535 len=1000
 0.320  > .   seq=1 ack=2461 win=* <nop, nop, sack 3000:4097>
 """, peer_isn=EDGE_AT_ZERO)
+
+
+# ================================================================================ bad options ======
+HANDSHAKE_TS = """
+tcp sack=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, nop, nop, TS val=100 ecr=0>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, TS val=* ecr=100>
+0.200  < .   seq=1 ack=1 win=65535 <nop, nop, TS val=200 ecr=0>
+0.200  accept
+"""
+
+
+def test_segment_with_a_bad_option_length_is_processed_with_the_options_before_it():
+    # Linux's tcp_parse_options stops at an option running past the end and the segment is
+    # processed (RFC 9293 MUST-7 would allow dropping it, which Linux does not do): its data is
+    # taken and its timestamp, before the bad option, is echoed.
+    h = run_script(HANDSHAKE_TS + """
+0.300  < P.  seq=1 ack=1 win=65535 len=100 <nop, nop, TS val=300 ecr=0, raw 6308 0000>
+0.340  > .   seq=1 ack=101 <nop, nop, TS val=* ecr=300>
+0.400  read 100
+# A known option of the wrong length is skipped and the rest still read: TS after a 3-byte MSS.
+0.500  < P.  seq=101 ack=1 win=65535 len=10 <raw 020305, nop, nop, TS val=400 ecr=0>
+0.540  > .   seq=1 ack=111 <nop, nop, TS val=* ecr=400>
+""")
+    assert h.host.stats["tcp.options_cut_short"] == 1 and h.host.stats["tcp.in_errors"] == 0
