@@ -73,3 +73,57 @@ def test_segment_with_a_bad_option_length_is_processed_with_the_options_before_i
 0.540  > .   seq=1 ack=111 <nop, nop, TS val=* ecr=400>
 """)
     assert h.host.stats["tcp.options_cut_short"] == 1 and h.host.stats["tcp.in_errors"] == 0
+
+
+# ================================================================================ PAWS =============
+HANDSHAKE_PAWS = """
+tcp sack=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, nop, nop, TS val=100 ecr=0>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, TS val=* ecr=100>
+0.200  < .   seq=1 ack=1 win=65535 <nop, nop, TS val=200 ecr=0>
+0.200  accept
+0.300  < P.  seq=1 ack=1 win=65535 len=10 <nop, nop, TS val=300 ecr=0>
+0.340  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=300>
+"""
+
+
+def test_paws_allows_a_timestamp_one_tick_old_as_linux():
+    # Linux's tcp_paws_discard checks with TCP_PAWS_WINDOW = 1: one tick older is not rejected.
+    run_script(HANDSHAKE_PAWS + """
+0.400  < P.  seq=11 ack=1 win=65535 len=10 <nop, nop, TS val=299 ecr=0>
+0.440  > .   seq=1 ack=21 <nop, nop, TS val=* ecr=300>
+0.500  < P.  seq=21 ack=1 win=65535 len=10 <nop, nop, TS val=298 ecr=0>
+0.500  > .   seq=1 ack=21 <nop, nop, TS val=* ecr=300>
+""")
+
+
+def test_paws_ignores_a_ts_recent_gone_stale():
+    # RFC 7323 5.5: after a long idle time TS.Recent is no longer valid (the peer's clock may have
+    # wrapped); Linux (since 6.7) waits TCP_PAWS_WRAP, 2147 s, measured on its own clock from when
+    # TS.Recent was last taken.
+    run_script(HANDSHAKE_PAWS + """
+2147.200  < P.  seq=11 ack=1 win=65535 len=10 <nop, nop, TS val=250 ecr=0>
+2147.200  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=300>
+2147.400  < P.  seq=11 ack=1 win=65535 len=10 <nop, nop, TS val=250 ecr=0>
+2147.440  > .   seq=1 ack=21 <nop, nop, TS val=* ecr=250>
+""")
+
+
+def test_paws_is_off_while_ts_recent_is_zero_as_linux():
+    # Linux's tcp_paws_check ignores a TS.Recent of 0: some hosts send TSval 0 in their SYN and
+    # their real clock afterwards, which may be "older" than 0; rejecting it would kill the
+    # connection (no segment could update TS.Recent).
+    run_script("""
+tcp sack=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, nop, nop, TS val=0 ecr=0>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, TS val=* ecr=0>
+0.200  < .   seq=1 ack=1 win=65535 <nop, nop, TS val=3000000000 ecr=0>
+0.200  accept
+0.300  < P.  seq=1 ack=1 win=65535 len=10 <nop, nop, TS val=3000000100 ecr=0>
+0.340  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=3000000100>
+# From then on PAWS works as usual.
+0.400  < P.  seq=11 ack=1 win=65535 len=10 <nop, nop, TS val=2999999000 ecr=0>
+0.400  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=3000000100>
+""")
