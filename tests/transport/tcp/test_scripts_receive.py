@@ -127,3 +127,52 @@ tcp sack=False window_scaling=False
 0.400  < P.  seq=11 ack=1 win=65535 len=10 <nop, nop, TS val=2999999000 ecr=0>
 0.400  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=3000000100>
 """)
+
+
+# ================================================================================ across the wrap ==
+def test_data_sack_and_fin_across_the_wrap():
+    # The peer's sequence numbers cross 2**32 (relative 1001 is sequence number 0): the SACK block
+    # straddles the wrap, the hole before it is filled, the FIN comes after it.
+    h = run_script("""
+tcp timestamps=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, sackOK, nop, nop>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, sackOK>
+0.200  < .   seq=1 ack=1 win=65535
+0.200  accept
+0.300  < .   seq=1 ack=1 win=65535 len=500
+0.340  > .   seq=1 ack=501
+0.400  < .   seq=801 ack=1 win=65535 len=400
+0.400  > .   seq=1 ack=501 <nop, nop, sack 801:1201>
+0.410  < .   seq=501 ack=1 win=65535 len=300
+0.410  > .   seq=1 ack=1201
+0.500  < F.  seq=1201 ack=1 win=65535
+0.500  > .   seq=1 ack=1202
+0.500  expect state CLOSE-WAIT
+0.500  expect eof
+0.500  read 1200
+""", peer_isn=2**32 - 1001)
+    assert h.conn.rcv_nxt == 201
+
+
+def test_fin_out_of_order_at_sequence_number_zero():
+    # Relative 1501 is sequence number 0: the FIN arrives early, there; rcv_nxt reaches 0 when the
+    # hole is filled, and the FIN is taken then.
+    h = run_script("""
+tcp timestamps=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, sackOK, nop, nop>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, sackOK>
+0.200  < .   seq=1 ack=1 win=65535
+0.200  accept
+0.300  < F.  seq=1001 ack=1 win=65535 len=500
+0.300  > .   seq=1 ack=1 <nop, nop, sack 1001:1501>
+0.300  expect state ESTABLISHED
+0.310  < .   seq=1 ack=1 win=65535 len=1000
+# The gap filled is acknowledged, then the FIN (Linux sends only the second: left for now).
+0.310  > .   seq=1 ack=1501
+0.310  > .   seq=1 ack=1502
+0.310  expect state CLOSE-WAIT
+0.310  read 1500
+""", peer_isn=2**32 - 1501)
+    assert h.conn.rcv_nxt == 1  # the FIN took sequence number 0
