@@ -33,7 +33,11 @@ Actions: ``listen PORT [backlog=N]``, ``connect PORT``, ``accept``, ``write N``,
 must be readable), ``close`` (FIN: shutdown(SHUT_WR), a half close), ``close_socket`` (close():
 a RST if data is unread, else a FIN and the connection is an orphan), ``shutdown_read``
 (shutdown(SHUT_RD)), ``abort`` (RST), ``expect state NAME``, ``expect error NAME`` (the
-connection closed with that errno), ``expect eof``.
+connection closed with that errno), ``expect eof``. In an injected segment's options,
+``raw HEX`` puts those bytes in the option list as they are (e.g. a bad length).
+
+``run_script(..., peer_isn=N)`` sets the peer's ISN (default 1,000,000), e.g. near 2**32 to take
+its sequence numbers across the wrap.
 """
 
 from __future__ import annotations
@@ -57,6 +61,15 @@ LETTERS = {"S": TCPFlags.SYN, "F": TCPFlags.FIN, "R": TCPFlags.RST, "P": TCPFlag
 
 class ScriptError(AssertionError):
     pass
+
+
+@dataclass(frozen=True)
+class RawOption:
+    """Option bytes injected as they are, however wrong (``raw HEX`` in a script)."""
+    data: bytes
+
+    def encode(self) -> bytes:
+        return self.data
 
 
 @dataclass
@@ -125,7 +138,7 @@ def _coerce(value: str):
 
 
 class Harness:
-    def __init__(self, options: dict[str, str], tolerance: float = 0.004) -> None:
+    def __init__(self, options: dict[str, str], tolerance: float = 0.004, peer_isn: int = 1_000_000) -> None:
         self.net = Network(seed=1)
         self.host = self.net.add_host("us", {"eth0": f"{US}/24"})
         self.iface = self.host.interfaces["eth0"]
@@ -142,6 +155,7 @@ class Harness:
         self.iss_by_port: dict[int, int] = {}  # our ISS for each peer port
         self.matched: list[TCP] = []  # the segments we sent that ">" lines matched, in order
         self.peer_isn: int | None = None
+        self.peer_isn_at_syn = peer_isn % 2**32
         self.local_port = 8080
         self.peer_port = PEER_PORT
 
@@ -202,7 +216,7 @@ class Harness:
     def do_inject(self, line: Line) -> None:
         flags, f, opts = self._fields(line.args)
         if flags & TCPFlags.SYN and self.peer_isn is None:
-            self.peer_isn = 1_000_000  # the peer's ISN: its relative 0
+            self.peer_isn = self.peer_isn_at_syn  # the peer's ISN: its relative 0
         base = self.peer_isn or 0
         seq = (base + int(f.get("seq", "0"))) % 2**32
         sport = int(f.get("port", self.peer_port))
@@ -227,6 +241,8 @@ class Harness:
                     left, right = b.split(":")
                     blocks.append(((base + int(left)) % 2**32, (base + int(right)) % 2**32))
                 options.append(Sack(tuple(blocks)))
+            elif name == "raw":  # bytes as they are, bad ones included: <raw 0800>
+                options.append(RawOption(bytes.fromhex("".join(oargs))))
             else:
                 raise ValueError(f"unknown option {name}")
         payload = bytes(int(f.get("len", "0")))
@@ -359,8 +375,8 @@ class Harness:
         self._expect_segment(line)
 
 
-def run_script(script: str, tolerance: float = 0.004) -> Harness:
+def run_script(script: str, tolerance: float = 0.004, peer_isn: int = 1_000_000) -> Harness:
     options, lines = parse(script)
-    h = Harness(options, tolerance)
+    h = Harness(options, tolerance, peer_isn)
     h.run(lines)
     return h

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minternet.wire import (EOL, MSS, NOP, TCP, MalformedPacket, Sack, SackPermitted, TCPFlags, Timestamps,
-                            UnknownOption, WindowScale, internet_checksum, is_valid)
+from minternet.wire import (EOL, MSS, NOP, TCP, MalformedPacket, OptionsCutShort, Sack, SackPermitted, TCPFlags,
+                            Timestamps, UnknownOption, WindowScale, internet_checksum, is_valid)
 from minternet.wire.checksum import pseudo_header_sum
 from minternet.wire.tcp import decode_options, encode_options, flags_str
 
@@ -103,31 +103,60 @@ def test_options_too_long_to_encode() -> None:
     assert len(encode_options((Sack(((1, 2),) * 4), NOP(), NOP()))) == 36
 
 
-@pytest.mark.parametrize("raw", [
-    "01 01 01 02",  # MSS with no room for a length byte
-    "01 01 01 63",  # unknown kind, same
-    "63 00 00 00",  # length below 2
-    "63 01 00 00",
-    "63 08 00 00",  # length past the end of the options
-    "02 03 05 00",  # MSS must be 4 bytes
-    "02 05 05 b4 00 00 00 00",
-    "03 02 00 00",  # window scale must be 3
-    "03 04 07 00",
-    "04 03 00 00",  # SACK permitted must be 2
-    "08 08 00 00 00 00 00 00",  # timestamps must be 10
-    "08 0c 00 00 00 00 00 00 00 00 00 00",
-    "05 02 00 00",  # SACK without a block
-    "05 03 00 00",
-    "05 0b 00000001 00000002 00 00 00 00 00 00",  # SACK length not 2 + 8n
-    "05 0a 00000001 0000",  # SACK cut short
+# Bad options do not make the segment malformed: they are read as Linux's tcp_parse_options reads
+# them. A known kind with the wrong length is skipped uninterpreted (kept as an UnknownOption)...
+@pytest.mark.parametrize("raw, kind", [
+    ("02 03 05 00", 2),  # MSS must be 4 bytes
+    ("02 05 05 b4 00 00 00 00", 2),
+    ("03 02 00 00", 3),  # window scale must be 3
+    ("03 04 07 00", 3),
+    ("04 03 00 00", 4),  # SACK permitted must be 2
+    ("08 08 00 00 00 00 00 00", 8),  # timestamps must be 10
+    ("08 0c 00 00 00 00 00 00 00 00 00 00", 8),
+    ("05 02 00 00", 5),  # SACK without a block
+    ("05 03 00 00", 5),
+    ("05 0b 00000001 00000002 00 00 00 00 00 00", 5),  # SACK length not 2 + 8n
 ])
-def test_bad_options(raw: str) -> None:
+def test_known_option_with_a_wrong_length_is_kept_uninterpreted(raw: str, kind: int) -> None:
     data = bytes.fromhex(raw)
-    with pytest.raises(MalformedPacket) as exc:
-        decode_options(data)
-    assert (exc.value.layer, exc.value.reason) == ("tcp", "bad-option")
-    if len(data) % 4 == 0:  # and the same from a whole segment
-        malformed(raw_segment(data), "bad-option")
+    options = decode_options(data)
+    length = data[1]
+    assert options[0] == UnknownOption(kind, data[2:length])
+    assert data.startswith(b"".join(o.encode() for o in options))  # byte for byte, up to the EOL
+    seg = TCP.decode(raw_segment(data + bytes(-len(data) % 4), b"hi"), SRC, DST)
+    assert seg.payload == b"hi" and not any(type(o) in (MSS, WindowScale, SackPermitted, Timestamps, Sack)
+                                            for o in seg.options)
+
+
+# ...and one whose length byte is missing, below 2 or past the end stops the parsing: what came
+# before it stands, the rest is kept as OptionsCutShort.
+@pytest.mark.parametrize("raw, good", [
+    ("01 01 01 02", 3),  # MSS with no room for a length byte
+    ("01 01 01 63", 3),  # unknown kind, same
+    ("63 00 00 00", 0),  # length below 2
+    ("63 01 00 00", 0),
+    ("63 08 00 00", 0),  # length past the end of the options
+    ("05 0a 00000001 0000", 0),  # SACK cut short
+    ("020405b4 0307 0700", 1),  # MSS, then a window scale of length 7 running out
+])
+def test_options_cut_short_keep_what_came_before(raw: str, good: int) -> None:
+    data = bytes.fromhex(raw)
+    options = decode_options(data)
+    assert len(options) == good + 1
+    cut = options[-1]
+    assert isinstance(cut, OptionsCutShort) and b"".join(o.encode() for o in options) == data
+    assert data.endswith(cut.data) and not any(isinstance(o, OptionsCutShort) for o in options[:-1])
+    if len(data) % 4 == 0:  # and the same from a whole segment, which is not malformed
+        seg = TCP.decode(raw_segment(data, b"data"), SRC, DST)
+        assert seg.options == options and seg.payload == b"data"
+
+
+def test_timestamps_before_a_bad_option_are_still_read() -> None:
+    # Linux processes the segment with the options it could parse, e.g. its timestamp for PAWS.
+    data = bytes.fromhex("0101080a 0000000a 00000014 63 00 0000")
+    seg = TCP.decode(raw_segment(data, b"x"), SRC, DST)
+    assert seg.option(Timestamps) == Timestamps(10, 20)
+    assert seg.options[-1] == OptionsCutShort(bytes.fromhex("63000000"))
 
 
 @examples(300)
@@ -142,12 +171,13 @@ def test_options_round_trip(options: tuple) -> None:
 @given(st.one_of(st.binary(max_size=40), st.lists(tcp_option_one, max_size=6).map(
     lambda opts: b"".join(o.encode() for o in opts)).flatmap(
     lambda raw: st.integers(0, len(raw)).map(lambda cut: raw[:cut]))))
-def test_decode_options_never_raises_anything_but_malformed(raw: bytes) -> None:
-    options = decodes_or_malformed(decode_options, raw, "tcp")
-    if options is not None:
-        # What decoded encodes back to the same bytes, up to the EOL where decoding stopped.
-        again = b"".join(o.encode() for o in options)  # type: ignore[attr-defined]
-        assert raw[:len(again)] == again
+def test_decode_options_never_raises(raw: bytes) -> None:
+    options = decode_options(raw)
+    assert decode_options(memoryview(raw)) == options
+    # What decoded encodes back to the same bytes, up to the EOL where decoding stopped.
+    again = b"".join(o.encode() for o in options)  # type: ignore[attr-defined]
+    assert raw[:len(again)] == again
+    assert all(not isinstance(o, OptionsCutShort) for o in options[:-1])
 
 
 # -- the segment ----------------------------------------------------------------------------------

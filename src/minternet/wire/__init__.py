@@ -12,13 +12,13 @@ from .ethernet import BROADCAST, EtherType, Ethernet, mac_from_str, mac_to_str
 from .icmp import ICMP, ICMPType, TimeExceededCode, UnreachCode
 from .ipv4 import IPFlags, IPProto, IPv4
 from .pcap import PcapWriter
-from .tcp import (EOL, MSS, NOP, TCP, Sack, SackPermitted, TCPFlags, Timestamps, UnknownOption,
-                  WindowScale)
+from .tcp import (EOL, MSS, NOP, TCP, OptionsCutShort, Sack, SackPermitted, TCPFlags, Timestamps,
+                  UnknownOption, WindowScale)
 from .udp import UDP
 
 __all__ = [
     "ARP", "ARPOp", "BROADCAST", "Dissection", "EOL", "EtherType", "Ethernet", "ICMP", "ICMPType",
-    "IPFlags", "IPProto", "IPv4", "MSS", "MalformedPacket", "NOP", "PcapWriter", "Sack",
+    "IPFlags", "IPProto", "IPv4", "MSS", "MalformedPacket", "NOP", "OptionsCutShort", "PcapWriter", "Sack",
     "SackPermitted", "TCP", "TCPFlags", "TimeExceededCode", "Timestamps", "UDP", "UnknownOption",
     "UnreachCode", "WindowScale", "dissect", "incremental_update", "internet_checksum", "is_valid",
     "mac_from_str", "mac_to_str", "ones_sum", "pseudo_header_sum",

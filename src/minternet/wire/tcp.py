@@ -1,5 +1,11 @@
 """TCP segments (RFC 9293) and their options: EOL, NOP, MSS, window scale and timestamps (RFC 7323),
-SACK-permitted and SACK blocks (RFC 2018). Unknown options are kept as they came."""
+SACK-permitted and SACK blocks (RFC 2018). Unknown options are kept as they came.
+
+Bad options do not make a segment malformed; the option list is read as Linux's
+tcp_parse_options reads it (RFC 9293 MUST-7 allows either): a known option with the wrong length
+is not interpreted (kept as an UnknownOption, byte for byte), and an option whose length byte is
+missing, below 2 or past the end stops the parsing there: the options before it count, the rest
+is kept as an OptionsCutShort."""
 
 from __future__ import annotations
 
@@ -126,10 +132,20 @@ class UnknownOption:
         return bytes((self.kind, 2 + len(self.data))) + self.data
 
 
-TCPOption = Union[EOL, NOP, MSS, WindowScale, SackPermitted, Sack, Timestamps, UnknownOption]
+@dataclass(frozen=True, slots=True)
+class OptionsCutShort:
+    """The rest of an option list that cannot be parsed (an option without a length byte, with
+    a length below 2 or running past the end), byte for byte; always the last option decoded."""
+    data: bytes
+    kind = -1
+
+    def encode(self) -> bytes:
+        return self.data
+
+
+TCPOption = Union[EOL, NOP, MSS, WindowScale, SackPermitted, Sack, Timestamps, UnknownOption, OptionsCutShort]
 _NOP = NOP()
 _EOL = EOL()
-_FIXED_LEN = {2: 4, 3: 3, 4: 2, 8: 10}
 
 
 def encode_options(options: tuple[TCPOption, ...]) -> bytes:
@@ -172,27 +188,24 @@ def decode_options(raw: bytes | memoryview) -> tuple[TCPOption, ...]:
             out.append(_NOP)
             i += 1
             continue
-        if i + 1 >= n:
-            raise MalformedPacket("tcp", "bad-option", f"option kind {kind} has no length byte")
-        length = raw[i + 1]
+        length = raw[i + 1] if i + 1 < n else 0
         if length < 2 or i + length > n:
-            raise MalformedPacket("tcp", "bad-option", f"option kind {kind} length {length} at offset {i}")
-        want = _FIXED_LEN.get(kind)
-        if want is not None and length != want:
-            raise MalformedPacket("tcp", "bad-option", f"option kind {kind} length {length}, must be {want}")
-        if kind == 2:
+            # Linux's tcp_parse_options returns here ("silly options", "don't parse partial
+            # options"): what came before stands.
+            out.append(OptionsCutShort(bytes(raw[i:])))
+            break
+        if kind == 2 and length == 4:
             out.append(MSS(int.from_bytes(raw[i + 2:i + 4], "big")))
-        elif kind == 3:
-            out.append(WindowScale(raw[i + 2]))
-        elif kind == 4:
-            out.append(SackPermitted())
-        elif kind == 8:
+        elif kind == 8 and length == 10:
             out.append(Timestamps(*_II.unpack_from(raw, i + 2)))
-        elif kind == 5:
-            if (length - 2) % 8 or length == 2:
-                raise MalformedPacket("tcp", "bad-option", f"SACK option length {length}")
+        elif kind == 3 and length == 3:
+            out.append(WindowScale(raw[i + 2]))
+        elif kind == 4 and length == 2:
+            out.append(SackPermitted())
+        elif kind == 5 and length > 2 and not (length - 2) % 8:
             out.append(Sack(tuple(_II.unpack_from(raw, j) for j in range(i + 2, i + length, 8))))
         else:
+            # Unknown, or a known kind with the wrong length, which Linux skips uninterpreted.
             out.append(UnknownOption(kind, bytes(raw[i + 2:i + length])))
         i += length
     return tuple(out)

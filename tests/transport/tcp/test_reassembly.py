@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minternet.transport.tcp.reassembly import Reassembly
+from minternet.transport.tcp.reassembly import SEGMENT_OVERHEAD, Reassembly
 
 TOP = 2**32
 
@@ -195,3 +195,89 @@ def test_queued_bytes_are_what_arrived_above_rcv_nxt(arrivals) -> None:
         queued = {i for i in received if i >= delivered}
         covered = {i for left, right in r.sack_blocks(limit=1000) for i in range(left, right)}
         assert covered == queued
+
+
+# -- memory: tiny segments with gaps (the out-of-order queue is bounded like Linux's) -----------------
+def tiny_segments_with_gaps(r: Reassembly, count: int, window: int, seed: int = 7) -> int:
+    """``count`` one-byte segments at odd offsets inside the window, in a random order (so that
+    some land below what is queued and some above): none is ever in order. The largest charge
+    seen is returned."""
+    import random
+
+    rng = random.Random(seed)
+    worst = 0
+    for _ in range(count):
+        off = 1 + 2 * rng.randrange(window // 2 - 1)
+        assert r.add(r.rcv_nxt + off, b"x") == b""
+        worst = max(worst, r.charged)
+    return worst
+
+
+def test_tiny_segment_attack_is_bounded_in_memory() -> None:
+    # 1,000 one-byte segments with gaps once held 1,000 blocks; 30,000 took about a minute of CPU,
+    # each ACK sorting every block. Now each is charged its truesize and the queue is pruned.
+    for count in (1000, 30_000):
+        r = Reassembly(0, 8192)
+        worst = tiny_segments_with_gaps(r, count, 8192)
+        assert len(r.sack_blocks(limit=10**6)) <= 2 * 8192 // (1 + SEGMENT_OVERHEAD)
+        assert worst <= 2 * 8192  # the window and as much again for overhead
+        assert r.prunes > 0 and r.ofo_drops > 0
+        assert len(r.sack_blocks()) == 4
+
+
+def test_pruning_drops_from_the_far_end_and_counts() -> None:
+    r = Reassembly(0, 8192)
+    seen: list[tuple[str, int, int]] = []
+    r.on_drop = lambda reason, segments, nbytes: seen.append((reason, segments, nbytes))
+    budget = 2 * 8192
+    fits = budget // (1 + SEGMENT_OVERHEAD)  # 28 one-byte segments
+    for k in range(fits):
+        r.add(4000 + 2 * k, b"x")  # ascending: 4000, 4002, ...
+    assert r.charged == fits * (1 + SEGMENT_OVERHEAD) and not seen
+    # One more above all of them: nothing above it to prune, so it is refused (TCPOFODrop).
+    assert r.add(5000, b"y") == b"" and seen == [("ofo-drop", 1, 1)] and r.ofo_drops == 1
+    assert r.sack_blocks(limit=1)[0] == (4000 + 2 * (fits - 1), 4000 + 2 * (fits - 1) + 1)
+    # One below them: the highest ones go (tcp_prune_ofo_queue), at least an eighth of the budget.
+    assert r.add(10, b"z") == b""
+    reason, segments, nbytes = seen[-1]
+    assert reason == "ofo-prune" and segments == nbytes == budget // 8 // (1 + SEGMENT_OVERHEAD) + 1
+    assert r.prunes == 1 and r.pruned_segments == segments
+    assert max(right for _, right in r.sack_blocks(limit=100)) == 4000 + 2 * (fits - 1 - segments) + 1
+    # RFC 2018 4: the block of the segment just received comes first.
+    assert r.sack_blocks()[0] == (10, 11)
+    # Everything kept is still delivered, exactly, once the holes are filled.
+    data = bytearray(b"a" * 5000)
+    data[10] = ord("z")
+    for k in range(fits - segments):
+        data[4000 + 2 * k] = ord("x")
+    out = r.add(0, bytes(data[:4000 + 2 * (fits - segments)]))
+    assert out == bytes(data[:4000 + 2 * (fits - segments)])
+    assert r.queued_bytes == 0 and r.charged == 0
+
+
+def test_adjacent_tiny_segments_are_coalesced() -> None:
+    # tcp_ooo_try_coalesce: 1,000 one-byte segments in a row above a hole are one block and share
+    # the overhead of a few chunks instead of costing a segment's overhead each.
+    r = Reassembly(0, 8192)
+    for k in range(1000):
+        r.add(100 + k, bytes([k % 251]))
+    assert r.queued_bytes == 1000 and r.prunes == 0 and r.ofo_drops == 0
+    assert r.charged <= 1000 + SEGMENT_OVERHEAD
+    assert r.sack_blocks() == [(100, 1100)]
+    assert r.add(0, bytes(100)) == bytes(100) + bytes(k % 251 for k in range(1000))
+    # Full-sized segments are never copied to be joined: one chunk each.
+    r = Reassembly(0, 65535)
+    for k in range(10):
+        r.add(1460 * (k + 1), bytes(1460))
+    assert r.charged == 10 * (1460 + SEGMENT_OVERHEAD)
+
+
+def test_a_full_window_of_full_sized_segments_is_never_pruned() -> None:
+    # A sender that keeps to the window we offer never loses queued data, whatever the MSS.
+    for mss in (536, 1460):
+        r = Reassembly(0, 131072)
+        lefts = range(mss, 131072 - mss + 1, mss)
+        for left in lefts:
+            r.add(left, bytes(mss))
+        assert r.prunes == 0 and r.ofo_drops == 0
+        assert r.add(0, bytes(mss)) == bytes(lefts[-1] + mss)

@@ -42,6 +42,10 @@ _NOP = NOP()
 IP_TCP_HEADERS = 40  # IPv4 + TCP headers without options: MSS = MTU - 40 (RFC 9293 3.7.1)
 MIN_MTU = 576  # RFC 791: what every host must accept, when there is no route to say more
 TS_OPTION = 12  # the timestamp option with its padding, in every segment once negotiated
+# RFC 7323 5.5: after this long without a new TS.Recent, the peer's clock may have wrapped and
+# PAWS is not applied. Linux's TCP_PAWS_WRAP (INT_MAX / USEC_PER_SEC s, since 6.7: a peer's clock
+# may tick in microseconds); before, and in RFC 7323, 24 days (TCP_PAWS_24DAYS).
+PAWS_IDLE = (2**31 - 1) // 1_000_000 * NS_PER_S
 MIN_MSS = 48  # Linux's floor, net.ipv4.tcp_min_snd_mss (IP floors a reported MTU at min_pmtu 552)
 # Linux's tcp_req_err: the errors that drop a listener's half-open child (the others are ignored):
 # time exceeded, parameter problem, and net or host unreachable with code 0 or 1 exactly.
@@ -163,7 +167,7 @@ class TCPConnection:
         self._stall_una: int | None = None  # snd_una when RTOs began meeting a zero window
         self._stall_since = 0
         # -- the two directions
-        self.rcv = Receiver(options, self.our_mss, self.stats)
+        self.rcv = Receiver(options, self.our_mss, self.stats, self.obs)
         self.snd = Sender(self, self.rcv, options, iss, self.rto_timer, self.persist_timer,
                           route.tso_max if route is not None else 0)
 
@@ -666,9 +670,13 @@ class TCPConnection:
                 if type(o) is Timestamps:
                     ts = o
                     break
-            # PAWS (RFC 7323 5.3): a segment with an older timestamp is an old duplicate.
+            # PAWS (RFC 7323 5.3) as Linux's tcp_paws_discard: a segment whose timestamp is older
+            # than TS.Recent by more than TCP_PAWS_WINDOW (1 tick) is an old duplicate, unless
+            # TS.Recent is stale (RFC 7323 5.5: not taken for PAWS_IDLE, on our clock) or is 0,
+            # which Linux's tcp_paws_check ignores (hosts that send TSval 0 in their SYN).
             if ts is not None and not flags & RST and self.ts_recent and \
-                    seq_lt(ts.tsval, self.ts_recent) and self.clock.now - self.ts_recent_age < 24 * 86400 * NS_PER_S:
+                    1 < ((self.ts_recent - ts.tsval) & 0xFFFFFFFF) < 0x80000000 and \
+                    self.clock.now - self.ts_recent_age < PAWS_IDLE:
                 self.obs.stats["tcp.paws_rejected"] += 1
                 self.obs.drop("tcp", "paws", None, text=f"old timestamp {ts.tsval} < {self.ts_recent}")
                 if seg_len:
@@ -676,7 +684,7 @@ class TCPConnection:
                 return
         # 1. Is the sequence number acceptable? (four cases by length and window)
         wnd = rcv.window() if state is not State.SYN_RECEIVED else self.opt.rcvbuf
-        wnd = max(wnd, seq_diff(rcv.rcv_adv, rcv.rcv_nxt) if rcv.rcv_adv else 0)
+        wnd = max(wnd, seq_diff(rcv.rcv_adv, rcv.rcv_nxt))  # what we offered stays offered
         if not self._acceptable(seg.seq, seg_len, wnd):
             if not flags & RST:
                 self.obs.stats["tcp.out_of_window"] += 1
@@ -717,8 +725,11 @@ class TCPConnection:
         if not flags & ACK:
             return
         if ts is not None and seq_le(seg.seq, rcv.last_ack_sent) and \
-                seq_lt(rcv.last_ack_sent, seq_add(seg.seq, max(seg_len, 1))):
-            self.ts_recent, self.ts_recent_age = ts.tsval, self.clock.now  # RFC 7323 4.3
+                seq_lt(rcv.last_ack_sent, seq_add(seg.seq, max(seg_len, 1))) and \
+                ((self.ts_recent - ts.tsval) & 0xFFFFFFFF != 1 or not self.ts_recent
+                 or self.clock.now - self.ts_recent_age >= PAWS_IDLE):
+            # RFC 7323 4.3; never one tick back, which PAWS lets through (tcp_replace_ts_recent).
+            self.ts_recent, self.ts_recent_age = ts.tsval, self.clock.now
         snd = self.snd
         if state is State.SYN_RECEIVED:
             if seq_lt(snd.snd_una, seg.ack) and seq_le(seg.ack, snd.snd_nxt):

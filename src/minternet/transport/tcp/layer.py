@@ -19,7 +19,7 @@ from ...stack.errors import ErrorKind, TransportError
 from ...stack.seams import Disposition
 from ...wire.errors import MalformedPacket
 from ...wire.ipv4 import IPProto, IPv4
-from ...wire.tcp import MSS, NOP, TCP, SackPermitted, TCPFlags, Timestamps, WindowScale
+from ...wire.tcp import MSS, NOP, TCP, OptionsCutShort, SackPermitted, TCPFlags, Timestamps, WindowScale
 from ..udp import ANY, EPHEMERAL_HIGH, EPHEMERAL_LOW
 from .connection import IP_TCP_HEADERS, MIN_MTU, Options, State, TCPConnection
 from .isn import ISNGenerator
@@ -220,6 +220,14 @@ class TCPLayer:
             obs.drop("tcp", exc.drop_reason, iface.name, packet=ip.encode())
             return Disposition.MALFORMED
         obs.stats["tcp.in_segments"] += 1
+        options = seg.options
+        if options and type(options[-1]) is OptionsCutShort:
+            # Not a drop: the segment is processed with the options before the bad one (Linux's
+            # tcp_parse_options), as the codec decoded it.
+            obs.stats["tcp.options_cut_short"] += 1
+            if obs.tracer.enabled:
+                obs.tracer.emit(obs.name, iface.name, "tcp", "options-cut-short", packet=ip.encode(),
+                                text=f"options cut short at {options[-1].data.hex()}")
         conn = self.connections.get((ip.dst, seg.dport, ip.src, seg.sport))
         if conn is not None:
             state = conn.state

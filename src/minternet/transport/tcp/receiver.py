@@ -15,6 +15,7 @@ from .reassembly import Reassembly
 from .seq import seq_add, seq_diff
 
 if TYPE_CHECKING:
+    from ...stack.observer import Observer
     from ...wire.tcp import TCP
     from .connection import Options
 
@@ -35,14 +36,19 @@ def window_shift(rcvbuf: int) -> int:
 class Receiver:
     """rcv_nxt, the receive buffer and the reassembly queue of one connection."""
 
-    def __init__(self, options: "Options", our_mss: int, stats: dict[str, int]) -> None:
+    def __init__(self, options: "Options", our_mss: int, stats: dict[str, int],
+                 obs: "Observer | None" = None) -> None:
         self.opt = options
         self.our_mss = our_mss  # from the route's MTU: what we can receive
         self.stats = stats  # the connection's counters, shared
+        self.obs = obs  # the host's counters and trace, for the out-of-order queue's drops
         self.irs = 0
         self.rcv_nxt = 0
         self.rcv_wscale = window_shift(options.rcvbuf) if options.window_scaling else 0
-        self.rcv_adv = 0  # right edge of the window we last advertised
+        # The right edge of the window we last advertised. It is a sequence number like any other
+        # (0 included, when rcv_nxt + window wraps to exactly 2**32), never "nothing yet": until
+        # our first window goes out it is rcv_nxt, an empty window, which is what was offered.
+        self.rcv_adv = 0
         self.last_ack_sent = 0
         self.recvbuf = bytearray()
         self.reassembly: Reassembly | None = None
@@ -53,11 +59,21 @@ class Receiver:
     def synchronize(self, irs: int) -> None:
         """The peer's SYN: its initial sequence number, and the queue that starts after it."""
         self.irs = irs
-        self.rcv_nxt = seq_add(irs, 1)
+        self.rcv_nxt = self.rcv_adv = self.last_ack_sent = seq_add(irs, 1)
 
     def open_queue(self) -> None:
         """After the SYN's options are known: the out-of-order queue (or go-back-N)."""
         self.reassembly = Reassembly(self.rcv_nxt, self.opt.rcvbuf, discard=self.opt.reassembly == "discard")
+        if self.obs is not None:
+            self.reassembly.on_drop = self._ofo_dropped
+
+    def _ofo_dropped(self, reason: str, segments: int, nbytes: int) -> None:
+        """The out-of-order queue was over its memory budget: queued segments pruned from its far
+        end (Linux's OfoPruned, counted once per prune) or the arriving one refused (TCPOFODrop)."""
+        obs = self.obs
+        obs.stats["tcp.ofo_pruned" if reason == "ofo-prune" else "tcp.ofo_drop"] += 1
+        obs.drop("tcp", reason, None, count=segments,
+                 text=f"{segments} out-of-order segment(s), {nbytes} bytes: receive buffer full")
 
     # ------------------------------------------------------------------ windows --------------------
     def window(self) -> int:
@@ -70,7 +86,7 @@ class Receiver:
         offered, and only open it in steps of at least min(rcvbuf/2, MSS)."""
         limit = 65535 << self.rcv_wscale
         free = min(self.window(), limit)
-        offered = max(0, seq_diff(self.rcv_adv, self.rcv_nxt)) if self.rcv_adv else 0
+        offered = max(0, seq_diff(self.rcv_adv, self.rcv_nxt))
         if free - offered < min(self.opt.rcvbuf // 2, self.our_mss):
             free = offered  # not worth opening (or would shrink): keep what we offered
         return free
@@ -135,6 +151,6 @@ class Receiver:
         a quarter of the buffer) and reading has at least doubled it (Linux's tcp_cleanup_rbuf
         rule), by one segment or more: a nearly-closed window reopening is news; every read is
         not."""
-        offered = seq_diff(self.rcv_adv, self.rcv_nxt) if self.rcv_adv else 0
+        offered = max(0, seq_diff(self.rcv_adv, self.rcv_nxt))
         could = min(self.window(), 65535 << self.rcv_wscale)
         return offered < self.opt.rcvbuf // 4 and could >= 2 * offered and could - offered >= self.our_mss
