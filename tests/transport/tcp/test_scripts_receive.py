@@ -129,6 +129,26 @@ tcp sack=False window_scaling=False
 """)
 
 
+
+def test_paws_holds_when_ts_recent_is_zero_after_the_peer_clock_wrapped():
+    # TS.Recent valid is its own flag: a peer's clock passes through 0 like any other value, and a
+    # TS.Recent of exactly 0 taken from a data segment must still reject an old duplicate (only a
+    # SYN's TSval 0 leaves PAWS off, the case of the test above).
+    run_script("""
+tcp sack=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, nop, nop, TS val=4294967000 ecr=0>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, TS val=* ecr=4294967000>
+0.200  < .   seq=1 ack=1 win=65535 <nop, nop, TS val=4294967100 ecr=0>
+0.200  accept
+0.300  < P.  seq=1 ack=1 win=65535 len=10 <nop, nop, TS val=0 ecr=0>
+0.340  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=0>
+# An old duplicate from before the wrap: rejected, answered with an ACK, its data not taken.
+0.400  < P.  seq=11 ack=1 win=65535 len=10 <nop, nop, TS val=4294967200 ecr=0>
+0.400  > .   seq=1 ack=11 <nop, nop, TS val=* ecr=0>
+0.500  expect state ESTABLISHED
+""")
+
 # ================================================================================ across the wrap ==
 def test_data_sack_and_fin_across_the_wrap():
     # The peer's sequence numbers cross 2**32 (relative 1001 is sequence number 0): the SACK block

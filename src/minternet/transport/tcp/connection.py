@@ -138,6 +138,10 @@ class TCPConnection:
         self.ts_ok = False
         self.ts_recent = 0
         self.ts_recent_age = 0
+        # Whether TS.Recent holds a timestamp PAWS may judge by: its own flag, since 0 is a valid
+        # TSval (a peer's clock passes through it). Not set from a SYN whose TSval is 0: some
+        # hosts send 0 there and real values after, which Linux's tcp_paws_check lets through.
+        self.ts_recent_valid = False
         self.ts_offset = ctx.rng.getrandbits(32)  # RFC 7323 5.4: randomised per connection
         self.wscale_ok = False
         self.syn_tries = 0
@@ -598,7 +602,7 @@ class TCPConnection:
         if self.state is not State.TIME_WAIT:
             return None
         ts = next((o for o in syn.options if type(o) is Timestamps), None) if self.ts_ok else None
-        if ts is not None and self.ts_recent and seq_lt(ts.tsval, self.ts_recent):
+        if ts is not None and self.ts_recent_valid and seq_lt(ts.tsval, self.ts_recent):
             return None  # PAWS rejects it (tcp_paws_reject)
         if not (seq_gt(syn.seq, self.rcv.rcv_nxt) or ts is not None and seq_gt(ts.tsval, self.ts_recent)):
             return None
@@ -632,6 +636,7 @@ class TCPConnection:
                     self.ts_ok = True
                     self.ts_recent = o.tsval
                     self.ts_recent_age = self.clock.now
+                    self.ts_recent_valid = o.tsval != 0
         if ws is not None and self.opt.window_scaling:
             self.wscale_ok = True
             self.snd.snd_wscale = min(ws, 14)  # RFC 7323 2.3: more than 14 is treated as 14
@@ -672,9 +677,9 @@ class TCPConnection:
                     break
             # PAWS (RFC 7323 5.3) as Linux's tcp_paws_discard: a segment whose timestamp is older
             # than TS.Recent by more than TCP_PAWS_WINDOW (1 tick) is an old duplicate, unless
-            # TS.Recent is stale (RFC 7323 5.5: not taken for PAWS_IDLE, on our clock) or is 0,
-            # which Linux's tcp_paws_check ignores (hosts that send TSval 0 in their SYN).
-            if ts is not None and not flags & RST and self.ts_recent and \
+            # TS.Recent is stale (RFC 7323 5.5: not taken for PAWS_IDLE, on our clock) or not valid
+            # (nothing but a SYN's TSval 0 seen yet; a TS.Recent of 0 taken later counts).
+            if ts is not None and not flags & RST and self.ts_recent_valid and \
                     1 < ((self.ts_recent - ts.tsval) & 0xFFFFFFFF) < 0x80000000 and \
                     self.clock.now - self.ts_recent_age < PAWS_IDLE:
                 self.obs.stats["tcp.paws_rejected"] += 1
@@ -726,10 +731,11 @@ class TCPConnection:
             return
         if ts is not None and seq_le(seg.seq, rcv.last_ack_sent) and \
                 seq_lt(rcv.last_ack_sent, seq_add(seg.seq, max(seg_len, 1))) and \
-                ((self.ts_recent - ts.tsval) & 0xFFFFFFFF != 1 or not self.ts_recent
+                ((self.ts_recent - ts.tsval) & 0xFFFFFFFF != 1 or not self.ts_recent_valid
                  or self.clock.now - self.ts_recent_age >= PAWS_IDLE):
             # RFC 7323 4.3; never one tick back, which PAWS lets through (tcp_replace_ts_recent).
             self.ts_recent, self.ts_recent_age = ts.tsval, self.clock.now
+            self.ts_recent_valid = True
         snd = self.snd
         if state is State.SYN_RECEIVED:
             if seq_lt(snd.snd_una, seg.ack) and seq_le(seg.ack, snd.snd_nxt):
