@@ -144,8 +144,8 @@ def test_any_zone_round_trips(zone: Zone) -> None:
 
 # -- master-file errors ---------------------------------------------------------------------------
 @pytest.mark.parametrize("body, line, message", [
-    ("www SRV 0 0 80 x\n", 5, "unknown type 'SRV': supported types are A, AAAA, CNAME, MX, NS, PTR, "
-                              "SOA, TXT, or TYPEnnn"),
+    ("www SRVX 0 0 80 x\n", 5, "unknown type 'SRVX': supported types are A, AAAA, CAA, CNAME, DNSKEY, "
+                               "DS, HTTPS"),
     ("www A 10.0.0.256\n", 5, "bad IPv4 address '10.0.0.256': expected one like 192.0.2.1"),
     ("www AAAA 10.0.0.1\n", 5, "bad IPv6 address '10.0.0.1'"),
     ("\nwww.example.org. A 10.0.0.1\n", 6, "www.example.org is outside the zone example.com"),
@@ -153,7 +153,6 @@ def test_any_zone_round_trips(zone: Zone) -> None:
                                           "have no other data (RFC 1034 3.6.2)"),
     ("www CNAME x\nwww A 10.0.0.1\n", 6, "A at www.example.com, which is an alias (CNAME)"),
     ("www CNAME x\nwww CNAME y\n", 6, "a second CNAME at www.example.com"),
-    ("www 60 A 10.0.0.1\nwww 30 A 10.0.0.2\n", 6, "TTL 30 differs from 60"),
     ("www SOA a b 1 2 3 4 5\n", 5, "SOA at www.example.com, but the zone origin is example.com"),
     ("@ SOA a b 9 2 3 4 5\n", 5, "a second SOA record: a zone has exactly one"),
     ("www A 10.0.0.1 10.0.0.2\n", 5, "A takes 1 field (an IPv4 address), got 2"),
@@ -175,8 +174,9 @@ def test_any_zone_round_trips(zone: Zone) -> None:
     ("x A \"10.0.0.1\n", 5, "unterminated quoted string"),
     ("x SOA a b (\n 1 2 3\n", 5, "'(' is never closed"),
     ("x A 10.0.0.1 )\n", 5, "')' without a matching '('"),
-    ("$INCLUDE other.zone\n", 5, "$INCLUDE is not supported"),
-    ("$ORGIN x.\n", 5, "unknown directive $ORGIN: expected $ORIGIN or $TTL"),
+    ("$INCLUDE other.zone\n", 5, "$INCLUDE other.zone: cannot read other.zone: No such file"),
+    ("$GENERATE 1-2 h$ A 10.0.0.$\n", 5, "$GENERATE is not supported"),
+    ("$ORGIN x.\n", 5, "unknown directive $ORGIN: expected $ORIGIN, $TTL or $INCLUDE"),
     ("$TTL 1 2\n", 5, "$TTL takes one value, got 2"),
     ("x CNAME \"quoted\"\n", 5, "a name is written without quotes"),
 ])
