@@ -624,12 +624,33 @@ def _groups(text: str, size: int = 56) -> str:
 
 
 def _hex_text(data: bytes) -> str:
-    return _groups(data.hex().upper()) if data else "-"
+    return _groups(data.hex().upper())
 
 
 def _b64_text(data: bytes) -> str:
     import base64
-    return _groups(base64.b64encode(data).decode("ascii")) if data else "-"
+    return _groups(base64.b64encode(data).decode("ascii"))
+
+
+def _need_data(what: str, data: bytes) -> bytes:
+    # A digest, key, signature or fingerprint of no bytes is nothing BIND would read or write.
+    if not data:
+        raise _bad(what, "no data after the fixed fields")
+    return data
+
+
+# The length each known digest type gives (DS: RFC 4034, 4509, 6605; TLSA: RFC 6698 2.1.3;
+# SSHFP: RFC 4255, 6594), checked as BIND and dnspython check them.
+_DIGEST_SIZES = {"DS": {1: 20, 2: 32, 3: 32, 4: 48}, "TLSA": {1: 32, 2: 64}, "SSHFP": {1: 20, 2: 32}}
+
+
+def _check_digest(what: str, kind: int, data: bytes) -> None:
+    if what == "DS" and kind == 0:
+        raise ValueError("DS digest type 0 is reserved (only CDS uses it, to say delete: RFC 8078 4)")
+    size = _DIGEST_SIZES[what].get(kind)
+    if size is not None and len(data) != size:
+        raise ValueError(f"{what} {'digest' if what == 'DS' else 'data'} of {len(data)} bytes, but its "
+                         f"type {kind} gives {size}")
 
 
 def _u(data: bytes, pos: int, end: int, size: int, what: str) -> int:
@@ -788,6 +809,7 @@ class DS:
         _check_u(self.algorithm, 8, "DS algorithm")
         _check_u(self.digest_type, 8, "DS digest type")
         object.__setattr__(self, "digest", bytes(self.digest))
+        _check_digest("DS", self.digest_type, self.digest)
 
     def encode(self, ctx: CompressCtx | None = None) -> bytes:
         return _put(ctx, struct.pack("!HBB", self.key_tag, self.algorithm, self.digest_type) + self.digest)
@@ -796,7 +818,10 @@ class DS:
     def decode(cls, data: bytes, start: int, end: int) -> "DS":
         if end - start < 4:
             raise _bad(cls.__name__, f"rdlength {end - start}, needs at least 4")
-        return cls(*struct.unpack_from("!HBB", data, start), data[start + 4:end])
+        try:
+            return cls(*struct.unpack_from("!HBB", data, start), _need_data("DS", data[start + 4:end]))
+        except ValueError as exc:
+            raise _bad("DS", str(exc)) from None
 
     def to_text(self) -> str:
         return f"{self.key_tag} {self.algorithm} {self.digest_type} {_hex_text(self.digest)}"
@@ -816,6 +841,7 @@ class TLSA:
         for field in ("usage", "selector", "matching_type"):
             _check_u(getattr(self, field), 8, f"TLSA {field.replace('_', ' ')}")
         object.__setattr__(self, "data", bytes(self.data))
+        _check_digest("TLSA", self.matching_type, self.data)
 
     def encode(self, ctx: CompressCtx | None = None) -> bytes:
         return _put(ctx, bytes((self.usage, self.selector, self.matching_type)) + self.data)
@@ -824,7 +850,10 @@ class TLSA:
     def decode(cls, data: bytes, start: int, end: int) -> "TLSA":
         if end - start < 3:
             raise _bad("TLSA", f"rdlength {end - start}, needs at least 3")
-        return cls(data[start], data[start + 1], data[start + 2], data[start + 3:end])
+        try:
+            return cls(data[start], data[start + 1], data[start + 2], _need_data("TLSA", data[start + 3:end]))
+        except ValueError as exc:
+            raise _bad("TLSA", str(exc)) from None
 
     def to_text(self) -> str:
         return f"{self.usage} {self.selector} {self.matching_type} {_hex_text(self.data)}"
@@ -843,6 +872,7 @@ class SSHFP:
         _check_u(self.algorithm, 8, "SSHFP algorithm")
         _check_u(self.fp_type, 8, "SSHFP fingerprint type")
         object.__setattr__(self, "fingerprint", bytes(self.fingerprint))
+        _check_digest("SSHFP", self.fp_type, self.fingerprint)
 
     def encode(self, ctx: CompressCtx | None = None) -> bytes:
         return _put(ctx, bytes((self.algorithm, self.fp_type)) + self.fingerprint)
@@ -851,7 +881,10 @@ class SSHFP:
     def decode(cls, data: bytes, start: int, end: int) -> "SSHFP":
         if end - start < 2:
             raise _bad("SSHFP", f"rdlength {end - start}, needs at least 2")
-        return cls(data[start], data[start + 1], data[start + 2:end])
+        try:
+            return cls(data[start], data[start + 1], _need_data("SSHFP", data[start + 2:end]))
+        except ValueError as exc:
+            raise _bad("SSHFP", str(exc)) from None
 
     def to_text(self) -> str:
         return f"{self.algorithm} {self.fp_type} {_hex_text(self.fingerprint)}"
@@ -881,7 +914,7 @@ class DNSKEY:
     def decode(cls, data: bytes, start: int, end: int) -> "DNSKEY":
         if end - start < 4:
             raise _bad("DNSKEY", f"rdlength {end - start}, needs at least 4")
-        return cls(*struct.unpack_from("!HBB", data, start), data[start + 4:end])
+        return cls(*struct.unpack_from("!HBB", data, start), _need_data("DNSKEY", data[start + 4:end]))
 
     def to_text(self) -> str:
         return f"{self.flags} {self.protocol} {self.algorithm} {_b64_text(self.key)}"
@@ -928,7 +961,7 @@ class RRSIG:
             raise _bad("RRSIG", f"rdlength {end - start}, needs at least 19")
         fields = struct.unpack_from("!HBBIIIH", data, start)
         signer, pos = _read_name(data, start + 18, end, "bad-rdata")
-        return cls(*fields, signer, data[pos:end])
+        return cls(*fields, signer, _need_data("RRSIG", data[pos:end]))
 
     def to_text(self) -> str:
         return (f"{type_text(self.type_covered)} {self.algorithm} {self.labels} {self.original_ttl} "
@@ -956,7 +989,8 @@ def decode_type_bitmap(data: bytes, pos: int, end: int, what: str) -> tuple[int,
         if pos + 2 > end:
             raise _bad(what, "type bitmap window cut short")
         window, length = data[pos], data[pos + 1]
-        if window <= last or not 1 <= length <= 32 or pos + 2 + length > end:
+        if (window <= last or not 1 <= length <= 32 or pos + 2 + length > end
+                or data[pos + 1 + length] == 0):  # trailing zero bytes must be left out
             raise _bad(what, f"bad type bitmap window {window} of length {length} (RFC 4034 4.1.2)")
         last = window
         for i, byte in enumerate(data[pos + 2:pos + 2 + length]):
@@ -978,6 +1012,8 @@ class NSEC:
         object.__setattr__(self, "next", normalize_name(self.next))
         for t in self.types:
             _check_u(t, 16, "NSEC type")
+            if t == 0:
+                raise ValueError("NSEC lists type 0, which is reserved (RFC 6895 3.1)")
         object.__setattr__(self, "types", tuple(sorted(set(self.types))))
 
     def encode(self, ctx: CompressCtx | None = None) -> bytes:
@@ -986,7 +1022,10 @@ class NSEC:
     @classmethod
     def decode(cls, data: bytes, start: int, end: int) -> "NSEC":
         name, pos = _read_name(data, start, end, "bad-rdata")
-        return cls(name, decode_type_bitmap(data, pos, end, "NSEC"))
+        try:
+            return cls(name, decode_type_bitmap(data, pos, end, "NSEC"))
+        except ValueError as exc:
+            raise _bad("NSEC", str(exc)) from None
 
     def to_text(self) -> str:
         return " ".join([_abs(self.next), *map(type_text, self.types)])
@@ -1030,6 +1069,9 @@ def check_svc_value(key: int, value: bytes, what: str = "SVCB") -> None:
         raise ValueError(f"{what} no-default-alpn takes no value")
     elif key == 3 and n != 2:
         raise ValueError(f"{what} port: 2 bytes, got {n}")
+    elif key == 5 and (n < 6 or int.from_bytes(value[:2], "big") != n - 2):
+        raise ValueError(f"{what} ech: an ECHConfigList, a 2-byte length and 4 bytes or more "
+                         f"(RFC 9849 4), got {n} bytes")
     elif key == 4 and (not n or n % 4):
         raise ValueError(f"{what} ipv4hint: a list of 4-byte addresses, got {n} bytes")
     elif key == 6 and (not n or n % 16):

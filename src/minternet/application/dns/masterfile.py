@@ -44,9 +44,9 @@ from ...wire.dns import (RDATA_CLASSES, SOA, TXT, ResourceRecord, RRClass, RRTyp
 from ...wire.errors import MalformedPacket
 from .rdatatext import TEXT_TYPES, parse_rdata
 from .rdatatext import unescape as _unescape
-from .zone import Zone, ZoneError
+from .zone import Zone, ZoneError, same_ttl_set
 
-__all__ = ["parse_master", "parse_ttl", "build_zone", "Reader", "Token", "tokenize"]
+__all__ = ["parse_master", "parse_records", "parse_ttl", "build_zone", "Reader", "Token", "tokenize"]
 
 SUPPORTED_TYPES = ("A, AAAA, CAA, CNAME, DNSKEY, DS, HTTPS, MX, NAPTR, NS, NSEC, PTR, RRSIG, SOA, SRV, "
                    "SSHFP, SVCB, TLSA, TXT, or any type with \\# rdata (RFC 3597)")
@@ -302,7 +302,7 @@ def build_zone(entries: list[Entry], origin: str | None, path: str,
         if rr.type == RRType.SOA and canonical(rr.name) != canonical(zone.origin):
             raise ZoneError(src, line, f"SOA at {rr.name or '.'}, but the zone origin is "
                             f"{zone.origin or '.'}: the SOA belongs at the apex")
-        prior = zone.get(rr.name, rr.type) if warnings is not None else None
+        prior = same_ttl_set(zone.get(rr.name, rr.type), rr) if warnings is not None else None
         if prior and prior[0].ttl != rr.ttl and rr.type != RRType.SOA:
             # named-checkzone's words (lib/dns/master.c); dnspython keeps the smallest instead
             warnings.append(f"{src}:{line}: TTL set to prior TTL ({prior[0].ttl})")
@@ -422,12 +422,7 @@ def _read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def parse_master(text: str, origin: str | None = None, path: str = "<zone>",
-                 read: Callable[[Path], str] = _read_text) -> Zone:
-    """A zone from an RFC 1035 master file (see the module docstring for what is understood).
-
-    ``$INCLUDE`` files are read with ``read``, relative to ``path``'s folder (to the current one
-    for text that comes from no file). The warnings are in the zone's ``warnings``."""
+def _read_all(text: str, origin: str | None, path: str, read: Callable[[Path], str]) -> tuple[_Master, str | None]:
     norm = None
     if origin is not None:
         try:
@@ -438,4 +433,23 @@ def parse_master(text: str, origin: str | None = None, path: str = "<zone>",
     if Path(path).is_file():
         m.files.append(Path(path).resolve())
     m.parse(text, path, norm)
+    return m, norm
+
+
+def parse_master(text: str, origin: str | None = None, path: str = "<zone>",
+                 read: Callable[[Path], str] = _read_text) -> Zone:
+    """A zone from an RFC 1035 master file (see the module docstring for what is understood).
+
+    ``$INCLUDE`` files are read with ``read``, relative to ``path``'s folder (to the current one
+    for text that comes from no file). The warnings are in the zone's ``warnings``."""
+    m, norm = _read_all(text, origin, path, read)
     return build_zone(m.entries, norm, path, m.warnings)
+
+
+def parse_records(text: str, origin: str | None = None, path: str = "<zone>",
+                  read: Callable[[Path], str] = _read_text) -> tuple[list[ResourceRecord], list[str]]:
+    """The records of a master file that need not be a zone, like a resolver's root hints
+    (``/usr/share/dns/root.hints``: NS and addresses, no SOA), in the order written, and the
+    warnings."""
+    m, _ = _read_all(text, origin, path, read)
+    return [rr for _, rr, _ in m.entries], m.warnings

@@ -72,6 +72,15 @@ def unescape(text: str) -> bytes:
 
 def parse_rdata(r: Any, rrtype: int, toks: list) -> Any:
     """The rdata of one of :data:`TEXT_TYPES` from its tokens."""
+    try:
+        return _parse(r, rrtype, toks)
+    except ValueError as exc:  # what the rdata class itself refuses (a ZoneError is one too)
+        if hasattr(exc, "path"):
+            raise
+        r.fail(f"{_type_word(rrtype)}: {exc}")
+
+
+def _parse(r: Any, rrtype: int, toks: list) -> Any:
     spec = _FIELDS[rrtype]
     what = _type_word(rrtype)
     least = _AT_LEAST.get(rrtype)
@@ -105,12 +114,15 @@ def parse_rdata(r: Any, rrtype: int, toks: list) -> Any:
             r.fail(f"bad CAA tag {tag!r}: letters and digits, like issue, issuewild or iodef (RFC 8659 4.1)")
         value = unescape(toks[2].text) if toks[2].quoted else string(2)
         return CAA(num(0, 8), tag, value)
-    if rrtype == RRType.DS:
-        return DS(num(0, 16), alg(1), num(2, 8), _hex(r, toks[3:], what))
-    if rrtype == RRType.TLSA:
-        return TLSA(num(0, 8), num(1, 8), num(2, 8), _hex(r, toks[3:], what))
-    if rrtype == RRType.SSHFP:
-        return SSHFP(num(0, 8), num(1, 8), _hex(r, toks[2:], what))
+    try:
+        if rrtype == RRType.DS:
+            return DS(num(0, 16), alg(1), num(2, 8), _hex(r, toks[3:], what))
+        if rrtype == RRType.TLSA:
+            return TLSA(num(0, 8), num(1, 8), num(2, 8), _hex(r, toks[3:], what))
+        if rrtype == RRType.SSHFP:
+            return SSHFP(num(0, 8), num(1, 8), _hex(r, toks[2:], what))
+    except ValueError as exc:
+        r.fail(str(exc))
     if rrtype == RRType.DNSKEY:
         return DNSKEY(num(0, 16), num(1, 8), alg(2), _b64(r, toks[3:], what))
     if rrtype == RRType.RRSIG:
@@ -122,8 +134,12 @@ def parse_rdata(r: Any, rrtype: int, toks: list) -> Any:
         return NSEC(r.name(toks[0]), tuple(_type(r, t) for t in toks[1:]))
     cls = HTTPS if rrtype == RRType.HTTPS else SVCB
     priority, target = num(0, 16), r.name(toks[1])
+    params = _svc_params(r, toks[2:], what)
+    if priority == 0 and params:  # dnspython refuses them too
+        r.fail(f"{what} priority 0 is AliasMode, which takes no parameters (RFC 9460 2.4.2): give a "
+               "priority of 1 or more for a service with parameters")
     try:
-        return cls(priority, target, _svc_params(r, toks[2:], what))
+        return cls(priority, target, params)
     except ValueError as exc:
         r.fail(str(exc))
 

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 from ...wire.dns import (ResourceRecord, RRClass, RRType, canonical, canonical_rdata, class_text, is_subdomain,
                          labels_to_name, name_to_labels, normalize_name, type_text)
 
-__all__ = ["Zone", "ZoneError"]
+__all__ = ["Zone", "ZoneError", "same_ttl_set"]
 
 
 class ZoneError(ValueError):
@@ -39,6 +39,14 @@ def _order(name: str) -> tuple[bytes, ...]:
 
 
 _TYPE_ORDER = {RRType.SOA: -2, RRType.NS: -1}
+
+
+def same_ttl_set(rrset: list[ResourceRecord], rr: ResourceRecord) -> list[ResourceRecord]:
+    """The records of ``rrset`` that must share ``rr``'s TTL: all of them, but for RRSIGs only those
+    covering the same type (each has the TTL of the RRset it signs, RFC 4034 3)."""
+    if rr.type != RRType.RRSIG:
+        return rrset
+    return [r for r in rrset if getattr(r.data, "type_covered", None) == getattr(rr.data, "type_covered", None)]
 
 
 class Zone:
@@ -91,8 +99,9 @@ class Zone:
             if rtype == RRType.CNAME and not self._has(rrset, rr):
                 raise ValueError(f"a second CNAME at {where}: a name is an alias of one name only "
                                  f"(RFC 2181 10.1)")
-            if rr.ttl != rrset[0].ttl:
-                raise ValueError(f"TTL {rr.ttl} differs from {rrset[0].ttl}, the TTL of the other "
+            peers = same_ttl_set(rrset, rr)
+            if peers and rr.ttl != peers[0].ttl:
+                raise ValueError(f"TTL {rr.ttl} differs from {peers[0].ttl}, the TTL of the other "
                                  f"{type_text(rtype)} records at {where} (RFC 2181 5.2: one TTL per RRset)")
             if self._has(rrset, rr):
                 return
