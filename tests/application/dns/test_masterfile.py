@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from dnszones import EXAMPLE, HEAD, dnspython_records, our_records, rr
+from dnszones import DB_LOCAL, EXAMPLE, HEAD, dnspython_records, our_records, rr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -283,25 +283,6 @@ def test_include_errors_name_the_file_and_line(tmp_path) -> None:
         load_zone(tmp_path / "db.example")
     with pytest.raises(ZoneError, match=r"\$INCLUDE takes a file name and optionally an origin"):
         parse_master(HEAD + "$INCLUDE\n")
-
-
-# Debian's /etc/bind/db.local (package bind9, 1:9.18), byte for byte: no $ORIGIN, names from "@".
-DB_LOCAL = """\
-;
-; BIND data file for local loopback interface
-;
-$TTL\t604800
-@\tIN\tSOA\tlocalhost. root.localhost. (
-\t\t\t      2\t\t; Serial
-\t\t\t 604800\t\t; Refresh
-\t\t\t  86400\t\t; Retry
-\t\t\t2419200\t\t; Expire
-\t\t\t 604800 )\t; Negative Cache TTL
-;
-@\tIN\tNS\tlocalhost.
-@\tIN\tA\t127.0.0.1
-@\tIN\tAAAA\t::1
-"""
 
 
 def test_debian_db_local_needs_an_origin() -> None:
