@@ -6,8 +6,9 @@ label a literal dot is ``\.``, a backslash ``\\``, the other specials ``" ( ) ; 
 them (RFC 1035 5.1). Case is kept as it came (RFC 4343); compare with :func:`name_eq` or
 :func:`canonical`.
 
-Rdata of types A, AAAA, NS, CNAME, PTR, MX, TXT and SOA is decoded into frozen dataclasses; any
-other type (and A/AAAA outside class IN, and anything in class ANY or NONE) is kept opaque as
+Rdata of types A, AAAA, NS, CNAME, PTR, MX, TXT and SOA, and of SRV, NAPTR, CAA, DS, DNSKEY, RRSIG,
+NSEC, TLSA, SSHFP, SVCB and HTTPS (their text as BIND prints it), is decoded into frozen
+dataclasses; any other type (and A/AAAA outside class IN, and anything in class ANY or NONE) is kept opaque as
 :class:`Unknown` (RFC 3597). Names are compressed in the question, in owner names and inside NS,
 CNAME, PTR, MX and SOA rdata only: RFC 3597 4 forbids it for types a receiver may not know.
 
