@@ -147,3 +147,12 @@ def test_parse_master_reads_what_dnspython_writes() -> None:
     text = zone.to_text(relativize=False)
     ours = parse_master(text)
     assert _our_rrsets(ours) == {k: v for k, v in _our_rrsets(parse_master(ZONE.split("$INCLUDE")[0])).items()}
+
+
+def test_zone_text_reads_back_equal(tmp_path: Path) -> None:
+    (tmp_path / "db.example").write_text(ZONE)
+    (tmp_path / "hosts.inc").write_text(HOSTS)
+    (tmp_path / "sub.inc").write_text(SUB)
+    zone = load_zone(tmp_path / "db.example")
+    again = parse_master(zone.to_text())
+    assert again == zone and again.warnings == []
