@@ -12,14 +12,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# Debian packages the cross-validation and interop tests use (command:package). Installed only
-# when we are root and one is missing; the tests that need a missing one skip with a reason.
-SYSTEM_TOOLS = tshark:tshark dig:bind9-dnsutils ip:iproute2 curl:curl chromium:chromium ping:iputils-ping
+# Debian packages the cross-validation and interop tests use: command:package, or /path:package
+# for a package that brings a file rather than a command (dns-root-data's root.hints). Installed
+# only when we are root and one is missing; the tests that need a missing one skip with a reason.
+SYSTEM_TOOLS = tshark:tshark dig:bind9-dnsutils ip:iproute2 curl:curl chromium:chromium ping:iputils-ping \
+	/usr/share/dns/root.hints:dns-root-data
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
-	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	  case $$cmd in /*) test -e $$cmd ;; *) command -v $$cmd >/dev/null 2>&1 ;; esac || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -104,3 +104,23 @@ TOML = textwrap.dedent('''
     type = "TYPE65280"
     value = '\\# 2 abcd'
     ''')
+
+
+# Debian's /etc/bind/db.local (package bind9, 1:9.18), byte for byte: no $ORIGIN, names from "@";
+# named.conf's zone "localhost" gives the origin (minternet dns-serve --origin localhost).
+DB_LOCAL = """\
+;
+; BIND data file for local loopback interface
+;
+$TTL\t604800
+@\tIN\tSOA\tlocalhost. root.localhost. (
+\t\t\t      2\t\t; Serial
+\t\t\t 604800\t\t; Refresh
+\t\t\t  86400\t\t; Retry
+\t\t\t2419200\t\t; Expire
+\t\t\t 604800 )\t; Negative Cache TTL
+;
+@\tIN\tNS\tlocalhost.
+@\tIN\tA\t127.0.0.1
+@\tIN\tAAAA\t::1
+"""

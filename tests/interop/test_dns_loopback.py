@@ -2,6 +2,7 @@
 real dig queries our server, and our resolver queries it too."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -9,7 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import dns.rdatatype
+import dns.rrset
 import pytest
+from dnszones import DB_LOCAL
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 ZONE = """$ORIGIN example.com.
@@ -189,3 +193,94 @@ def test_dig_reports_a_reply_with_the_wrong_id_and_waits_for_its_own():
     assert lines[0] == ";; Warning: Message parser reports malformed message packet."
     assert lines[1].startswith(";; Warning: ID mismatch: expected ID ") and ", got " in lines[1]
     assert any(line.split() == ["www.example.com.", "60", "IN", "A", "192.0.2.1"] for line in lines)
+
+
+# -- dig +trace, ours and the real one, down a hierarchy of three servers on loopback (issue 12) ----
+# Each server on its own loopback address, all on one port (dig +trace asks every server on -p's
+# port). The NS names are address literals, which dig's getaddrinfo takes as they are.
+TRACE_ZONES = {
+    "127.0.0.2": "$ORIGIN .\n$TTL 86400\n@ SOA 127.0.0.2. nstld.test. 1 1800 900 604800 86400\n"
+                 "@ 518400 NS 127.0.0.2.\ncom. 172800 NS 127.0.0.3.\n",
+    "127.0.0.3": "$ORIGIN com.\n$TTL 900\n@ SOA 127.0.0.3. nstld.test. 1 1800 900 604800 86400\n"
+                 "@ 172800 NS 127.0.0.3.\nexample 172800 NS 127.0.0.4.\n",
+    "127.0.0.4": "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 60\n"
+                 "@ 86400 NS 127.0.0.4.\nwww CNAME @\n@ A 192.0.2.10\n@ HTTPS 1 . alpn=\"h3,h2\" port=443\n",
+}
+
+
+def _serve(args: list[str]) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "minternet", "dns-serve", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": SRC})
+    line = proc.stdout.readline()
+    assert "serving " in line, (line, proc.stderr.read() if proc.poll() is not None else "")
+    return proc
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def hierarchy(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("trace")
+    port = free_port()
+    procs = []
+    try:
+        for addr, text in TRACE_ZONES.items():
+            (folder / f"{addr}.zone").write_text(text)
+            procs.append(_serve(["--zone", str(folder / f"{addr}.zone"), "--address", addr, "--port", str(port),
+                                 "-q"]))
+        yield port
+    finally:
+        _stop(procs)
+
+
+def _trace_body(out: str) -> list[str]:
+    """The lines after ';; global options: +cmd', times and sizes blanked (they may differ)."""
+    body = out.split(";; global options: +cmd\n", 1)[1]
+    return [re.sub(r"^(;; Received )\d+( bytes from \S+) in \d+ ms$", r"\1N\2 in T ms", line)
+            for line in body.split("\n")]
+
+
+@needs_dig
+@pytest.mark.parametrize("question", [["www.example.com"], ["nope.example.com"], ["example.com", "HTTPS"]])
+def test_our_trace_is_real_digs_trace(hierarchy, question):
+    port = hierarchy
+    real = subprocess.run(["dig", "@127.0.0.2", "-p", str(port), *question, "+trace", "+time=2", "+tries=1"],
+                          capture_output=True, text=True, timeout=60).stdout
+    ours = subprocess.run([sys.executable, "-m", "minternet", "dig", "--os", *question, "@127.0.0.2", "-p",
+                           str(port), "+trace"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": SRC}).stdout
+    assert ";; Received" in real, real
+    assert _trace_body(ours) == _trace_body(real)
+    for line in _trace_body(ours):
+        if line and not line.startswith(";"):
+            name, ttl, cls, rtype, rdata = re.split(r"\s+", line, maxsplit=4)
+            rrset = dns.rrset.from_text(name, int(ttl), cls, rtype, rdata)
+            assert (rrset.name.to_text(), rrset.ttl, dns.rdatatype.to_text(rrset.rdtype)) == (name, int(ttl), rtype)
+
+
+@needs_dig
+def test_dns_serve_origin_for_debian_db_local(tmp_path):
+    (tmp_path / "db.local").write_text(DB_LOCAL)
+    (tmp_path / "db.warn").write_text(DB_LOCAL.replace("@\tIN\tA\t127.0.0.1", "@\tIN\tA\t127.0.0.1\n@ 60 A 127.0.0.2"))
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "minternet", "dns-serve", "--zone", str(tmp_path / "db.local"),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": SRC})
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and f"{tmp_path / 'db.local'}:5: relative name '@' but no origin" in err
+    proc = _serve(["--zone", str(tmp_path / "db.local"), "--origin", "localhost", "--port", str(port), "-q"])
+    try:
+        out = dig(port, "+noall", "+answer", "localhost", "AAAA")
+        assert out == "localhost.\t\t604800\tIN\tAAAA\t::1\n"
+    finally:
+        _stop([proc])
+    proc = _serve(["--zone", str(tmp_path / "db.warn"), "--origin", "localhost", "--port", str(port), "-q"])
+    _stop([proc])
+    assert f"minternet: warning: {tmp_path / 'db.warn'}:14: TTL set to prior TTL (604800)" in proc.stderr.read()

@@ -153,3 +153,19 @@ def test_zone_file_error_points_into_the_zone_file(tmp_path):
     with pytest.raises(TopologyError) as info:
         loads(BASE, str(tmp_path / "net.toml"))
     assert info.value.path.endswith("shop.zone") and info.value.line == 6
+
+
+def test_zone_file_warnings_reach_check_and_the_commands(tmp_path, capsys):
+    (tmp_path / "shop.zone").write_text(SHOP_ZONE + "@ 300 IN A 10.0.0.82\n")
+    f = tmp_path / "net.toml"
+    f.write_text(BASE)
+    from minternet.cli import main
+    from minternet.sim.topology import load
+    topo = load(str(f))
+    topo.network.close()
+    warning = f"{tmp_path / 'shop.zone'}:7: TTL set to prior TTL (60)"
+    assert topo.warnings == [warning]
+    assert main(["check", str(f)]) == 0
+    assert f"warning: {warning}\n" in capsys.readouterr().out
+    assert main(["routes", "-t", str(f), "pc"]) == 0
+    assert f"minternet: warning: {warning}\n" in capsys.readouterr().err

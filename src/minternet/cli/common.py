@@ -34,6 +34,8 @@ def load_topology(args: argparse.Namespace, out: Callable[[str], None] = print) 
         topo = load(args.topology, seed=args.seed, out=out)
     else:
         topo = load_example(seed=args.seed, out=out)
+    for warning in topo.warnings:
+        print(f"minternet: warning: {warning}", file=sys.stderr)
     net = topo.network
     if args.trace:
         net.trace_to(args.trace)

@@ -133,6 +133,13 @@ def cmd_dig(args: argparse.Namespace) -> int:
     server = args.server[1:] if args.server else None
 
     async def run() -> str:
+        if args.plus_trace and not args.walk:
+            from ..application.dns.trace import trace
+            start = server or (host.stub_resolver.nameservers[0] if host.stub_resolver.nameservers else None)
+            if start is None:
+                raise ValueError(f"{args.host} has no name server configured to ask for the root's: give "
+                                 "one as @ADDRESS, or --walk to start from the network's root hints")
+            return await trace(host, args.name, args.type, start, args.port, args.timeout)
         if args.walk:
             hints = [("root", server)] if server else topo.network.dns.root_hints  # type: ignore[union-attr]
             if not hints:
@@ -164,7 +171,9 @@ def cmd_dns_serve(args: argparse.Namespace) -> int:
     zones = []
     for path in args.zone:
         try:
-            zones.append(load_zone(path))
+            zones.append(load_zone(path, args.origin))
+            for warning in zones[-1].warnings:
+                print(f"minternet: warning: {warning}", file=sys.stderr)
         except ZoneError as exc:
             print(f"minternet: error: {exc}", file=sys.stderr)
             return 2
@@ -225,8 +234,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="ask DNS from a simulated host, like dig(1): dig client www.example.com [@SERVER]",
                        description="Ask a DNS question from HOST, a simulated host (it comes first, then dig's "
                                    "own arguments): to its configured resolver (like /etc/resolv.conf), to "
-                                   "@SERVER, or walk the hierarchy yourself from the root with --walk (or "
-                                   "+trace). With --os, ask a real server on this machine (e.g. one started "
+                                   "@SERVER, or follow the hierarchy from the root with +trace (laid out "
+                                   "as dig prints it) or --walk (narrated). With --os, ask a real server on this machine (e.g. one started "
                                    "with minternet dns-serve); there is no HOST then.",
                        epilog="examples: minternet dig client www.example.com   |   "
                               "minternet dig client example.com NS @10.0.2.53   |   "
@@ -236,8 +245,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="HOST: the simulated host that asks (none with --os); NAME: the name to look up, "
                         "e.g. www.example.com; TYPE: A (default), AAAA, NS, CNAME, SOA, MX, TXT, PTR, ANY")
     p.add_argument("-p", "--port", type=int, default=53, help="server port (default 53)")
-    p.add_argument("--walk", "+trace", action="store_true",
-                   help="walk root -> TLD -> authoritative yourself and show each step (like dig +trace)")
+    p.add_argument("+trace", dest="plus_trace", action="store_true",
+                   help="as dig +trace prints it: the root's NS from the resolver, then each referral's NS "
+                        "records and the final answer, each with ';; Received N bytes from ...'")
+    p.add_argument("--walk", action="store_true",
+                   help="walk root -> TLD -> authoritative from the root hints and narrate each step: who "
+                        "was asked, what came back, how long it took")
     p.add_argument("--norecurse", "+norecurse", action="store_true",
                    help="RD=0: ask the server only for what it knows itself")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait (default 5)")
@@ -252,6 +265,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                    "authoritative server the simulation uses, on real UDP sockets: "
                                    "dig @127.0.0.1 -p 5353 www.example.com")
     p.add_argument("--zone", metavar="FILE", action="append", required=True, help="a zone file (repeatable)")
+    p.add_argument("--origin", metavar="NAME",
+                   help="the origin of master files that have no $ORIGIN (names relative to it, @ for it), "
+                        "as named.conf's zone \"NAME\" gives it: --origin localhost for Debian's "
+                        "/etc/bind/db.local")
     p.add_argument("--port", type=int, default=5353, help="UDP port (default 5353; 53 needs root)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not log each query")

@@ -94,6 +94,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     net = topo.network
     net.start()
     net.close()
+    for warning in topo.warnings:
+        print(f"warning: {warning}")
     print(f"{args.file}: ok: {len(net.hosts)} hosts and routers, {len(net.links)} links, "
           f"{len(topo.events)} timeline events")
     return 0

@@ -67,6 +67,7 @@ class Topology:
     network: Network
     path: str
     events: list[tuple[int, str]] = field(default_factory=list)  # (time, description)
+    warnings: list[str] = field(default_factory=list)  # "PATH:LINE: message", e.g. from a zone file
 
     @property
     def last_event(self) -> int:
@@ -101,6 +102,7 @@ class _Builder:
         self.seed = seed
         self.out = out
         self.addresses: dict[str, str] = {}  # address -> "node:iface"
+        self.warnings: list[str] = []
 
     def error(self, kind: str, index: int, key: str | None, message: str, needle: str | None = None) -> TopologyError:
         return TopologyError(self.path, self.loc.line(kind, index, key, needle), message)
@@ -136,7 +138,7 @@ class _Builder:
             else:
                 reconverge = self.time("routing", 0, "reconverge", value)
         net = Network(seed=seed, reconverge=reconverge, name=str(self.data.get("name", Path(self.path).stem)))
-        topo = Topology(net, self.path)
+        topo = Topology(net, self.path, warnings=self.warnings)
         for kind in ("host", "router", "switch"):
             for i, spec in self.items(kind):
                 self.node(net, kind, i, spec)
@@ -242,6 +244,7 @@ class _Builder:
             raise TopologyError(exc.path, exc.line, exc.message) from None
         except OSError as exc:
             raise ValueError(f"cannot read zone file {full}: {exc.strerror}") from None
+        self.warnings += zone.warnings
         net.dns.serve_zone(host, zone)
 
     def time(self, kind: str, index: int, key: str, value: Any) -> int:

@@ -10,8 +10,9 @@ EDNS(0) (RFC 6891) is message-level: the OPT pseudo-record stays in the addition
 came (its rdata an :class:`OPT` of :class:`EdnsOption` s) and :attr:`DNSMessage.edns` reads it as
 an :class:`Edns`; :func:`edns_error` says what a server must answer FORMERR for.
 
-Rdata of types A, AAAA, NS, CNAME, PTR, MX, TXT and SOA is decoded into frozen dataclasses; any
-other type (and A/AAAA outside class IN, and anything in class ANY or NONE) is kept opaque as
+Rdata of types A, AAAA, NS, CNAME, PTR, MX, TXT and SOA, and of SRV, NAPTR, CAA, DS, DNSKEY, RRSIG,
+NSEC, TLSA, SSHFP, SVCB and HTTPS (their text as BIND prints it), is decoded into frozen
+dataclasses; any other type (and A/AAAA outside class IN, and anything in class ANY or NONE) is kept opaque as
 :class:`Unknown` (RFC 3597). Names are compressed in the question, in owner names and inside NS,
 CNAME, PTR, MX and SOA rdata only: RFC 3597 4 forbids it for types a receiver may not know.
 
@@ -55,8 +56,19 @@ class RRType(IntEnum):
     MX = 15
     TXT = 16
     AAAA = 28
+    SRV = 33
+    NAPTR = 35
     OPT = 41
+    DS = 43
+    SSHFP = 44
+    RRSIG = 46
+    NSEC = 47
+    DNSKEY = 48
+    TLSA = 52
+    SVCB = 64
+    HTTPS = 65
     ANY = 255
+    CAA = 257
 
 
 class RRClass(IntEnum):
@@ -90,10 +102,36 @@ _RCODES = {int(r): r for r in Rcode}
 _OPCODES = {int(o): o for o in Opcode}
 
 
+# Mnemonics of the other registered types (IANA "Resource Record (RR) TYPEs"): named in text,
+# like dig does (an NSEC type list, a TYPE field), their rdata kept opaque.
+_OTHER_TYPES = {"MD": 3, "MF": 4, "MB": 7, "MG": 8, "MR": 9, "NULL": 10, "WKS": 11, "HINFO": 13,
+                "MINFO": 14, "RP": 17, "AFSDB": 18, "X25": 19, "ISDN": 20, "RT": 21, "NSAP": 22,
+                "NSAP-PTR": 23, "SIG": 24, "KEY": 25, "PX": 26, "GPOS": 27, "LOC": 29, "NXT": 30,
+                "KX": 36, "CERT": 37, "A6": 38, "DNAME": 39, "APL": 42, "IPSECKEY": 45, "DHCID": 49,
+                "NSEC3": 50, "NSEC3PARAM": 51, "SMIMEA": 53, "HIP": 55, "CDS": 59, "CDNSKEY": 60,
+                "OPENPGPKEY": 61, "CSYNC": 62, "ZONEMD": 63, "SPF": 99, "EUI48": 108, "EUI64": 109,
+                "TKEY": 249, "TSIG": 250, "IXFR": 251, "AXFR": 252, "URI": 256, "AVC": 258, "DOA": 259,
+                "AMTRELAY": 260, "RESINFO": 261, "TA": 32768, "DLV": 32769}
+_OTHER_NAMES = {v: k for k, v in _OTHER_TYPES.items()}
+
+
 def type_text(rrtype: int) -> str:
-    """The mnemonic of a type, or ``TYPEnnn`` (RFC 3597 5) for one we do not know."""
+    """The mnemonic of a type, or ``TYPEnnn`` (RFC 3597 5) for one without a name."""
     t = _TYPES.get(rrtype)
-    return t.name if t is not None else f"TYPE{rrtype}"
+    return t.name if t is not None else _OTHER_NAMES.get(rrtype) or f"TYPE{rrtype}"
+
+
+def type_number(text: str) -> int | None:
+    """The type a mnemonic or ``TYPEnnn`` stands for (any case), or None."""
+    word = text.upper()
+    t = RRType.__members__.get(word)
+    if t is not None:
+        return int(t)
+    if word in _OTHER_TYPES:
+        return _OTHER_TYPES[word]
+    if word.startswith("TYPE") and word[4:].isdigit() and int(word[4:]) < 65536:
+        return int(word[4:])
+    return None
 
 
 def class_text(rrclass: int) -> str:
@@ -246,14 +284,15 @@ class CompressCtx:
     """A message being written: its bytes so far and, when compressing, where each name suffix
     already written starts (RFC 1035 4.1.4: a pointer can only reach the first 16 KiB)."""
 
-    __slots__ = ("buf", "table")
+    __slots__ = ("buf", "table", "lower")
 
-    def __init__(self, compress: bool = True) -> None:
+    def __init__(self, compress: bool = True, lower: bool = False) -> None:
         self.buf = bytearray()
         self.table: dict[tuple[bytes, ...], int] | None = {} if compress else None
+        self.lower = lower  # names in lower case: the canonical form of RFC 4034 6.2
 
     def write_name(self, name: str) -> None:
-        labels = name_to_labels(name)
+        labels = _canon_labels(name) if self.lower else name_to_labels(name)
         buf, table = self.buf, self.table
         for i in range(len(labels)):
             if table is not None:
@@ -360,6 +399,19 @@ class A:
         return self.address
 
 
+def ipv6_text(address: str | bytes) -> str:
+    """RFC 5952 text of an IPv6 address, an IPv4-mapped one as ``::ffff:192.0.2.80`` (RFC 5952 5,
+    as inet_ntop and dig print it). ValueError for a bad address or one with a zone index
+    (``fe80::1%eth0``: an interface of one host, meaningless in DNS)."""
+    if isinstance(address, str) and "%" in address:
+        raise ValueError(f"{address}: a zone index (%{address.split('%', 1)[1]}) names an interface of "
+                         f"one host and has no place in DNS data (RFC 4007 11): write "
+                         f"{address.split('%', 1)[0]}")
+    addr = ipaddress.IPv6Address(address)
+    mapped = addr.ipv4_mapped
+    return f"::ffff:{mapped}" if mapped is not None else addr.compressed
+
+
 @dataclass(frozen=True, slots=True)
 class AAAA:
     """An IPv6 address (RFC 3596 2.2), class IN only, kept in RFC 5952 compressed text."""
@@ -368,7 +420,7 @@ class AAAA:
     rrtype: ClassVar[int] = RRType.AAAA
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "address", ipaddress.IPv6Address(self.address).compressed)
+        object.__setattr__(self, "address", ipv6_text(self.address))
 
     def encode(self, ctx: CompressCtx | None = None) -> bytes:
         return _put(ctx, ipaddress.IPv6Address(self.address).packed)
@@ -377,7 +429,7 @@ class AAAA:
     def decode(cls, data: bytes, start: int, end: int) -> "AAAA":
         if end - start != 16:
             raise _bad("AAAA", f"rdlength {end - start}, must be 16")
-        return cls(ipaddress.IPv6Address(data[start:end]).compressed)
+        return cls(ipv6_text(data[start:end]))
 
     def to_text(self) -> str:
         return self.address
@@ -571,12 +623,583 @@ class Unknown:
         return f"\\# {len(self.data)} {self.data.hex()}" if self.data else "\\# 0"
 
 
-Rdata = Union[A, AAAA, NS, CNAME, PTR, MX, TXT, SOA, Unknown]
+# -- rdata of the service, security and certificate types --------------------------------------------
+# Presentation as BIND (and so dig) prints it: hex in upper case and base64, both in groups of 56
+# characters (dig's one-line style); dnspython reads it back to the same wire bytes.
+def _groups(text: str, size: int = 56) -> str:
+    return " ".join([text[i:i + size] for i in range(0, len(text), size)])
+
+
+def _hex_text(data: bytes) -> str:
+    return _groups(data.hex().upper())
+
+
+def _b64_text(data: bytes) -> str:
+    import base64
+    return _groups(base64.b64encode(data).decode("ascii"))
+
+
+def _need_data(what: str, data: bytes) -> bytes:
+    # A digest, key, signature or fingerprint of no bytes is nothing BIND would read or write.
+    if not data:
+        raise _bad(what, "no data after the fixed fields")
+    return data
+
+
+# The length each known digest type gives (DS: RFC 4034, 4509, 6605; TLSA: RFC 6698 2.1.3;
+# SSHFP: RFC 4255, 6594), checked as BIND and dnspython check them.
+_DIGEST_SIZES = {"DS": {1: 20, 2: 32, 3: 32, 4: 48}, "TLSA": {1: 32, 2: 64}, "SSHFP": {1: 20, 2: 32}}
+
+
+def _check_digest(what: str, kind: int, data: bytes) -> None:
+    if what == "DS" and kind == 0:
+        raise ValueError("DS digest type 0 is reserved (only CDS uses it, to say delete: RFC 8078 4)")
+    size = _DIGEST_SIZES[what].get(kind)
+    if size is not None and len(data) != size:
+        raise ValueError(f"{what} {'digest' if what == 'DS' else 'data'} of {len(data)} bytes, but its "
+                         f"type {kind} gives {size}")
+
+
+def _u(data: bytes, pos: int, end: int, size: int, what: str) -> int:
+    if pos + size > end:
+        raise _bad(what, f"rdlength {end - pos} too short")
+    return int.from_bytes(data[pos:pos + size], "big")
+
+
+def _write_name(ctx: CompressCtx | None, name: str) -> bytes:
+    """A name inside rdata, never compressed (RFC 3597 4; RFC 2782 for SRV)."""
+    c = ctx if ctx is not None else CompressCtx(False)
+    start = len(c.buf)
+    table, c.table = c.table, None
+    try:
+        c.write_name(name)
+    finally:
+        c.table = table
+    return bytes(c.buf[start:])
+
+
+def _string(data: bytes, pos: int, end: int, what: str) -> tuple[bytes, int]:
+    if pos >= end or pos + 1 + data[pos] > end:
+        raise _bad(what, f"character-string at offset {pos} runs past rdlength")
+    stop = pos + 1 + data[pos]
+    return data[pos + 1:stop], stop
+
+
+def _check_string(s: bytes, what: str) -> bytes:
+    s = s.encode() if isinstance(s, str) else bytes(s)
+    if len(s) > 255:
+        raise ValueError(f"{what} of {len(s)} bytes (a character-string is at most 255)")
+    return s
+
+
+@dataclass(frozen=True, slots=True)
+class SRV:
+    """Where a service is: priority (lower first), weight (share among equals), port, host
+    (RFC 2782). The target is never compressed."""
+
+    priority: int
+    weight: int
+    port: int
+    target: str
+    rrtype: ClassVar[int] = RRType.SRV
+
+    def __post_init__(self) -> None:
+        for field in ("priority", "weight", "port"):
+            _check_u(getattr(self, field), 16, f"SRV {field}")
+        object.__setattr__(self, "target", normalize_name(self.target))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        head = _put(ctx, struct.pack("!HHH", self.priority, self.weight, self.port))
+        return head + _write_name(ctx, self.target)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "SRV":
+        if end - start < 7:
+            raise _bad("SRV", f"rdlength {end - start}, needs 6 bytes and a name")
+        name, pos = _read_name(data, start + 6, end, "bad-rdata")
+        if pos != end:
+            raise _bad("SRV", f"{end - pos} bytes after the name, inside rdlength")
+        return cls(*struct.unpack_from("!HHH", data, start), name)
+
+    def to_text(self) -> str:
+        return f"{self.priority} {self.weight} {self.port} {_abs(self.target)}"
+
+
+@dataclass(frozen=True, slots=True)
+class NAPTR:
+    """A rewrite rule of the Dynamic Delegation Discovery System (RFC 3403 4.1)."""
+
+    order: int
+    preference: int
+    flags: bytes
+    services: bytes
+    regexp: bytes
+    replacement: str
+    rrtype: ClassVar[int] = RRType.NAPTR
+
+    def __post_init__(self) -> None:
+        _check_u(self.order, 16, "NAPTR order")
+        _check_u(self.preference, 16, "NAPTR preference")
+        for field in ("flags", "services", "regexp"):
+            object.__setattr__(self, field, _check_string(getattr(self, field), f"NAPTR {field}"))
+        object.__setattr__(self, "replacement", normalize_name(self.replacement))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        head = _put(ctx, struct.pack("!HH", self.order, self.preference) + b"".join(
+            [bytes((len(s),)) + s for s in (self.flags, self.services, self.regexp)]))
+        return head + _write_name(ctx, self.replacement)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "NAPTR":
+        order, pref = _u(data, start, end, 2, "NAPTR"), _u(data, start + 2, end, 2, "NAPTR")
+        pos, strings = start + 4, []
+        for _ in range(3):
+            s, pos = _string(data, pos, end, "NAPTR")
+            strings.append(s)
+        name, pos = _read_name(data, pos, end, "bad-rdata")
+        if pos != end:
+            raise _bad("NAPTR", f"{end - pos} bytes after the name, inside rdlength")
+        return cls(order, pref, *strings, name)
+
+    def to_text(self) -> str:
+        return (f"{self.order} {self.preference} {_quote(self.flags)} {_quote(self.services)} "
+                f"{_quote(self.regexp)} {_abs(self.replacement)}")
+
+
+@dataclass(frozen=True, slots=True)
+class CAA:
+    """Which certificate authorities may issue for the name (RFC 8659 4.1): flags (128 is
+    issuer-critical), a tag (issue, issuewild, iodef, ...) and its value."""
+
+    flags: int
+    tag: bytes
+    value: bytes
+    rrtype: ClassVar[int] = RRType.CAA
+
+    def __post_init__(self) -> None:
+        _check_u(self.flags, 8, "CAA flags")
+        tag = self.tag.encode() if isinstance(self.tag, str) else bytes(self.tag)
+        if not 1 <= len(tag) <= 255 or not tag.isalnum() or not tag.isascii():
+            raise ValueError(f"CAA tag {tag!r}: 1 to 255 letters and digits, like issue (RFC 8659 4.1)")
+        object.__setattr__(self, "tag", tag)
+        object.__setattr__(self, "value", self.value.encode() if isinstance(self.value, str) else bytes(self.value))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, bytes((self.flags, len(self.tag))) + self.tag + self.value)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "CAA":
+        if end - start < 2 or data[start + 1] == 0 or start + 2 + data[start + 1] > end:
+            raise _bad("CAA", "needs flags, a tag length of 1 or more and the tag")
+        stop = start + 2 + data[start + 1]
+        try:
+            return cls(data[start], data[start + 2:stop], data[stop:end])
+        except ValueError as exc:
+            raise _bad("CAA", str(exc)) from None
+
+    def to_text(self) -> str:
+        return f"{self.flags} {self.tag.decode('ascii')} {_quote(self.value)}"
+
+
+@dataclass(frozen=True, slots=True)
+class DS:
+    """A digest of a child zone's DNSKEY, held by the parent: the link of trust (RFC 4034 5)."""
+
+    key_tag: int
+    algorithm: int
+    digest_type: int
+    digest: bytes
+    rrtype: ClassVar[int] = RRType.DS
+
+    def __post_init__(self) -> None:
+        _check_u(self.key_tag, 16, "DS key tag")
+        _check_u(self.algorithm, 8, "DS algorithm")
+        _check_u(self.digest_type, 8, "DS digest type")
+        object.__setattr__(self, "digest", bytes(self.digest))
+        _check_digest("DS", self.digest_type, self.digest)
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, struct.pack("!HBB", self.key_tag, self.algorithm, self.digest_type) + self.digest)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "DS":
+        if end - start < 4:
+            raise _bad(cls.__name__, f"rdlength {end - start}, needs at least 4")
+        try:
+            return cls(*struct.unpack_from("!HBB", data, start), _need_data("DS", data[start + 4:end]))
+        except ValueError as exc:
+            raise _bad("DS", str(exc)) from None
+
+    def to_text(self) -> str:
+        return f"{self.key_tag} {self.algorithm} {self.digest_type} {_hex_text(self.digest)}"
+
+
+@dataclass(frozen=True, slots=True)
+class TLSA:
+    """A certificate or key a TLS server must present: DANE (RFC 6698 2.1)."""
+
+    usage: int
+    selector: int
+    matching_type: int
+    data: bytes
+    rrtype: ClassVar[int] = RRType.TLSA
+
+    def __post_init__(self) -> None:
+        for field in ("usage", "selector", "matching_type"):
+            _check_u(getattr(self, field), 8, f"TLSA {field.replace('_', ' ')}")
+        object.__setattr__(self, "data", bytes(self.data))
+        _check_digest("TLSA", self.matching_type, self.data)
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, bytes((self.usage, self.selector, self.matching_type)) + self.data)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "TLSA":
+        if end - start < 3:
+            raise _bad("TLSA", f"rdlength {end - start}, needs at least 3")
+        try:
+            return cls(data[start], data[start + 1], data[start + 2], _need_data("TLSA", data[start + 3:end]))
+        except ValueError as exc:
+            raise _bad("TLSA", str(exc)) from None
+
+    def to_text(self) -> str:
+        return f"{self.usage} {self.selector} {self.matching_type} {_hex_text(self.data)}"
+
+
+@dataclass(frozen=True, slots=True)
+class SSHFP:
+    """The fingerprint of a host's SSH key (RFC 4255 3.1)."""
+
+    algorithm: int
+    fp_type: int
+    fingerprint: bytes
+    rrtype: ClassVar[int] = RRType.SSHFP
+
+    def __post_init__(self) -> None:
+        _check_u(self.algorithm, 8, "SSHFP algorithm")
+        _check_u(self.fp_type, 8, "SSHFP fingerprint type")
+        object.__setattr__(self, "fingerprint", bytes(self.fingerprint))
+        _check_digest("SSHFP", self.fp_type, self.fingerprint)
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, bytes((self.algorithm, self.fp_type)) + self.fingerprint)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "SSHFP":
+        if end - start < 2:
+            raise _bad("SSHFP", f"rdlength {end - start}, needs at least 2")
+        try:
+            return cls(data[start], data[start + 1], _need_data("SSHFP", data[start + 2:end]))
+        except ValueError as exc:
+            raise _bad("SSHFP", str(exc)) from None
+
+    def to_text(self) -> str:
+        return f"{self.algorithm} {self.fp_type} {_hex_text(self.fingerprint)}"
+
+
+@dataclass(frozen=True, slots=True)
+class DNSKEY:
+    """A zone's public key (RFC 4034 2): flags 256 for a zone key, 257 with the SEP bit (a key
+    signing key), protocol always 3."""
+
+    flags: int
+    protocol: int
+    algorithm: int
+    key: bytes
+    rrtype: ClassVar[int] = RRType.DNSKEY
+
+    def __post_init__(self) -> None:
+        _check_u(self.flags, 16, "DNSKEY flags")
+        _check_u(self.protocol, 8, "DNSKEY protocol")
+        _check_u(self.algorithm, 8, "DNSKEY algorithm")
+        object.__setattr__(self, "key", bytes(self.key))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _put(ctx, struct.pack("!HBB", self.flags, self.protocol, self.algorithm) + self.key)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "DNSKEY":
+        if end - start < 4:
+            raise _bad("DNSKEY", f"rdlength {end - start}, needs at least 4")
+        return cls(*struct.unpack_from("!HBB", data, start), _need_data("DNSKEY", data[start + 4:end]))
+
+    def to_text(self) -> str:
+        return f"{self.flags} {self.protocol} {self.algorithm} {_b64_text(self.key)}"
+
+
+def rrsig_time_text(value: int) -> str:
+    """An RRSIG time as YYYYMMDDHHMMSS in UTC (RFC 4034 3.2): seconds since 1970 modulo 2**32."""
+    import time
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(value))
+
+
+@dataclass(frozen=True, slots=True)
+class RRSIG:
+    """A signature over one RRset (RFC 4034 3). Times are seconds since 1970 (mod 2**32)."""
+
+    type_covered: int
+    algorithm: int
+    labels: int
+    original_ttl: int
+    expiration: int
+    inception: int
+    key_tag: int
+    signer: str
+    signature: bytes
+    rrtype: ClassVar[int] = RRType.RRSIG
+
+    def __post_init__(self) -> None:
+        _check_u(self.type_covered, 16, "RRSIG type covered")
+        for field, bits in (("algorithm", 8), ("labels", 8), ("original_ttl", 32), ("expiration", 32),
+                            ("inception", 32), ("key_tag", 16)):
+            _check_u(getattr(self, field), bits, f"RRSIG {field.replace('_', ' ')}")
+        object.__setattr__(self, "signer", normalize_name(self.signer))
+        object.__setattr__(self, "signature", bytes(self.signature))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        head = _put(ctx, struct.pack("!HBBIIIH", self.type_covered, self.algorithm, self.labels,
+                                     self.original_ttl, self.expiration, self.inception, self.key_tag))
+        name = _write_name(ctx, self.signer)
+        return head + name + _put(ctx, self.signature)
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "RRSIG":
+        if end - start < 19:
+            raise _bad("RRSIG", f"rdlength {end - start}, needs at least 19")
+        fields = struct.unpack_from("!HBBIIIH", data, start)
+        signer, pos = _read_name(data, start + 18, end, "bad-rdata")
+        return cls(*fields, signer, _need_data("RRSIG", data[pos:end]))
+
+    def to_text(self) -> str:
+        return (f"{type_text(self.type_covered)} {self.algorithm} {self.labels} {self.original_ttl} "
+                f"{rrsig_time_text(self.expiration)} {rrsig_time_text(self.inception)} {self.key_tag} "
+                f"{_abs(self.signer)} {_b64_text(self.signature)}")
+
+
+def encode_type_bitmap(types: Iterable[int]) -> bytes:
+    """RFC 4034 4.1.2: windows of 256 types, each a window number, a length and the bits."""
+    windows: dict[int, bytearray] = {}
+    for t in sorted(set(types)):
+        bits = windows.setdefault(t >> 8, bytearray(32))
+        bits[(t & 0xFF) >> 3] |= 0x80 >> (t & 7)
+    out = bytearray()
+    for window, bits in sorted(windows.items()):
+        used = bits.rstrip(b"\0")
+        out += bytes((window, len(used))) + used
+    return bytes(out)
+
+
+def decode_type_bitmap(data: bytes, pos: int, end: int, what: str) -> tuple[int, ...]:
+    types: list[int] = []
+    last = -1
+    while pos < end:
+        if pos + 2 > end:
+            raise _bad(what, "type bitmap window cut short")
+        window, length = data[pos], data[pos + 1]
+        if (window <= last or not 1 <= length <= 32 or pos + 2 + length > end
+                or data[pos + 1 + length] == 0):  # trailing zero bytes must be left out
+            raise _bad(what, f"bad type bitmap window {window} of length {length} (RFC 4034 4.1.2)")
+        last = window
+        for i, byte in enumerate(data[pos + 2:pos + 2 + length]):
+            types += [window * 256 + i * 8 + b for b in range(8) if byte & (0x80 >> b)]
+        pos += 2 + length
+    return tuple(types)
+
+
+@dataclass(frozen=True, slots=True)
+class NSEC:
+    """The next name of the zone in canonical order and the types at the owner: proof that what
+    lies between does not exist (RFC 4034 4)."""
+
+    next: str
+    types: tuple[int, ...]
+    rrtype: ClassVar[int] = RRType.NSEC
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "next", normalize_name(self.next))
+        for t in self.types:
+            _check_u(t, 16, "NSEC type")
+            if t == 0:
+                raise ValueError("NSEC lists type 0, which is reserved (RFC 6895 3.1)")
+        object.__setattr__(self, "types", tuple(sorted(set(self.types))))
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        return _write_name(ctx, self.next) + _put(ctx, encode_type_bitmap(self.types))
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "NSEC":
+        name, pos = _read_name(data, start, end, "bad-rdata")
+        try:
+            return cls(name, decode_type_bitmap(data, pos, end, "NSEC"))
+        except ValueError as exc:
+            raise _bad("NSEC", str(exc)) from None
+
+    def to_text(self) -> str:
+        return " ".join([_abs(self.next), *map(type_text, self.types)])
+
+
+# SVCB and HTTPS (RFC 9460). The parameters are kept as (key, value bytes) in key order; their
+# text, as BIND prints it, comes from the key's kind.
+SVC_KEYS = {"mandatory": 0, "alpn": 1, "no-default-alpn": 2, "port": 3, "ipv4hint": 4, "ech": 5,
+            "ipv6hint": 6}
+_SVC_NAMES = {v: k for k, v in SVC_KEYS.items()}
+
+
+def svc_key_text(key: int) -> str:
+    """A SvcParamKey's name, or ``keyNNNNN`` (RFC 9460 14.3.2)."""
+    return _SVC_NAMES.get(key, f"key{key}")
+
+
+def _svc_escape(s: bytes, specials: bytes = b'"\\') -> str:
+    return "".join(["\\" + chr(c) if c in specials else chr(c) if 0x21 <= c < 0x7F or c == 0x20
+                    else f"\\{c:03d}" for c in s])
+
+
+def check_svc_value(key: int, value: bytes, what: str = "SVCB") -> None:
+    """ValueError when a known key's value is not well formed (RFC 9460 7)."""
+    n = len(value)
+    if key == 0:
+        if not n or n % 2:
+            raise ValueError(f"{what} mandatory: a list of 2-byte keys, got {n} bytes")
+        keys = [int.from_bytes(value[i:i + 2], "big") for i in range(0, n, 2)]
+        if 0 in keys or keys != sorted(set(keys)):
+            raise ValueError(f"{what} mandatory: keys must be increasing and not name mandatory itself")
+    elif key == 1:
+        pos = 0
+        if not n:
+            raise ValueError(f"{what} alpn: needs at least one protocol id")
+        while pos < n:
+            if value[pos] == 0 or pos + 1 + value[pos] > n:
+                raise ValueError(f"{what} alpn: a protocol id is 1 to 255 bytes")
+            pos += 1 + value[pos]
+    elif key == 2 and n:
+        raise ValueError(f"{what} no-default-alpn takes no value")
+    elif key == 3 and n != 2:
+        raise ValueError(f"{what} port: 2 bytes, got {n}")
+    elif key == 5 and (n < 6 or int.from_bytes(value[:2], "big") != n - 2):
+        raise ValueError(f"{what} ech: an ECHConfigList, a 2-byte length and 4 bytes or more "
+                         f"(RFC 9849 4), got {n} bytes")
+    elif key == 4 and (not n or n % 4):
+        raise ValueError(f"{what} ipv4hint: a list of 4-byte addresses, got {n} bytes")
+    elif key == 6 and (not n or n % 16):
+        raise ValueError(f"{what} ipv6hint: a list of 16-byte addresses, got {n} bytes")
+
+
+def svc_value_text(key: int, value: bytes) -> str:
+    """``key=value`` as BIND prints it: alpn and unknown keys quoted, the others bare."""
+    import base64
+    name = svc_key_text(key)
+    if key == 0:
+        return f"{name}=" + ",".join(svc_key_text(int.from_bytes(value[i:i + 2], "big"))
+                                     for i in range(0, len(value), 2))
+    if key == 1:
+        ids, pos = [], 0
+        while pos < len(value):
+            ids.append(value[pos + 1:pos + 1 + value[pos]])
+            pos += 1 + value[pos]
+        # Two levels of escaping (RFC 9460 A.1): "," and "\" inside an id, then the string's own.
+        items = [i.replace(b"\\", b"\\\\").replace(b",", b"\\,") for i in ids]
+        return f'{name}="' + _svc_escape(b",".join(items)) + '"'
+    if key == 2:
+        return name
+    if key == 3:
+        return f"{name}={int.from_bytes(value, 'big')}"
+    if key == 4:
+        return f"{name}=" + ",".join(socket.inet_ntoa(value[i:i + 4]) for i in range(0, len(value), 4))
+    if key == 5:
+        return f"{name}={base64.b64encode(value).decode('ascii')}"
+    if key == 6:
+        return f"{name}=" + ",".join(ipv6_text(value[i:i + 16]) for i in range(0, len(value), 16))
+    return f'{name}="{_svc_escape(value)}"' if value else name
+
+
+@dataclass(frozen=True, slots=True)
+class SVCB:
+    """A service binding (RFC 9460 2.2): priority 0 is AliasMode (the target serves instead), 1 and
+    up ServiceMode with parameters (alpn, port, address hints, ech, ...)."""
+
+    priority: int
+    target: str
+    params: tuple[tuple[int, bytes], ...] = ()
+    rrtype: ClassVar[int] = RRType.SVCB
+
+    def __post_init__(self) -> None:
+        _check_u(self.priority, 16, f"{type_text(self.rrtype)} priority")
+        object.__setattr__(self, "target", normalize_name(self.target))
+        params = tuple((k, bytes(v)) for k, v in self.params)
+        keys = [k for k, _ in params]
+        for key, value in params:
+            _check_u(key, 16, "SvcParamKey")
+            check_svc_value(key, value, type_text(self.rrtype))
+        if keys != sorted(set(keys)):
+            raise ValueError(f"{type_text(self.rrtype)} parameters must have distinct keys in increasing "
+                             "order (RFC 9460 2.2)")
+        if params and dict(params).get(0) is not None:
+            missing = [svc_key_text(int.from_bytes(dict(params)[0][i:i + 2], "big"))
+                       for i in range(0, len(dict(params)[0]), 2)
+                       if int.from_bytes(dict(params)[0][i:i + 2], "big") not in keys]
+            if missing:
+                raise ValueError(f"{type_text(self.rrtype)} mandatory lists {', '.join(missing)}, which "
+                                 "is not given (RFC 9460 8)")
+        object.__setattr__(self, "params", params)
+
+    def encode(self, ctx: CompressCtx | None = None) -> bytes:
+        head = _put(ctx, self.priority.to_bytes(2, "big"))
+        name = _write_name(ctx, self.target)  # never compressed (RFC 9460 2.2)
+        return head + name + _put(ctx, b"".join([struct.pack("!HH", k, len(v)) + v for k, v in self.params]))
+
+    @classmethod
+    def decode(cls, data: bytes, start: int, end: int) -> "SVCB":
+        what = type_text(cls.rrtype)
+        priority = _u(data, start, end, 2, what)
+        target, pos = _read_name(data, start + 2, end, "bad-rdata")
+        params = []
+        while pos < end:
+            if pos + 4 > end:
+                raise _bad(what, "SvcParam header cut short")
+            key, length = struct.unpack_from("!HH", data, pos)
+            if pos + 4 + length > end:
+                raise _bad(what, f"SvcParam {svc_key_text(key)} runs past rdlength")
+            params.append((key, data[pos + 4:pos + 4 + length]))
+            pos += 4 + length
+        try:
+            return cls(priority, target, tuple(params))
+        except ValueError as exc:
+            raise _bad(what, str(exc)) from None
+
+    def to_text(self) -> str:
+        return " ".join([str(self.priority), _abs(self.target),
+                         *[svc_value_text(k, v) for k, v in self.params]])
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPS(SVCB):
+    """SVCB for HTTP origins (RFC 9460 9): how to reach https://NAME, e.g. over HTTP/3."""
+
+    rrtype: ClassVar[int] = RRType.HTTPS
+
+
+Rdata = Union[A, AAAA, NS, CNAME, PTR, MX, TXT, SOA, SRV, NAPTR, CAA, DS, TLSA, SSHFP, DNSKEY, RRSIG, NSEC,
+              SVCB, HTTPS, OPT, Unknown]
 
 #: The rdata class for each type we interpret; everything else is :class:`Unknown`.
 RDATA_CLASSES: dict[int, type] = {RRType.A: A, RRType.AAAA: AAAA, RRType.NS: NS,
                                   RRType.CNAME: CNAME, RRType.PTR: PTR, RRType.MX: MX,
-                                  RRType.TXT: TXT, RRType.SOA: SOA}
+                                  RRType.TXT: TXT, RRType.SOA: SOA, RRType.SRV: SRV, RRType.NAPTR: NAPTR,
+                                  RRType.CAA: CAA, RRType.DS: DS, RRType.TLSA: TLSA, RRType.SSHFP: SSHFP,
+                                  RRType.DNSKEY: DNSKEY, RRType.RRSIG: RRSIG, RRType.NSEC: NSEC,
+                                  RRType.SVCB: SVCB, RRType.HTTPS: HTTPS}
+# Types whose names fold to lower case in the canonical form (RFC 4034 6.2, as RFC 6840 5.1 left
+# it): records that differ only in the case of those names are one record.
+_CANON_LOWER = frozenset({RRType.NS, RRType.CNAME, RRType.SOA, RRType.PTR, RRType.MX, RRType.SRV,
+                          RRType.NAPTR, RRType.RRSIG})
+
+
+def canonical_rdata(data: "Rdata") -> bytes:
+    """The rdata's canonical wire form (RFC 4034 6.2): equal for rdata that are the same record."""
+    ctx = CompressCtx(False, lower=data.rrtype in _CANON_LOWER)
+    data.encode(ctx)
+    return bytes(ctx.buf)
 _IN_ONLY = frozenset({RRType.A, RRType.AAAA})
 _NOT_TYPED = frozenset({254, 255})  # classes NONE and ANY carry RFC 2136 update markers
 

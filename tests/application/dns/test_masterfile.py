@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from dnszones import EXAMPLE, HEAD, dnspython_records, our_records, rr
+from dnszones import DB_LOCAL, EXAMPLE, HEAD, dnspython_records, our_records, rr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,8 +144,8 @@ def test_any_zone_round_trips(zone: Zone) -> None:
 
 # -- master-file errors ---------------------------------------------------------------------------
 @pytest.mark.parametrize("body, line, message", [
-    ("www SRV 0 0 80 x\n", 5, "unknown type 'SRV': supported types are A, AAAA, CNAME, MX, NS, PTR, "
-                              "SOA, TXT, or TYPEnnn"),
+    ("www SRVX 0 0 80 x\n", 5, "unknown type 'SRVX': supported types are A, AAAA, CAA, CNAME, DNSKEY, "
+                               "DS, HTTPS"),
     ("www A 10.0.0.256\n", 5, "bad IPv4 address '10.0.0.256': expected one like 192.0.2.1"),
     ("www AAAA 10.0.0.1\n", 5, "bad IPv6 address '10.0.0.1'"),
     ("\nwww.example.org. A 10.0.0.1\n", 6, "www.example.org is outside the zone example.com"),
@@ -153,7 +153,6 @@ def test_any_zone_round_trips(zone: Zone) -> None:
                                           "have no other data (RFC 1034 3.6.2)"),
     ("www CNAME x\nwww A 10.0.0.1\n", 6, "A at www.example.com, which is an alias (CNAME)"),
     ("www CNAME x\nwww CNAME y\n", 6, "a second CNAME at www.example.com"),
-    ("www 60 A 10.0.0.1\nwww 30 A 10.0.0.2\n", 6, "TTL 30 differs from 60"),
     ("www SOA a b 1 2 3 4 5\n", 5, "SOA at www.example.com, but the zone origin is example.com"),
     ("@ SOA a b 9 2 3 4 5\n", 5, "a second SOA record: a zone has exactly one"),
     ("www A 10.0.0.1 10.0.0.2\n", 5, "A takes 1 field (an IPv4 address), got 2"),
@@ -175,8 +174,9 @@ def test_any_zone_round_trips(zone: Zone) -> None:
     ("x A \"10.0.0.1\n", 5, "unterminated quoted string"),
     ("x SOA a b (\n 1 2 3\n", 5, "'(' is never closed"),
     ("x A 10.0.0.1 )\n", 5, "')' without a matching '('"),
-    ("$INCLUDE other.zone\n", 5, "$INCLUDE is not supported"),
-    ("$ORGIN x.\n", 5, "unknown directive $ORGIN: expected $ORIGIN or $TTL"),
+    ("$INCLUDE other.zone\n", 5, "$INCLUDE other.zone: cannot read other.zone: No such file"),
+    ("$GENERATE 1-2 h$ A 10.0.0.$\n", 5, "$GENERATE is not supported"),
+    ("$ORGIN x.\n", 5, "unknown directive $ORGIN: expected $ORIGIN, $TTL or $INCLUDE"),
     ("$TTL 1 2\n", 5, "$TTL takes one value, got 2"),
     ("x CNAME \"quoted\"\n", 5, "a name is written without quotes"),
 ])
@@ -208,3 +208,116 @@ def test_parse_ttl() -> None:
     for bad in ("", "h", "1x", "1h 2", "-1", "2147483648"):
         with pytest.raises(ValueError):
             parse_ttl(bad)
+
+
+# -- zone files as people write them (issue 12) --------------------------------------------------
+def test_owner_and_rdata_names_merge_without_case() -> None:
+    zone = parse_master(HEAD + "a MX 10 mail\nA MX 10 MAIL\na.EXAMPLE.com. MX 10 Mail.example.com.\n")
+    assert [r.data for r in zone.get("a.example.com", RRType.MX)] == [MX(10, "mail.example.com")]
+    assert zone.warnings == []
+
+
+def test_differing_ttls_take_the_first_with_bind_s_warning() -> None:
+    zone = parse_master(HEAD + "www 600 A 10.0.0.1\nwww 30 A 10.0.0.2\nwww 30 A 10.0.0.3\n", path="db.x")
+    assert [r.ttl for r in zone.get("www.example.com", RRType.A)] == [600, 600, 600]
+    # named-checkzone: "db.x:6: TTL set to prior TTL (600)"
+    assert zone.warnings == ["db.x:6: TTL set to prior TTL (600)", "db.x:7: TTL set to prior TTL (600)"]
+
+
+def test_rrsigs_keep_the_ttl_of_the_rrset_they_cover() -> None:
+    sig = "20240101000000 20231201000000 1 example.com. AAAA"
+    zone = parse_master(HEAD + f"@ 60 RRSIG SOA 8 2 60 {sig}\n@ 300 RRSIG NS 8 2 300 {sig}\n")
+    assert sorted(r.ttl for r in zone.get("example.com", RRType.RRSIG)) == [60, 300]
+    assert zone.warnings == []
+
+
+def test_a_ttl_over_31_bits_loads_as_zero_with_a_warning() -> None:
+    zone = parse_master(HEAD + "big 2147483648 A 10.0.0.1\n$TTL 4294967295\nbig2 A 10.0.0.2\n")
+    assert zone.get("big.example.com", RRType.A)[0].ttl == 0
+    assert zone.get("big2.example.com", RRType.A)[0].ttl == 0
+    assert zone.warnings == [
+        "<zone>:5: TTL 2147483648 > MAXTTL (2147483647), setting TTL to 0 (RFC 2181 8: a TTL uses 31 bits)",
+        "<zone>:6: $TTL 4294967295 > MAXTTL (2147483647), setting $TTL to 0 (RFC 2181 8: a TTL uses 31 bits)"]
+    with pytest.raises(ZoneError, match="bad TTL '4294967296'"):
+        parse_master(HEAD + "big 4294967296 A 10.0.0.1\n")
+
+
+def test_aaaa_with_a_zone_index_is_refused() -> None:
+    with pytest.raises(ZoneError) as exc:
+        parse_master(HEAD + "ll AAAA fe80::1%eth0\n")
+    assert exc.value.line == 5
+    assert "zone index (%eth0)" in exc.value.message and "write fe80::1" in exc.value.message
+
+
+def test_ipv4_mapped_aaaa_prints_as_rfc_5952_says() -> None:
+    zone = parse_master(HEAD + "m AAAA ::ffff:c000:250\n")
+    assert zone.get("m.example.com", RRType.AAAA)[0].to_text().endswith("\tAAAA\t::ffff:192.0.2.80")
+
+
+def test_include_relative_to_the_including_file(tmp_path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "db.example").write_text(HEAD + "$INCLUDE sub/hosts\n$INCLUDE sub/other.zone other\n")
+    (tmp_path / "sub" / "hosts").write_text("www A 10.0.0.1\n$INCLUDE deeper\n")
+    (tmp_path / "sub" / "deeper").write_text("deep A 10.0.0.2\n")
+    (tmp_path / "sub" / "other.zone").write_text("@ A 10.0.0.3\n")
+    from minternet.application.dns.zonefile import load_zone
+    zone = load_zone(tmp_path / "db.example")
+    assert [r.name for r in zone if r.type == RRType.A] == ["deep.example.com", "other.example.com",
+                                                            "www.example.com"]
+
+
+def test_include_errors_name_the_file_and_line(tmp_path) -> None:
+    from minternet.application.dns.zonefile import load_zone
+    (tmp_path / "db.example").write_text(HEAD + "$INCLUDE hosts\n")
+    (tmp_path / "hosts").write_text("ok A 10.0.0.1\nbad A 10.0.0.256\n")
+    with pytest.raises(ZoneError) as exc:
+        load_zone(tmp_path / "db.example")
+    assert str(exc.value).startswith(f"{tmp_path / 'hosts'}:2: bad IPv4 address")
+    (tmp_path / "hosts").write_text("$INCLUDE db.example\n")
+    with pytest.raises(ZoneError) as exc:
+        load_zone(tmp_path / "db.example")
+    assert exc.value.path == str(tmp_path / "hosts") and exc.value.line == 1
+    assert "an include loop" in exc.value.message
+    with pytest.raises(ZoneError, match=r"db.example:5: \$INCLUDE missing: cannot read"):
+        (tmp_path / "db.example").write_text(HEAD + "$INCLUDE missing\n")
+        load_zone(tmp_path / "db.example")
+    with pytest.raises(ZoneError, match=r"\$INCLUDE takes a file name and optionally an origin"):
+        parse_master(HEAD + "$INCLUDE\n")
+
+
+def test_debian_db_local_needs_an_origin() -> None:
+    with pytest.raises(ZoneError, match="relative name '@' but no origin"):
+        parse_master(DB_LOCAL)
+    zone = parse_master(DB_LOCAL, origin="localhost")
+    assert [r.to_text() for r in zone] == [
+        "localhost.\t604800\tIN\tSOA\tlocalhost. root.localhost. 2 604800 86400 2419200 604800",
+        "localhost.\t604800\tIN\tNS\tlocalhost.", "localhost.\t604800\tIN\tA\t127.0.0.1",
+        "localhost.\t604800\tIN\tAAAA\t::1"]
+
+
+@pytest.mark.parametrize("rdata, message", [
+    ("SRV 1 2 3", "SRV takes 4 fields (priority, weight, port, target), got 3"),
+    ("SRV 1 2 65536 x", "bad SRV port '65536'"),
+    ("CAA 0 is-sue \"x\"", "bad CAA tag 'is-sue'"),
+    ("DS 1 8 2 abcd", "DS digest of 2 bytes, but its type 2 gives 32"),
+    ("DS 1 8 1 xyz", "DS data must be an even number of hexadecimal digits"),
+    ("DNSKEY 257 3 NOSUCHALG AwEAAQ==", "bad DNSKEY algorithm 'NOSUCHALG'"),
+    ("DNSKEY 257 3 8 !!!", "must be base64"),
+    ("RRSIG A 8 2 60 20241301000000 20231201000000 1 x. AAAA", "bad RRSIG time '20241301000000'"),
+    ("NSEC x. A BOGUS", "unknown type 'BOGUS'"),
+    ("HTTPS 1 . alpn=", "HTTPS: alpn needs a value, like alpn=h3,h2"),
+    ("HTTPS 1 . port=99999", "HTTPS: bad port '99999'"),
+    ("HTTPS 1 . ipv4hint=10.0.0.256", "HTTPS: bad ipv4hint '10.0.0.256'"),
+    ("HTTPS 1 . ipv6hint=fe80::1%eth0", "zone index (%eth0)"),
+    ("HTTPS 1 . alpn=h2 alpn=h3", "HTTPS: alpn given twice"),
+    ("HTTPS 1 . mandatory=port", "mandatory lists port, which is not given"),
+    ("HTTPS 1 . no-default-alpn=x", "no-default-alpn takes no value"),
+    ("HTTPS 1 . colour=blue", "unknown parameter 'colour'"),
+    ("HTTPS 1 . alpn= \"h2\"", "a quoted value \"h2\" without its key"),
+    ("HTTPS 0 x. alpn=h2", "priority 0 is AliasMode, which takes no parameters"),
+    ("NAPTR 1 2 \"U\" \"E2U\" \"!x!\"", "NAPTR takes 6 fields"),
+])
+def test_new_type_errors(rdata: str, message: str) -> None:
+    with pytest.raises(ZoneError) as exc:
+        parse_master(HEAD + f"x {rdata}\n")
+    assert exc.value.line == 5 and message in exc.value.message, exc.value.message

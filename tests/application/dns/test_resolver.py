@@ -273,3 +273,13 @@ def test_a_lame_server_costs_one_query_not_the_whole_budget(net):
     assert len(to_lame) == 1 and r.stats["lame_servers"] == 1
     again = net.run_app(r.resolve("mail.example.com"))
     assert again.rcode == Rcode.SERVFAIL and not [s for s in again.steps if s.server == "10.0.2.53"]
+
+
+def test_root_servers_found_after_the_roots_ns_set_is_cached(net):
+    # dig +trace asks the resolver for ". NS", then for the address of a root server: once the
+    # root's NS set is in the cache without addresses, the hints still give them (RFC 8109 3).
+    r = resolver_on(net)
+    root = net.run_app(r.resolve("", RRType.NS))
+    assert root.rcode == Rcode.NOERROR and [rr.data.target for rr in root.answers] == ["a.root-servers.net"]
+    addr = net.run_app(r.resolve("a.root-servers.net"))
+    assert addr.rcode == Rcode.NOERROR and addr.addresses == ["10.0.4.53"]

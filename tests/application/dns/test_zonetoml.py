@@ -49,7 +49,7 @@ def test_toml_long_txt_is_cut_in_255_byte_strings() -> None:
     (('serial = 2024010101', ''), 5, "[soa] needs serial"),
     (('serial = 2024010101', 'serial = "one"'), 8, "serial must be a number"),
     (('value = "10.0.2.53"', 'value = "10.0.2.530"'), 19, "bad IPv4 address '10.0.2.530'"),
-    (('type = "aaaa"', 'type = "SRV"'), 34, "unknown type 'SRV'"),
+    (('type = "aaaa"', 'type = "SRVX"'), 34, "unknown type 'SRVX'"),
     (('type = "aaaa"', 'type = "SOA"'), 34, "the SOA goes in the [soa] table"),
     (('value = "10 mail"', 'value = "10 mail"\nweight = 5'), 31, "unknown key 'weight' in [[record]]"),
     (('ttl = 300', 'ttl = -5'), 25, "ttl -5 is out of range"),

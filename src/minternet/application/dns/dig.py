@@ -6,10 +6,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...runtime import NS_PER_MS, NS_PER_S
-from ...wire.dns import DNSMessage, Edns, EdnsOption, EdnsOptionCode, Rcode, make_query, rcode_text
+from ...wire.dns import (DNSMessage, Edns, EdnsOption, EdnsOptionCode, Rcode, ResourceRecord, class_text,
+                         make_query, rcode_text, type_text)
 from ...wire.errors import MalformedPacket
 from .exchange import datagrams_until, query_tcp
 from .resolver import Resolution
+
+# dig's columns (bin/dig/dig.c: dns_master_stylecreate(..., 24, 32, 40, 48, 80, 8, ...)): TTL at
+# 24, class at 32, type at 40, rdata at 48, reached with tabs of 8, or one space when past it.
+_COLUMNS = (24, 32, 40, 48)
+
+
+def _indent(col: int, to: int) -> tuple[str, int]:
+    # lib/dns/masterdump.c indent(): at least one character; tabs while they fit, then spaces.
+    to = max(to, col + 1)
+    tabs = to // 8 - col // 8
+    if tabs > 0:
+        return "\t" * tabs + " " * (to % 8), to
+    return " " * (to - col), to
+
+
+def dig_rr_text(rr: ResourceRecord) -> str:
+    """One record as dig prints it: ``com.\t\t\t172800\tIN\tNS\ta.gtld-servers.net.``."""
+    fields = (rr.name + "." if rr.name else ".", str(rr.ttl), class_text(rr.cls), type_text(rr.type))
+    out, col = fields[0], len(fields[0])
+    for text, to in zip(fields[1:] + (rr.data.to_text(),), _COLUMNS):
+        pad, col = _indent(col, to)
+        out += pad + text
+        col += len(text)
+    return out
 
 
 def dig_output(resp: DNSMessage, server: str, port: int, elapsed_ns: int, size: int, tcp: bool = False,

@@ -212,6 +212,10 @@ class RecursiveResolver:
                 a = self.cache.get(target, RRType.A)
                 if a is not None:
                     addrs.extend(rr.data.address for rr in a.records)
+            if not addrs and not zone:
+                # The root's NS set came in an answer, without addresses: the hints have them
+                # (RFC 8109 3), or each root server's address would need itself to be found.
+                addrs = [addr for _, addr in self.root_hints]
             if addrs or names:
                 return zone, addrs, names
         return "", [addr for _, addr in self.root_hints], [n for n, _ in self.root_hints]

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from ...wire.dns import (ResourceRecord, RRClass, RRType, canonical, class_text, is_subdomain, labels_to_name,
-                         name_to_labels, normalize_name, type_text)
+from ...wire.dns import (ResourceRecord, RRClass, RRType, canonical, canonical_rdata, class_text, is_subdomain,
+                         labels_to_name, name_to_labels, normalize_name, type_text)
 
-__all__ = ["Zone", "ZoneError"]
+__all__ = ["Zone", "ZoneError", "same_ttl_set"]
 
 
 class ZoneError(ValueError):
@@ -41,6 +41,14 @@ def _order(name: str) -> tuple[bytes, ...]:
 _TYPE_ORDER = {RRType.SOA: -2, RRType.NS: -1}
 
 
+def same_ttl_set(rrset: list[ResourceRecord], rr: ResourceRecord) -> list[ResourceRecord]:
+    """The records of ``rrset`` that must share ``rr``'s TTL: all of them, but for RRSIGs only those
+    covering the same type (each has the TTL of the RRset it signs, RFC 4034 3)."""
+    if rr.type != RRType.RRSIG:
+        return rrset
+    return [r for r in rrset if getattr(r.data, "type_covered", None) == getattr(rr.data, "type_covered", None)]
+
+
 class Zone:
     """The RRsets of one zone (class IN), by name and type."""
 
@@ -52,13 +60,15 @@ class Zone:
         self._types: dict[str, dict[int, None]] = {}  # canonical name -> its types, in order added
         self._display: dict[str, str] = {}  # canonical name -> as first written
         self._nonterminals: set[str] = set()  # ancestors of names, up to the apex
+        self.warnings: list[str] = []  # what loading it found and let pass, "PATH:LINE: message"
         for rr in records:
             self.add(rr)
 
     # -- building -----------------------------------------------------------------------------
     def add(self, rr: ResourceRecord) -> None:
         """Add one record. ValueError when it would break the zone's rules; a duplicate of a
-        record already there is ignored (an RRset is a set, RFC 2181 5)."""
+        record already there is ignored (an RRset is a set, RFC 2181 5), names compared without
+        case as in the canonical form (RFC 4034 6.2): ``MX 10 MAIL`` is ``MX 10 mail``."""
         where = rr.name or "."
         if not is_subdomain(rr.name, self.origin):
             raise ValueError(f"{where} is outside the zone {self.origin or '.'}: names must be at or "
@@ -75,7 +85,7 @@ class Zone:
         if rtype == RRType.SOA:
             if name != self._apex:
                 raise ValueError(f"SOA at {where}: the SOA belongs at the zone apex {self.origin or '.'}")
-            if (name, rtype) in self._rrsets and rr.data not in [r.data for r in self._rrsets[(name, rtype)]]:
+            if (name, rtype) in self._rrsets and not self._has(self._rrsets[(name, rtype)], rr):
                 raise ValueError("a second SOA record: a zone has exactly one")
         if rtype == RRType.CNAME and any(t != RRType.CNAME for t in types):
             others = ", ".join(type_text(t) for t in types)
@@ -86,13 +96,14 @@ class Zone:
                              f"have no other data (RFC 1034 3.6.2)")
         rrset = self._rrsets.get((name, rtype))
         if rrset:
-            if rtype == RRType.CNAME and rr.data != rrset[0].data:
+            if rtype == RRType.CNAME and not self._has(rrset, rr):
                 raise ValueError(f"a second CNAME at {where}: a name is an alias of one name only "
                                  f"(RFC 2181 10.1)")
-            if rr.ttl != rrset[0].ttl:
-                raise ValueError(f"TTL {rr.ttl} differs from {rrset[0].ttl}, the TTL of the other "
+            peers = same_ttl_set(rrset, rr)
+            if peers and rr.ttl != peers[0].ttl:
+                raise ValueError(f"TTL {rr.ttl} differs from {peers[0].ttl}, the TTL of the other "
                                  f"{type_text(rtype)} records at {where} (RFC 2181 5.2: one TTL per RRset)")
-            if any(r.data == rr.data for r in rrset):
+            if self._has(rrset, rr):
                 return
             rrset.append(rr)
             return
@@ -104,6 +115,13 @@ class Zone:
             for i in range(1, len(labels) - self._depth + 1):
                 self._nonterminals.add(_key(labels_to_name(labels[i:])))
         self._types[name][rtype] = None
+
+    @staticmethod
+    def _has(rrset: list[ResourceRecord], rr: ResourceRecord) -> bool:
+        if any(r.data == rr.data for r in rrset):
+            return True
+        key = canonical_rdata(rr.data)
+        return any(canonical_rdata(r.data) == key for r in rrset)
 
     # -- looking up ---------------------------------------------------------------------------
     @property
