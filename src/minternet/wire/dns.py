@@ -1180,7 +1180,7 @@ class HTTPS(SVCB):
 
 
 Rdata = Union[A, AAAA, NS, CNAME, PTR, MX, TXT, SOA, SRV, NAPTR, CAA, DS, TLSA, SSHFP, DNSKEY, RRSIG, NSEC,
-              SVCB, HTTPS, OPT, Unknown]
+              SVCB, HTTPS, Unknown]  # OPT (below) is message-level, not an answer's rdata
 
 #: The rdata class for each type we interpret; everything else is :class:`Unknown`.
 RDATA_CLASSES: dict[int, type] = {RRType.A: A, RRType.AAAA: AAAA, RRType.NS: NS,
