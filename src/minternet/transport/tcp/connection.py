@@ -658,8 +658,6 @@ class TCPConnection:
     def segment_arrives(self, seg: TCP) -> None:
         """RFC 9293 3.10.7.3/3.10.7.4, in its order of checks."""
         self.stats["segments_received"] += 1
-        self.last_heard = self.clock.now
-        self.keepalive_sent = 0
         state = self.state
         if state is State.SYN_SENT:
             self._syn_sent(seg)
@@ -684,13 +682,23 @@ class TCPConnection:
                     self.clock.now - self.ts_recent_age < PAWS_IDLE:
                 self.obs.stats["tcp.paws_rejected"] += 1
                 self.obs.drop("tcp", "paws", None, text=f"old timestamp {ts.tsval} < {self.ts_recent}")
-                if seg_len:
+                # Linux's tcp_validate_incoming: a SYN goes to the challenge ACK (rate-limited
+                # per socket and host), anything else gets a duplicate ACK, rate-limited unless it
+                # carries data (tcp_oow_rate_limited, LINUX_MIB_TCPACKSKIPPEDPAWS).
+                if flags & SYN:
+                    self._challenge_ack()
+                elif seg.payload or not self._oow_rate_limited():
                     self.send_ack()
+                else:
+                    self.obs.stats["tcp.acks_skipped_paws"] += 1
                 return
         # 1. Is the sequence number acceptable? (four cases by length and window)
         wnd = rcv.window() if state is not State.SYN_RECEIVED else self.opt.rcvbuf
         wnd = max(wnd, seq_diff(rcv.rcv_adv, rcv.rcv_nxt))  # what we offered stays offered
-        if not self._acceptable(seg.seq, seg_len, wnd):
+        if not self._acceptable(seg.seq, seg_len, wnd) and not (
+                # A bare FIN at rcv_nxt into a closed window: Linux takes it (tcp_sequence lets a
+                # FIN past the window, tcp_data_queue queues it), so EOF does not wait for space.
+                wnd == 0 and seg.seq == rcv.rcv_nxt and flags & FIN and not seg.payload and not flags & SYN):
             if not flags & RST:
                 self.obs.stats["tcp.out_of_window"] += 1
                 if flags & SYN:
@@ -851,8 +859,13 @@ class TCPConnection:
             self._challenge_ack()  # RFC 5961 5.2: too old to be real
             return False
         self.soft_error = 0  # the path works (Linux's tcp_ack clears sk_err_soft)
-        self.probes_out = 0  # and the peer answers (tcp_ack: icsk_probes_out = 0, rcv_tstamp)
-        self.rcv_tstamp = self.last_heard
+        if seq_le(una, ack):
+            # The peer answers (tcp_ack: icsk_probes_out = 0, rcv_tstamp; not for an old ACK).
+            # Only an acceptable segment counts as hearing from the peer: keepalive and the
+            # probes are not fed by forged or out-of-window ones.
+            self.probes_out = 0
+            self.keepalive_sent = 0
+            self.rcv_tstamp = self.last_heard = self.clock.now
         snd.on_ack(seg, ts)
         # Our FIN acknowledged?
         fin_seq = snd.fin_seq
@@ -870,6 +883,8 @@ class TCPConnection:
 
     def _receive_data(self, seg: TCP) -> None:
         rcv = self.rcv
+        self.last_heard = self.clock.now  # data received (Linux's lrcvtime), whatever its ACK
+        self.keepalive_sent = 0
         result = rcv.data_arrives(seg)
         if result & DELIVERED:
             self.events.readable()
