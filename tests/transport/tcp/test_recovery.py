@@ -16,7 +16,7 @@ def test_newreno_needs_three_duplicates():
 
 
 def test_sack_declares_a_loss_from_the_scoreboard_before_three_duplicates():
-    conn, ctx, _ = established(peer_mss=1000)
+    conn, ctx, _ = established(peer_mss=1000, recovery="rfc6675")
     conn.write(b"d" * 6000)
     ctx.take()
     # One duplicate ACK that SACKs three segments above the first: lost (RFC 6675 IsLost).
@@ -27,7 +27,7 @@ def test_sack_declares_a_loss_from_the_scoreboard_before_three_duplicates():
 
 
 def test_prr_paces_the_retransmissions_by_what_was_delivered():
-    conn, ctx, _ = established(peer_mss=1000)
+    conn, ctx, _ = established(peer_mss=1000, recovery="rfc6675")
     conn.write(b"d" * 10000)
     ctx.take()
     # Segments 1 and 3 lost; 2, 4, 5, 6 SACKed.

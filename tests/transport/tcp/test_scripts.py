@@ -170,13 +170,14 @@ def test_zero_window_is_probed_until_it_opens():
 1.000  > P.  seq=1461 ack=1 len=540
 1.100  < .   seq=1 ack=2001 win=0
 1.100  write 1000
-# The window is closed: a one-byte probe after one RTO (250 ms here), then twice that...
-1.350  > .   seq=2001 ack=1 len=1
+# The window is closed: a one-byte probe after one RTO (300 ms here: SRTT 100 ms + 200 ms, the
+# floor of the variance term), then twice that...
+1.400  > .   seq=2001 ack=1 len=1
 1.450  < .   seq=1 ack=2001 win=0
-1.850  > .   seq=2001 ack=1 len=1
+2.000  > .   seq=2001 ack=1 len=1
 # ...until the receiver's answer opens the window.
-1.900  < .   seq=1 ack=2001 win=65535
-1.900  > P.  seq=2001 ack=1 len=1000
+2.050  < .   seq=1 ack=2001 win=65535
+2.050  > P.  seq=2001 ack=1 len=1000
 """)
 
 
@@ -269,7 +270,7 @@ tcp sack=0 timestamps=0
 +0     > P.  seq=2001 ack=1 len=1000
 +0     close
 +0     > F.  seq=3001 ack=1
-+0.2   > .   seq=1 ack=1 len=1000
++0.21  > .   seq=1 ack=1 len=1000   # RTO = SRTT (10 ms) + 200 ms
 +0.01  < .   seq=1 ack=3002 win=65535
 +0     expect state FIN-WAIT-2
 """, tolerance=0.05)

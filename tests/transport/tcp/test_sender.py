@@ -2,6 +2,7 @@
 
 from tcpcontext import established
 
+from minternet.transport.tcp.rack import RackRecovery
 from minternet.transport.tcp.recovery import NewRenoRecovery, SackRecovery
 from minternet.transport.tcp.sender import tso_send_size
 
@@ -17,13 +18,15 @@ def test_set_mss_lowers_everything_sized_by_the_mss_at_once():
     snd = conn.snd
     cwnd = snd.cc.cwnd
     snd.set_mss(1000)
-    assert (snd.mss, snd.cc.mss, snd.recovery.scoreboard.mss) == (1000, 1000, 1000)
+    assert (snd.mss, snd.cc.mss, snd.recovery.mss) == (1000, 1000, 1000)
     assert snd.send_size == 16 * 1000
     assert snd.cc.cwnd == cwnd  # the window is bytes: unchanged
 
 
 def test_the_handshake_picks_sack_recovery_only_when_the_peer_permits_it():
-    assert type(established(sack=True)[0].snd.recovery) is SackRecovery
+    # With SACK, RACK-TLP as Linux (net.ipv4.tcp_recovery=1), or DupThresh (RFC 6675) on request.
+    assert type(established(sack=True)[0].snd.recovery) is RackRecovery
+    assert type(established(sack=True, recovery="rfc6675")[0].snd.recovery) is SackRecovery
     assert type(established(sack=False)[0].snd.recovery) is NewRenoRecovery
 
 
