@@ -40,3 +40,41 @@ def test_nagle_holds_a_small_segment_while_another_is_unacknowledged():
     conn.segment_arrives(ack(10))
     (s,) = ctx.take()
     assert s.payload == b"b" * 10
+
+
+# -- markers compared with sequence arithmetic stay within 2**31 of snd_una (issue 11, bug 11) --------
+import pytest  # noqa: E402
+from tcpcontext import ISS, ack  # noqa: E402
+
+from minternet.transport.tcp.seq import seq_add  # noqa: E402
+
+LONG_AGO = 2**31 - 5000  # bytes sent since the marker was set: the next 5000 cross the half-space
+
+
+@pytest.mark.parametrize("options", [dict(sack=False), dict(recovery="rfc6675")])
+def test_fast_retransmit_still_works_after_two_gigabytes_without_a_loss(options):
+    conn, ctx, _ = established(peer_mss=1000, **options)
+    snd = conn.snd
+    # As if 2**31 - 5000 bytes had gone by without a loss since the ISS, where `recover` starts.
+    snd.recovery.recover = seq_add(snd.snd_una, -LONG_AGO)
+    conn.write(b"d" * 10000)
+    for n in range(2000, 10001, 2000):
+        conn.segment_arrives(ack(n))
+    conn.write(b"d" * 6000)
+    ctx.take()
+    for _ in range(3):
+        conn.segment_arrives(ack(10000))
+    assert conn.stats["fast_retransmits"] == 1
+    assert any(s.seq == ISS + 1 + 10000 for s in ctx.take())
+
+
+def test_nagle_is_not_fooled_by_a_small_segment_two_gigabytes_ago():
+    conn, ctx, _ = established(peer_mss=1000)
+    snd = conn.snd
+    snd.snd_sml = seq_add(snd.snd_una, -LONG_AGO)  # the last small segment, 2**31 - 5000 bytes ago
+    conn.write(b"d" * 10000)
+    for n in range(2000, 10001, 2000):
+        conn.segment_arrives(ack(n))
+    ctx.take()
+    conn.write(b"d" * 100)  # nothing small is in flight: it goes now
+    assert [len(s.payload) for s in ctx.take()] == [100]
