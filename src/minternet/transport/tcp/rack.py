@@ -368,7 +368,9 @@ class RackRecovery(PRRRecovery):
         reo = False
         if self.rack_advanced:
             self.rack_advanced = False
-            timeout = self.detect_loss(now)
+            # Nothing SACKed nor retransmitted: everything still out was first sent after what
+            # was just acknowledged, so nothing can be lost yet (the lossless fast path).
+            timeout = self.detect_loss(now) if self.sacked_bytes or self.rtx_out or state else 0
             if timeout:
                 snd.arm_reo(timeout + TIMEOUT_MIN)
                 reo = True

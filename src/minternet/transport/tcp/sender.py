@@ -250,7 +250,8 @@ class Sender:
         una, nxt = self.snd_una, self.snd_max
         window = seg.window << self.snd_wscale
         recovery = self.recovery
-        has_sack = recovery.on_ack(seg, ack, una, nxt)
+        # Nothing outstanding (the receiving side of a bulk transfer): nothing to recover.
+        has_sack = recovery.on_ack(seg, ack, una, nxt) if nxt != una else False
         if seq_gt(ack, una):
             acked = seq_diff(ack, una)
             sendbuf = self.sendbuf
