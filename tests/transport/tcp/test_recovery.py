@@ -220,3 +220,20 @@ def test_recovery_with_rack_keeps_prr_pacing():
     conn.segment_arrives(ack(0, blocks=((1000, 2000), (3000, 7000))))
     assert sent_offsets(ctx) == []  # PRR would allow more, but everything written is out
     check_counters(rec)
+
+
+def test_without_sack_blocks_rack_falls_back_to_three_duplicates_and_partial_acks():
+    """A SACK-permitted peer that sends no SACK blocks (it keeps nothing out of order): RACK has
+    nothing to go on, so DupThresh (RFC 5681 3.2) and NewReno's partial ACKs (RFC 6582) apply."""
+    conn, ctx, rec = rack_conn(6000)
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0))
+    conn.segment_arrives(ack(0))
+    assert rec.state == OPEN and not sent_offsets(ctx)
+    conn.segment_arrives(ack(0))
+    assert rec.state == RECOVERY and sent_offsets(ctx) == [0]
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(2000))  # a partial ACK: the next hole is at 2000
+    assert 2000 in sent_offsets(ctx)
+    assert conn.stats["timeouts"] == 0
+    check_counters(rec)

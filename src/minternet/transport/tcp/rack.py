@@ -365,6 +365,17 @@ class RackRecovery(PRRRecovery):
         if state == LOSS:
             self._process_loss(advanced, dupack, ts)
             state = self.state
+        if not self.sacked_bytes and self.segs and state != LOSS:
+            # No SACK information although SACK was negotiated (a receiver that keeps nothing out
+            # of order, --reassembly discard): RACK cannot see the hole, so the RFC 5681/6582
+            # rules do -- three duplicates, then each partial ACK, mean the head is lost.
+            head = self.segs[0]
+            if not head.flags & (LOST | SACKED) and (
+                    (dupack and state == OPEN and self.dupacks >= DUPTHRESH) or
+                    (advanced and state == RECOVERY and seq_lt(una, self.recover))):
+                self._mark_lost(head)
+        if advanced:
+            self.dupacks = 0
         reo = False
         if self.rack_advanced:
             self.rack_advanced = False
