@@ -22,7 +22,7 @@ Times are absolute seconds, or ``+delta`` after the previous line. ``<`` lines c
 (10.0.0.2) to us (10.0.0.1); ``>`` lines must be the next segment we send, within ``tolerance`` of
 the time given. Flags use tcpdump's letters (S F R P, ``.`` for ACK). Sequence numbers are
 relative: ours to our ISS, the peer's to the seq of its first SYN (or, when we connect, to the
-seq of its SYN+ACK). A field written ``*`` or left out is not checked, except that options are
+seq of its SYN+ACK); SACK blocks in a ``<`` line are relative to our ISS, like its ack. A field written ``*`` or left out is not checked, except that options are
 compared when a ``<...>`` list is given (``*`` inside matches any value). A segment we send that
 the script does not expect fails the test.
 
@@ -236,10 +236,12 @@ class Harness:
                 ecr = int(kv["ecr"])
                 options.append(Timestamps(int(kv["val"]), ecr))
             elif name == "sack":
+                # The peer SACKs our data: relative to our ISS, like ack=.
+                ours = self.our_iss or 0
                 blocks = []
                 for b in oargs:
                     left, right = b.split(":")
-                    blocks.append(((base + int(left)) % 2**32, (base + int(right)) % 2**32))
+                    blocks.append(((ours + int(left)) % 2**32, (ours + int(right)) % 2**32))
                 options.append(Sack(tuple(blocks)))
             elif name == "raw":  # bytes as they are, bad ones included: <raw 0800>
                 options.append(RawOption(bytes.fromhex("".join(oargs))))

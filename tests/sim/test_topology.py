@@ -177,3 +177,35 @@ def test_switch_segment_must_be_one_subnet():
 def test_missing_file():
     with pytest.raises(TopologyError, match="cannot read"):
         load("/nonexistent/topology.toml")
+
+
+TCP_HOSTS = textwrap.dedent("""\
+    [[host]]
+    name = "a"
+    interfaces = { eth0 = "10.0.0.1/24" }
+    tcp = { rto_min = "1s" }
+
+    [[host]]
+    name = "b"
+    interfaces = { eth0 = "10.0.0.2/24" }
+    tcp = { %s }
+    """)
+
+
+def test_a_host_s_tcp_table_sets_its_connections_defaults():
+    net = loads(TCP_HOSTS % 'rto_min = "50ms"', "t.toml").network
+    assert net["a"].tcp.defaults.min_rto == 1_000_000_000  # RFC 6298 2.4's minimum
+    assert net["b"].tcp.defaults.min_rto == 50_000_000
+
+
+@pytest.mark.parametrize("body, words", [
+    ('rto_mim = "1s"', ["unknown key 'rto_mim'", "valid keys: rto_min", "did you mean 'rto_min'?"]),
+    ('rto_min = "1 parsec"', ["rto_min", "not a duration"]),
+    ('rto_min = "200s"', ["at most 120s"]),
+])
+def test_mistakes_in_a_tcp_table_name_the_line_and_what_is_valid(body, words):
+    text = TCP_HOSTS % body
+    err = error_for(text)
+    assert err.line == line_of(text, body)
+    for w in words:
+        assert w in err.message, err.message

@@ -72,7 +72,14 @@ async def transfer(src: "Host", dst: "Host", nbytes: int, port: int = 5001, seed
                    progress: Callable[[str], None] | None = None) -> TransferResult:
     """Send ``nbytes`` from ``src`` to ``dst`` over one TCP connection and check them."""
     from ..transport.tcp.connection import Options
-    opts = Options(**(options or {}))
+    def opts_for(host: "Host") -> Options:
+        # Each host's own TCP defaults (topology: tcp = { rto_min = ... }), then what was asked.
+        base = getattr(getattr(host, "tcp", None), "defaults", None)
+        opts = base.copy() if isinstance(base, Options) else Options()
+        check = Options(**(options or {}))  # unknown names fail here, as before
+        for key in (options or {}):
+            setattr(opts, key, getattr(check, key))
+        return opts
     result = TransferResult(nbytes)
     loop = asyncio.get_running_loop()
     done = loop.create_future()
@@ -99,11 +106,11 @@ async def transfer(src: "Host", dst: "Host", nbytes: int, port: int = 5001, seed
             if not done.done():
                 done.set_result(None)
 
-    server = await dst.create_server(Sink, port=port, options=opts)
+    server = await dst.create_server(Sink, port=port, options=opts_for(dst))
     result.started = src.clock.now
     sent_hash = hashlib.sha256()
     try:
-        reader, writer = await src.open_connection(dst.address, port, options=opts, timeout=timeout)
+        reader, writer = await src.open_connection(dst.address, port, options=opts_for(src), timeout=timeout)
         conn = writer.get_extra_info("tcp")
         for chunk in payload_chunks(nbytes, seed):
             sent_hash.update(chunk)

@@ -112,6 +112,10 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     net = topo.network
     src, dst = net.host(args.host), net.host(args.dest)
     options = {"congestion": args.cc, "reassembly": args.reassembly}
+    if args.rto_min is not None:
+        options["min_rto"] = args.rto_min
+    if args.recovery is not None:
+        options["recovery"] = args.recovery
     if args.buffer:
         options.update(rcvbuf=args.buffer, sndbuf=args.buffer)
     if args.loss is not None:
@@ -232,6 +236,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loss", type=float, default=None, help="set this loss probability on every link first")
     p.add_argument("--reassembly", choices=["keep", "discard"], default="keep",
                    help="discard: the receiver drops out-of-order segments (go-back-N), for teaching")
+    p.add_argument("--rto-min", type=time_arg, default=None, metavar="TIME",
+                   help="TCP's minimum RTO term on both hosts: RTO = SRTT + max(4*RTTVAR, this) (default: the "
+                        "hosts' own, 200ms as Linux's TCP_RTO_MIN; 1s is RFC 6298's)")
+    p.add_argument("--recovery", choices=["rack", "rfc6675"], default=None,
+                   help="loss detection with SACK: rack (RACK-TLP, RFC 8985; Linux's default, "
+                        "net.ipv4.tcp_recovery=1) or rfc6675 (three duplicate ACKs)")
     p.add_argument("--connections", action="store_true", help="print the connection table at the end, like ss -tan")
     add_common(p)
     host_first_usage(p, "HOST DEST")

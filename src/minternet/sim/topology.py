@@ -30,7 +30,7 @@ LINK_PARAM_KEYS = set(PARAM_NAMES)
 KEYS = {
     "": {"name", "seed", "routing", "host", "router", "switch", "link", "route", "event", "domain"},
     "routing": {"reconverge"},
-    "host": {"name", "interfaces", "gateway", "dns", "nameserver", "hosts"},
+    "host": {"name", "interfaces", "gateway", "dns", "nameserver", "hosts", "tcp"},
     "router": {"name", "interfaces"},
     "switch": {"name"},
     "link": {"endpoints", "name", "cost"} | LINK_PARAM_KEYS,
@@ -41,6 +41,7 @@ KEYS = {
 DNS_ROLES = ("root", "tld", "authoritative", "resolver")
 DNS_KEYS = {"role", "zone", "zone_files", "ns_name"}
 IFACE_KEYS = {"address", "mtu", "mac"}
+TCP_KEYS = {"rto_min"}  # [[host]] tcp = { ... }: the host's TCP defaults (like Linux's sysctls)
 PING_KEYS = {"from", "to", "count", "size", "interval"}
 TRACE_KEYS = {"from", "to", "max_hops"}
 
@@ -322,6 +323,26 @@ class _Builder:
                 raise self.error(kind, i, "gateway", f"{name}: gateway {gw} is not on any of its subnets "
                                  f"({subnets}); a gateway must be a neighbour on the same link")
             host.set_gateway(gw)
+        if "tcp" in spec:
+            self.tcp(host, kind, i, spec["tcp"])
+
+    def tcp(self, host: Any, kind: str, i: int, table: Any) -> None:
+        """[[host]] tcp = { rto_min = "1s" }: the defaults of the host's TCP connections."""
+        name = host.name
+        if not isinstance(table, dict):
+            raise self.error(kind, i, "tcp", f"{name}: tcp must be a table like {{ rto_min = \"1s\" }}")
+        for key, value in table.items():
+            if key not in TCP_KEYS:
+                raise self.error(kind, i, "tcp", f"{name}: tcp: unknown key {key!r} (valid keys: "
+                                 f"{', '.join(sorted(TCP_KEYS))}){_suggest(key, TCP_KEYS)}", needle=key)
+            try:
+                ns = parse_time(value)
+            except ValueError as exc:
+                raise self.error(kind, i, "tcp", f"{name}: tcp: {key}: {exc}", needle=key) from None
+            if not 0 < ns <= 120 * NS_PER_S:
+                raise self.error(kind, i, "tcp", f"{name}: tcp: rto_min must be more than 0 and at most "
+                                 f"120s (Linux's TCP_RTO_MAX), got {value!r}", needle=key)
+            host.tcp.defaults.min_rto = ns
 
     def link(self, net: Network, i: int, spec: Any) -> None:
         what = f"[[link]] #{i + 1}"

@@ -16,7 +16,7 @@ def test_newreno_needs_three_duplicates():
 
 
 def test_sack_declares_a_loss_from_the_scoreboard_before_three_duplicates():
-    conn, ctx, _ = established(peer_mss=1000)
+    conn, ctx, _ = established(peer_mss=1000, recovery="rfc6675")
     conn.write(b"d" * 6000)
     ctx.take()
     # One duplicate ACK that SACKs three segments above the first: lost (RFC 6675 IsLost).
@@ -27,7 +27,7 @@ def test_sack_declares_a_loss_from_the_scoreboard_before_three_duplicates():
 
 
 def test_prr_paces_the_retransmissions_by_what_was_delivered():
-    conn, ctx, _ = established(peer_mss=1000)
+    conn, ctx, _ = established(peer_mss=1000, recovery="rfc6675")
     conn.write(b"d" * 10000)
     ctx.take()
     # Segments 1 and 3 lost; 2, 4, 5, 6 SACKed.
@@ -49,3 +49,191 @@ def test_a_timeout_ends_recovery_and_moves_the_recovery_point():
     assert rec.in_recovery
     ctx.clock.advance(conn.rtt.rto)
     assert not rec.in_recovery and rec.dupacks == 0 and rec.recover == conn.snd.snd_max
+
+
+# -- RACK-TLP (RFC 8985), the default with SACK -------------------------------------------------------
+from minternet.transport.tcp.rack import LOSS, LOST, OPEN, RECOVERY, RTX_OUT, SACKED  # noqa: E402
+from minternet.transport.tcp.sender import PTO, REO, RTO  # noqa: E402
+
+
+def check_counters(rec) -> None:
+    """The RACK log's byte counters agree with its records."""
+    segs = rec.segs
+    assert all(a.end == b.start for a, b in zip(segs, segs[1:]))
+    ln = lambda r: r.end - r.start  # noqa: E731
+    assert rec.sacked_bytes == sum(ln(r) for r in segs if r.flags & SACKED)
+    assert rec.lost_bytes == sum(ln(r) for r in segs if r.flags & LOST)
+    assert rec.rtx_out == sum(ln(r) for r in segs if r.flags & RTX_OUT)
+    assert rec.to_resend == sum(ln(r) for r in segs if r.flags & (LOST | RTX_OUT) == LOST)
+
+
+def sent_offsets(ctx) -> list[int]:
+    return [s.seq - ISS - 1 for s in ctx.take() if s.payload]
+
+
+def rack_conn(n: int = 6000):
+    conn, ctx, _ = established(peer_mss=1000)
+    conn.write(b"d" * n)
+    assert len(ctx.take()) == n // 1000
+    return conn, ctx, conn.snd.recovery
+
+
+def test_rack_waits_a_reordering_window_then_its_timer_marks_the_loss():
+    conn, ctx, rec = rack_conn()
+    # A first sample, so that min_rtt is known (50 ms: the handshake).
+    assert conn.rtt.min_rtt == 50_000_000
+    ctx.clock.advance_ms(50)
+    # Segment 0 is missing, 1 arrived: sent before the SACKed one, but it may be reordering.
+    conn.segment_arrives(ack(0, blocks=((1000, 2000),)))
+    check_counters(rec)
+    assert rec.state == OPEN and not sent_offsets(ctx)
+    assert conn.snd.timer_kind == REO  # RACK's timer: RACK.rtt + min_rtt/4 after the send
+    reo_wnd = rec.reo_wnd()
+    assert reo_wnd == 50_000_000 // 4
+    ctx.clock.advance(reo_wnd - 1_000_000)
+    assert not sent_offsets(ctx)
+    ctx.clock.advance(4_000_000)  # + TCP_TIMEOUT_MIN
+    assert sent_offsets(ctx) == [0]  # marked lost by time, not by three duplicates
+    assert rec.state == RECOVERY and conn.stats["fast_retransmits"] == 1 and conn.stats["timeouts"] == 0
+    check_counters(rec)
+
+
+def test_rack_with_three_segments_sacked_and_no_reordering_seen_marks_at_once():
+    conn, ctx, rec = rack_conn()
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0, blocks=((1000, 4000),)))
+    assert rec.reo_wnd() == 0 and rec.state == RECOVERY
+    assert sent_offsets(ctx) == [0]
+    check_counters(rec)
+
+
+def test_a_lost_retransmission_is_found_by_rack_without_a_timeout():
+    conn, ctx, rec = rack_conn()
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0, blocks=((1000, 4000),)))
+    assert sent_offsets(ctx) == [0]  # the fast retransmit, which will be lost too
+    ctx.clock.advance_ms(10)
+    conn.segment_arrives(ack(0, blocks=((1000, 5000),)))  # segment 4 (sent before the retransmission)
+    ctx.clock.advance_ms(10)
+    conn.write(b"d" * 1000)
+    out = sent_offsets(ctx)
+    assert 0 not in out  # segment 4 was sent before the retransmission: no verdict on it yet
+    ctx.clock.advance_ms(60)
+    # A segment sent after the retransmission is SACKed, and the retransmission is older than
+    # RACK.rtt: it was lost again.
+    conn.segment_arrives(ack(0, blocks=((1000, 6000),) if 5000 not in out else ((1000, 6000),)))
+    conn.segment_arrives(ack(0, blocks=((1000, 7000),)))
+    assert 0 in sent_offsets(ctx)
+    assert conn.stats["timeouts"] == 0 and ctx.obs.stats["tcp.lost_retransmits"] == 1
+    check_counters(rec)
+    conn.segment_arrives(ack(7000))
+    assert rec.state == OPEN and rec.segs == []
+    check_counters(rec)
+
+
+def test_a_tail_loss_probe_goes_two_srtt_after_the_last_segment_and_is_the_last_segment():
+    conn, ctx, rec = rack_conn(3000)
+    srtt = conn.rtt.srtt
+    assert conn.snd.timer_kind == PTO
+    ctx.clock.advance(2 * srtt + 2_000_000 - 1)
+    assert not ctx.take()
+    ctx.clock.advance(1)
+    (probe,) = ctx.take()
+    assert probe.seq == ISS + 1 + 2000 and len(probe.payload) == 1000  # the last segment again
+    assert conn.stats["loss_probes"] == 1 and conn.stats["timeouts"] == 0
+    assert conn.snd.timer_kind == RTO  # one probe per tail; the RTO is next
+    # Its ACK, a round trip later, SACKs the probe: RACK finds the first two lost, no RTO.
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0, blocks=((2000, 3000),)))
+    ctx.clock.advance_ms(30)
+    assert sent_offsets(ctx) == [0, 1000]
+    assert conn.stats["timeouts"] == 0
+
+
+def test_a_lone_segment_waits_for_a_delayed_ack_before_the_probe():
+    conn, ctx, rec = rack_conn(1000)
+    assert rec.probe_timeout(False) == min(2 * conn.rtt.srtt + 200_000_000, rec.rto_left())
+
+
+def until_timeout(conn, ctx) -> None:
+    for _ in range(300):  # the probe first, then the RTO
+        ctx.clock.advance_ms(5)
+        if conn.stats["timeouts"]:
+            return
+    raise AssertionError("no timeout")
+
+
+def test_a_spurious_timeout_is_undone_by_frto():
+    conn, ctx, rec = rack_conn(10000)  # the initial window
+    cwnd = conn.cc.cwnd
+    conn.write(b"d" * 4000)  # more to send after the timeout: F-RTO's new data
+    until_timeout(conn, ctx)  # the ACKs are only late
+    assert conn.stats["loss_probes"] == 1 and rec.state == LOSS and rec.frto
+    assert conn.cc.cwnd < cwnd
+    ctx.take()
+    # The first ACK after the RTO acknowledges the retransmitted segment 0: F-RTO sends new data...
+    conn.segment_arrives(ack(1000))
+    out = sent_offsets(ctx)
+    assert out and min(out) >= 10000 and rec.frto_new
+    # ...and the next ACK acknowledges data never retransmitted: the timeout was spurious.
+    conn.segment_arrives(ack(3000))
+    assert rec.state == OPEN and conn.cc.cwnd >= cwnd
+    assert ctx.obs.stats["tcp.spurious_rtos"] == 1 and ctx.obs.stats["tcp.undos"] == 1
+    check_counters(rec)
+
+
+def test_a_real_loss_after_a_timeout_is_not_undone():
+    conn, ctx, rec = rack_conn(10000)
+    cwnd = conn.cc.cwnd
+    conn.write(b"d" * 4000)
+    until_timeout(conn, ctx)
+    ctx.take()
+    conn.segment_arrives(ack(1000))  # the retransmission of 0 arrived; F-RTO sends new data
+    new = sent_offsets(ctx)
+    # The new data is SACKed, 1000.. still missing: the loss was real (RFC 5682 3.1 step 3.a).
+    conn.segment_arrives(ack(1000, blocks=((new[0], new[0] + 1000),)))
+    assert not rec.frto and rec.state == LOSS and conn.cc.cwnd < cwnd
+    assert ctx.obs.stats["tcp.undos"] == 0
+    check_counters(rec)
+
+
+def test_a_dsack_widens_the_reordering_window_once_per_round_trip():
+    conn, ctx, rec = rack_conn()
+    ctx.clock.advance_ms(50)
+    assert rec.reo_wnd_steps == 1
+    # A D-SACK below the cumulative ACK (RFC 2883): a needless retransmission.
+    conn.segment_arrives(ack(1000, blocks=((0, 1000),)))
+    conn.segment_arrives(ack(2000, blocks=((0, 1000),)))
+    assert rec.reo_wnd_steps == 2  # the second one is in the same round trip
+    assert ctx.obs.stats["tcp.dsacks_received"] == 2
+
+
+def test_recovery_with_rack_keeps_prr_pacing():
+    conn, ctx, rec = rack_conn(10000)
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0, blocks=((1000, 2000), (3000, 6000))))
+    assert rec.state == RECOVERY
+    # pipe (4000: 10000 sent, 4000 SACKed, 2000 lost) is below ssthresh (7000): PRR's slow start
+    # part lets both holes go, no more (RFC 6937 PRR-SSRB: delivered + 1 MSS).
+    assert sent_offsets(ctx) == [0, 2000]
+    assert rec.prr_out == 2000 and rec.prr_budget == 3000 - 2000
+    conn.segment_arrives(ack(0, blocks=((1000, 2000), (3000, 7000))))
+    assert sent_offsets(ctx) == []  # PRR would allow more, but everything written is out
+    check_counters(rec)
+
+
+def test_without_sack_blocks_rack_falls_back_to_three_duplicates_and_partial_acks():
+    """A SACK-permitted peer that sends no SACK blocks (it keeps nothing out of order): RACK has
+    nothing to go on, so DupThresh (RFC 5681 3.2) and NewReno's partial ACKs (RFC 6582) apply."""
+    conn, ctx, rec = rack_conn(6000)
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0))
+    conn.segment_arrives(ack(0))
+    assert rec.state == OPEN and not sent_offsets(ctx)
+    conn.segment_arrives(ack(0))
+    assert rec.state == RECOVERY and sent_offsets(ctx) == [0]
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(2000))  # a partial ACK: the next hole is at 2000
+    assert 2000 in sent_offsets(ctx)
+    assert conn.stats["timeouts"] == 0
+    check_counters(rec)

@@ -170,14 +170,15 @@ def test_zero_window_is_probed_until_it_opens():
 1.000  > P.  seq=1461 ack=1 len=540
 1.100  < .   seq=1 ack=2001 win=0
 1.100  write 1000
-# The window is closed: a probe after one RTO (250 ms here), then twice that... As Linux's
-# tcp_xmit_probe_skb, the probe is an ACK with the old sequence number snd_una - 1 and no data.
-1.350  > .   seq=2000 ack=1
+# The window is closed: a probe after one RTO (300 ms here: SRTT 100 ms + 200 ms, the floor of
+# the variance term), then twice that... As Linux's tcp_xmit_probe_skb, the probe is an ACK with
+# the old sequence number snd_una - 1 and no data.
+1.400  > .   seq=2000 ack=1
 1.450  < .   seq=1 ack=2001 win=0
-1.850  > .   seq=2000 ack=1
+2.000  > .   seq=2000 ack=1
 # ...until the receiver's answer opens the window.
-1.900  < .   seq=1 ack=2001 win=65535
-1.900  > P.  seq=2001 ack=1 len=1000
+2.050  < .   seq=1 ack=2001 win=65535
+2.050  > P.  seq=2001 ack=1 len=1000
 """)
 
 
@@ -270,7 +271,116 @@ tcp sack=0 timestamps=0
 +0     > P.  seq=2001 ack=1 len=1000
 +0     close
 +0     > F.  seq=3001 ack=1
-+0.2   > .   seq=1 ack=1 len=1000
++0.21  > .   seq=1 ack=1 len=1000   # RTO = SRTT (10 ms) + 200 ms
 +0.01  < .   seq=1 ack=3002 win=65535
 +0     expect state FIN-WAIT-2
 """, tolerance=0.05)
+
+
+# -- loss recovery on the wire: RACK-TLP, F-RTO, the RTO after a lost SYN (issue 11) -------------------
+HANDSHAKE_SACK = """
+tcp timestamps=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1000, sackOK, nop, nop>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, sackOK>
+0.200  < .   seq=1 ack=1 win=65535
+0.200  accept
+"""
+
+
+def test_a_tail_loss_probe_resends_the_last_segment_two_srtt_after_the_tail():
+    # SRTT is 100 ms (the handshake): the probe goes 2*SRTT + 2 ms after the last segment, long
+    # before the RTO (300 ms); the SACK of the probe tells RACK the first two are lost.
+    h = run_script(HANDSHAKE_SACK + """
+0.300  write 3000
+0.300  > .   seq=1 ack=1 len=1000
+0.300  > .   seq=1001 ack=1 len=1000
+0.300  > P.  seq=2001 ack=1 len=1000
+0.502  > .   seq=2001 ack=1 len=1000
+0.602  < .   seq=1 ack=1 win=65535 <nop, nop, sack 2001:3001>
+0.602  > .   seq=1 ack=1 len=1000
+0.602  > .   seq=1001 ack=1 len=1000
+0.702  < .   seq=1 ack=3001 win=65535
+""")
+    assert h.conn.stats["loss_probes"] == 1 and h.conn.stats["timeouts"] == 0
+
+
+def test_a_lost_retransmission_is_detected_by_rack_without_a_timeout():
+    h = run_script(HANDSHAKE_SACK + """
+0.300  write 5000
+0.300  > .   seq=1 ack=1 len=1000
+0.300  > .   seq=1001 ack=1 len=1000
+0.300  > .   seq=2001 ack=1 len=1000
+0.300  > .   seq=3001 ack=1 len=1000
+0.300  > P.  seq=4001 ack=1 len=1000
+# Three segments SACKed above the first: lost at once (no reordering seen, reo_wnd 0).
+0.400  < .   seq=1 ack=1 win=65535 <nop, nop, sack 1001:4001>
+0.400  > .   seq=1 ack=1 len=1000
+0.500  < .   seq=1 ack=1 win=65535 <nop, nop, sack 1001:5001>
+0.500  write 1000
+0.500  > P.  seq=5001 ack=1 len=1000
+# Data sent after the retransmission arrived, and RACK.rtt has passed since it went: lost again.
+0.600  < .   seq=1 ack=1 win=65535 <nop, nop, sack 1001:6001>
+0.600  > .   seq=1 ack=1 len=1000
+0.700  < .   seq=1 ack=6001 win=65535
+""")
+    assert h.conn.stats["timeouts"] == 0 and h.host.stats["tcp.lost_retransmits"] == 1
+
+
+def test_a_spurious_timeout_is_detected_by_frto_and_undone():
+    h = run_script("""
+tcp timestamps=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1000, sackOK, nop, nop>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, nop, nop, sackOK>
+0.200  < .   seq=1 ack=1 win=3000
+0.200  accept
+0.300  write 5000
+0.300  > .   seq=1 ack=1 len=1000
+0.300  > .   seq=1001 ack=1 len=1000
+0.300  > .   seq=2001 ack=1 len=1000
+0.502  > .   seq=2001 ack=1 len=1000      # the loss probe (the window is full: the last segment)
+0.802  > .   seq=1 ack=1 len=1000         # the RTO, 300 ms after the probe
+# The ACKs were only delayed. F-RTO (RFC 5682 3.1): the first ACK after the timeout advances,
+# so new data goes instead of retransmissions...
+0.850  < .   seq=1 ack=1001 win=3000
+0.850  > .   seq=3001 ack=1 len=1000
+# ...and the next acknowledges data that was never retransmitted: the timeout was spurious.
+0.860  < .   seq=1 ack=2001 win=3000
+0.860  > P.  seq=4001 ack=1 len=1000
+0.960  < .   seq=1 ack=5001 win=3000
+""")
+    c = h.conn
+    assert c.stats["timeouts"] == 1 and h.host.stats["tcp.spurious_rtos"] == 1
+    assert c.snd.recovery.state == 0 and c.cc.cwnd >= 10 * 1000  # back to the window before
+
+
+def test_after_a_lost_syn_the_rto_is_three_seconds_once_data_flows():
+    # RFC 6298 5.7 (Linux's tcp_init_metrics, TCP_TIMEOUT_FALLBACK): no RTT sample from a
+    # retransmitted SYN without timestamps, so the data's RTO is 3 s, not 1 s.
+    run_script("""
+tcp timestamps=False sack=False window_scaling=False
+0.000  connect 80
+0.000  > S   seq=0 <mss 1460>
+1.000  > S   seq=0 <mss 1460>
+1.050  < S.  seq=0 ack=1 win=65535 <mss 1400>
+1.050  > .   seq=1 ack=1
+1.100  write 100
+1.100  > P.  seq=1 ack=1 len=100
+4.100  > P.  seq=1 ack=1 len=100
+""")
+
+
+def test_after_a_lost_syn_ack_the_passive_side_uses_three_seconds_too():
+    run_script("""
+tcp timestamps=False sack=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460>
+1.100  > S.  seq=0 ack=1 win=65535 <mss 1460>
+1.150  < .   seq=1 ack=1 win=65535
+1.150  accept
+1.200  write 100
+1.200  > P.  seq=1 ack=1 len=100
+4.200  > P.  seq=1 ack=1 len=100
+""")

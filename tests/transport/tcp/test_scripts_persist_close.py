@@ -22,19 +22,20 @@ def test_an_rto_into_a_zero_window_retransmits_the_head_as_a_probe_and_is_no_ret
 1.000  > .   seq=1 ack=1 len=1460
 1.000  > .   seq=1461 ack=1 len=1460
 1.000  > P.  seq=2921 ack=1 len=80
-# The receiver takes one segment and shuts its window (RTO = 250 ms after this ACK's sample).
+# The receiver takes one segment and shuts its window (RTO = 300 ms after this ACK's sample:
+# SRTT 100 ms + 200 ms, the floor of the variance term, as Linux).
 1.100  < .   seq=1 ack=1461 win=0
-1.350  > .   seq=1461 ack=1 len=1460
-1.360  < .   seq=1 ack=1461 win=0
-1.850  > .   seq=1461 ack=1 len=1460
-1.860  < .   seq=1 ack=1461 win=0
-2.850  > .   seq=1461 ack=1 len=1460
-4.850  > .   seq=1461 ack=1 len=1460
-4.850  expect state ESTABLISHED
-4.860  < .   seq=1 ack=2921 win=65535
-4.860  > P.  seq=2921 ack=1 len=80
-4.870  < .   seq=1 ack=3001 win=65535
-4.870  expect state ESTABLISHED
+1.400  > .   seq=1461 ack=1 len=1460
+1.410  < .   seq=1 ack=1461 win=0
+2.000  > .   seq=1461 ack=1 len=1460
+2.010  < .   seq=1 ack=1461 win=0
+3.200  > .   seq=1461 ack=1 len=1460
+5.600  > .   seq=1461 ack=1 len=1460
+5.600  expect state ESTABLISHED
+5.610  < .   seq=1 ack=2921 win=65535
+5.610  > P.  seq=2921 ack=1 len=80
+5.620  < .   seq=1 ack=3001 win=65535
+5.620  expect state ESTABLISHED
 """)
 
 
@@ -46,14 +47,14 @@ def test_a_fin_waits_for_the_window_while_the_persist_timer_probes():
 1.000  > P.  seq=1 ack=1 len=100
 1.100  < .   seq=1 ack=101 win=0
 1.100  close
-1.350  > .   seq=100 ack=1
-1.360  < .   seq=1 ack=101 win=0
-1.850  > .   seq=100 ack=1
-1.900  < .   seq=1 ack=101 win=65535
-1.900  > F.  seq=101 ack=1
-1.900  expect state FIN-WAIT-1
-1.950  < .   seq=1 ack=102 win=65535
-1.950  expect state FIN-WAIT-2
+1.400  > .   seq=100 ack=1
+1.410  < .   seq=1 ack=101 win=0
+2.000  > .   seq=100 ack=1
+2.050  < .   seq=1 ack=101 win=65535
+2.050  > F.  seq=101 ack=1
+2.050  expect state FIN-WAIT-1
+2.100  < .   seq=1 ack=102 win=65535
+2.100  expect state FIN-WAIT-2
 """)
 
 

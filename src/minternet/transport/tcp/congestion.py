@@ -102,17 +102,27 @@ class CongestionControl(ABC):
         self.ssthresh = self._ssthresh_after_loss(in_flight)
         self.cwnd = self.ssthresh
 
-    def on_timeout(self, in_flight: int, now: int) -> None:
-        """The retransmission timer expired: cwnd = the loss window, 1 SMSS (RFC 5681 3.1)."""
-        if not self._rto_repeat:
+    def on_timeout(self, in_flight: int, now: int, reduce: bool = True) -> None:
+        """The retransmission timer expired: cwnd = the loss window, 1 SMSS (RFC 5681 3.1).
+        reduce=False: ssthresh was already lowered in this episode (a timeout during fast
+        recovery, Linux's tcp_enter_loss)."""
+        if not self._rto_repeat and reduce:
             self.ssthresh = self._ssthresh_after_loss(in_flight)
-            self._rto_repeat = True
+        self._rto_repeat = True
         self.cwnd = self.mss
 
     def on_recovery_exit(self, now: int) -> None:
         """A full ACK ended fast recovery: deflate, cwnd = ssthresh (RFC 6582 3.2 step 6,
         option 2)."""
         self.cwnd = self.ssthresh
+
+    def undo(self, prior_cwnd: int, prior_ssthresh: int) -> None:
+        """The last reduction was spurious (F-RTO, Eifel, D-SACK): back to the window before it
+        (Linux's tcp_undo_cwnd_reduction with tcp_reno_undo_cwnd, which CUBIC uses too)."""
+        self.cwnd = max(self.cwnd, prior_cwnd)
+        if prior_ssthresh > self.ssthresh:
+            self.ssthresh = prior_ssthresh
+        self._rto_repeat = False
 
 
 _initial_window = initial_window  # the parameter of the same name shadows it in __init__
@@ -148,8 +158,8 @@ class NewReno(CongestionControl):
         super().on_loss(in_flight, now)
         self._bytes_acked = 0
 
-    def on_timeout(self, in_flight: int, now: int) -> None:
-        super().on_timeout(in_flight, now)
+    def on_timeout(self, in_flight: int, now: int, reduce: bool = True) -> None:
+        super().on_timeout(in_flight, now, reduce)
         self._bytes_acked = 0
 
     def on_recovery_exit(self, now: int) -> None:
@@ -276,12 +286,17 @@ class Cubic(CongestionControl):
         self.t_epoch = None
         self._after_timeout = False
 
-    def on_timeout(self, in_flight: int, now: int) -> None:
-        if not self._rto_repeat:
+    def on_timeout(self, in_flight: int, now: int, reduce: bool = True) -> None:
+        if not self._rto_repeat and reduce:
             self.cwnd_prior = self.cwnd / self.mss
-        super().on_timeout(in_flight, now)  # 4.8: Reno's loss window, ssthresh with beta_cubic
+        super().on_timeout(in_flight, now, reduce)  # 4.8: Reno's loss window, ssthresh with beta_cubic
         self.t_epoch = None
         self._after_timeout = True
+
+    def undo(self, prior_cwnd: int, prior_ssthresh: int) -> None:
+        super().undo(prior_cwnd, prior_ssthresh)
+        self.t_epoch = None  # the curve before the reduction (w_max) carries on
+        self._after_timeout = False
 
     def on_recovery_exit(self, now: int) -> None:
         super().on_recovery_exit(now)

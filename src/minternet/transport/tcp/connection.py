@@ -75,7 +75,9 @@ class Options:
         self.synack_retries = 5
         self.max_retries = 15  # like net.ipv4.tcp_retries2
         self.reassembly = "keep"  # or "discard": a go-back-N receiver, for teaching
-        self.min_rto = 200 * NS_PER_MS
+        self.min_rto = 200 * NS_PER_MS  # Linux's TCP_RTO_MIN; a floor on the RTO's variance term
+        self.recovery = "rack"  # or "rfc6675": with SACK, RACK-TLP (Linux's tcp_recovery=1) or DupThresh
+        self.frto = True  # F-RTO (RFC 5682), as Linux's net.ipv4.tcp_frto=2 (with RACK)
         self.initial_rto = NS_PER_S
         self.user_timeout = 0  # TCP_USER_TIMEOUT, ns; 0: off
         # An orphan (closed by the application) in FIN-WAIT-2 ends after this (net.ipv4.tcp_fin_timeout).
@@ -91,6 +93,8 @@ class Options:
             if not hasattr(self, k):
                 raise TypeError(f"unknown TCP option {k!r}")
             setattr(self, k, v)
+        if self.recovery not in ("rack", "rfc6675"):
+            raise ValueError(f"recovery must be 'rack' or 'rfc6675', not {self.recovery!r}")
 
     def copy(self) -> "Options":
         new = Options()
@@ -149,7 +153,7 @@ class TCPConnection:
         # -- statistics, like `ss -i` (shared with the sender and the receiver)
         self.stats = {"segments_sent": 0, "segments_received": 0, "bytes_sent": 0, "bytes_received": 0,
                       "retransmissions": 0, "timeouts": 0, "fast_retransmits": 0, "dup_acks": 0,
-                      "challenge_acks": 0, "out_of_order": 0, "zero_window_probes": 0}
+                      "challenge_acks": 0, "out_of_order": 0, "zero_window_probes": 0, "loss_probes": 0}
         # -- timers (one heap entry each, re-armed by moving a deadline); dispatched from here
         clock = self.clock
         self.rto_timer = Timer(clock, self._on_rto)
@@ -426,6 +430,9 @@ class TCPConnection:
             return
         if seq_le(snd.snd_max, snd.snd_una):
             return  # nothing outstanding
+        if snd.timer_kind:  # a tail loss probe or RACK's reordering timer, not a timeout
+            snd.on_early_timer()
+            return
         if snd.snd_wnd == 0 and not self.orphaned:
             if self._probe0_timed_out():
                 self._write_err()
@@ -647,6 +654,18 @@ class TCPConnection:
         self.snd.negotiated(peer_mss, min(self.our_mss, path_limit), self.ts_ok, self.sack_ok)
         self.rcv.open_queue()
 
+    def _handshake_rtt(self, ts: Timestamps | None) -> int | None:
+        """The handshake's RTT sample: the time since our SYN (or SYN+ACK) if it went once
+        (Karn), else the echoed timestamp, which says which copy was answered (Linux's
+        tcp_synack_rtt_meas and tcp_ack_update_rtt); None: no sample."""
+        if self.syn_tries == 0:
+            return max(1, self.clock.now - self.syn_time)
+        if ts is not None and ts.tsecr:
+            rtt = ((self.ts_now - ts.tsecr) & 0xFFFFFFFF) * NS_PER_MS
+            if rtt < 60 * NS_PER_S:
+                return max(rtt, NS_PER_MS // 2)
+        return None
+
     def _established(self) -> None:
         self._set_state(State.ESTABLISHED)
         self.snd.retransmits = 0
@@ -752,8 +771,7 @@ class TCPConnection:
                 snd.snd_wl1, snd.snd_wl2 = seg.seq, seg.ack
                 snd.snd_una = seg.ack
                 self.rto_timer.cancel()
-                if self.syn_tries == 0:  # Karn: only an unretransmitted SYN+ACK gives a sample
-                    snd.rtt.sample(max(1, self.clock.now - self.syn_time))
+                snd.handshake_rtt(self._handshake_rtt(ts))
                 self._established()
                 state = self.state
             else:
@@ -828,10 +846,12 @@ class TCPConnection:
             snd.max_snd_wnd = snd.snd_wnd
             snd.snd_wl1, snd.snd_wl2 = seg.seq, seg.ack
             self.rto_timer.cancel()
-            if self.syn_tries == 0:
-                snd.rtt.sample(max(1, self.clock.now - self.syn_time))  # Karn: only an unretransmitted SYN
-            else:
-                snd.rtt.rto = self.opt.initial_rto  # RFC 6298 5.7: back to the initial RTO after SYN loss
+            ts = None
+            if self.ts_ok:
+                for o in seg.options:
+                    if type(o) is Timestamps:
+                        ts = o
+            snd.handshake_rtt(self._handshake_rtt(ts))
             self._established()
             # The third segment of the handshake: an ACK, which can carry data if some is waiting.
             if seq_diff(snd.sendbuf.end, snd.snd_nxt) > 0:

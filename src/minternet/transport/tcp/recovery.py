@@ -1,5 +1,6 @@
-"""Loss recovery behind one interface, two ways: SACK-based (RFC 6675, paced by Proportional Rate
-Reduction, RFC 6937) and NewReno (RFC 5681 3.2, RFC 6582) for a peer without SACK.
+"""Loss recovery behind one interface, three ways: RACK-TLP (RFC 8985, rack.py; Linux's default
+with SACK), SACK-based with DupThresh (RFC 6675), both paced by Proportional Rate Reduction
+(RFC 6937), and NewReno (RFC 5681 3.2, RFC 6582) for a peer without SACK.
 
 The sender counts duplicate ACKs and asks its recovery what they mean; the recovery decides when
 fast retransmit starts, what goes out while it lasts, and how cwnd moves until a full ACK ends it.
@@ -26,6 +27,8 @@ DUPTHRESH = 3  # RFC 5681 3.2
 class LossRecovery(ABC):
     """The recovery state of one sender: RFC 6582's ``recover``, RFC 6675's ``HighRxt``, the
     duplicate-ACK count, and whether fast recovery is on."""
+
+    rack = False  # RACK-TLP (rack.py) drives the sender through its own hooks
 
     def __init__(self, snd: "Sender", iss: int) -> None:
         self.snd = snd
@@ -116,17 +119,49 @@ class NewRenoRecovery(LossRecovery):
         snd.cc.cwnd = snd.cc.ssthresh + 3 * snd.mss  # RFC 5681 3.2 step 3
 
 
-class SackRecovery(LossRecovery):
+class PRRRecovery(LossRecovery):
+    """Proportional Rate Reduction (RFC 6937) for a recovery that knows its pipe."""
+
+    def __init__(self, snd: "Sender", iss: int) -> None:
+        super().__init__(snd, iss)
+        self.recover_fs = 0  # RFC 6937 RecoverFS, prr_delivered, prr_out
+        self.prr_delivered = 0
+        self.prr_out = 0
+        self.prr_budget = 0
+
+    @abstractmethod
+    def pipe(self) -> int:
+        """The bytes thought to be in the network (RFC 6675 SetPipe)."""
+
+    def _prr_on_delivered(self, delivered: int) -> None:
+        """Proportional Rate Reduction (RFC 6937), as Linux does it: during recovery, send in
+        proportion to what the receiver got, so that many losses at once do not turn into a
+        burst that overflows the same queue again."""
+        self.prr_delivered += delivered
+        pipe = self.pipe()
+        ssthresh = self.snd.cc.ssthresh
+        if pipe > ssthresh:
+            sndcnt = -(-self.prr_delivered * ssthresh // max(self.recover_fs, 1)) - self.prr_out
+        else:  # PRR-SSRB: slow start back up to ssthresh
+            limit = max(self.prr_delivered - self.prr_out, delivered) + self.snd.mss
+            sndcnt = min(ssthresh - pipe, limit)
+        self.prr_budget = max(sndcnt, 0)
+
+    def usable(self, window: int, flight: int) -> int:
+        return self.prr_budget
+
+    def sent(self, n: int) -> None:
+        self.prr_out += n
+        self.prr_budget -= n
+
+
+class SackRecovery(PRRRecovery):
     """RFC 6675 with PRR (RFC 6937), as Linux does it: the scoreboard says what is lost (IsLost)
     and what is in the network (pipe); PRR says how much may go per ACK."""
 
     def __init__(self, snd: "Sender", iss: int, mss: int) -> None:
         super().__init__(snd, iss)
         self.scoreboard = Scoreboard(mss)
-        self.recover_fs = 0  # RFC 6937 RecoverFS, prr_delivered, prr_out
-        self.prr_delivered = 0
-        self.prr_out = 0
-        self.prr_budget = 0
 
     def set_mss(self, mss: int) -> None:
         self.scoreboard.mss = mss
@@ -157,23 +192,6 @@ class SackRecovery(LossRecovery):
         snd = self.snd
         return self.scoreboard.pipe(snd.snd_una, snd.snd_max, self.high_rxt)
 
-    def _prr_on_delivered(self, delivered: int) -> None:
-        """Proportional Rate Reduction (RFC 6937), as Linux does it: during recovery, send in
-        proportion to what the receiver got, so that many losses at once do not turn into a
-        burst that overflows the same queue again."""
-        self.prr_delivered += delivered
-        pipe = self.pipe()
-        ssthresh = self.snd.cc.ssthresh
-        if pipe > ssthresh:
-            sndcnt = -(-self.prr_delivered * ssthresh // max(self.recover_fs, 1)) - self.prr_out
-        else:  # PRR-SSRB: slow start back up to ssthresh
-            limit = max(self.prr_delivered - self.prr_out, delivered) + self.snd.mss
-            sndcnt = min(ssthresh - pipe, limit)
-        self.prr_budget = max(sndcnt, 0)
-
-    def usable(self, window: int, flight: int) -> int:
-        return self.prr_budget
-
     def retransmit(self) -> bool:
         """RFC 6675 5 (C) paced by PRR: retransmit the next lost segment, else send new data."""
         if self.prr_budget <= 0:
@@ -190,8 +208,3 @@ class SackRecovery(LossRecovery):
         self.high_rxt = seq_add(start, len(data))
         snd.transmit(start, ACK, data)
         return True
-
-    def sent(self, n: int) -> None:
-        self.prr_out += n
-        self.prr_budget -= n
-

@@ -18,6 +18,7 @@ from ...runtime import NS_PER_MS, NS_PER_S
 from ...wire.tcp import TCPFlags
 from .congestion import make_congestion_control
 from .hystart import HyStart
+from .rack import RackRecovery
 from .recovery import LossRecovery, NewRenoRecovery, SackRecovery
 from .rtt import RTTEstimator
 from .sendbuffer import SendBuffer
@@ -32,7 +33,11 @@ if TYPE_CHECKING:
 
 FIN, SYN, PSH, ACK = int(TCPFlags.FIN), int(TCPFlags.SYN), int(TCPFlags.PSH), int(TCPFlags.ACK)
 DEFAULT_MSS = 536  # RFC 9293 3.7.1: what we may send until the peer says otherwise
-TCP_RTO_MAX = 120 * NS_PER_S  # Linux's ceiling for a backed-off timer; the persist timer's
+TCP_RTO_MAX = 120 * NS_PER_S  # Linux's ceiling for a backed-off timer, the persist timer's too
+TIMEOUT_FALLBACK = 3 * NS_PER_S  # RFC 6298 5.7, Linux's TCP_TIMEOUT_FALLBACK
+# What the one retransmission timer is armed for (Linux's icsk_pending: ICSK_TIME_RETRANS,
+# ICSK_TIME_LOSS_PROBE, ICSK_TIME_REO_TIMEOUT): one heap entry serves all three.
+RTO, PTO, REO = 0, 1, 2
 TSO_OPTION_ROOM = 80  # a super-segment leaves room for 40 bytes of IP and 40 of TCP options
 
 
@@ -86,6 +91,7 @@ class Sender:
         self.rtt_seq: int | None = None  # Karn: the segment being timed (without timestamps)
         self.rtt_time = 0
         self.retransmits = 0  # consecutive timeouts
+        self.timer_kind = RTO  # what rto_timer is armed for
 
     # ------------------------------------------------------------------ sizes ----------------------
     def negotiated(self, peer_mss: int, our_mss: int, ts_ok: bool, sack_ok: bool) -> None:
@@ -97,8 +103,22 @@ class Sender:
         self.cc = make_congestion_control(self.opt.congestion, self.mss)
         self.send_size = tso_send_size(self.mss, self.tso_max)
         if sack_ok:
-            self.recovery = SackRecovery(self, self.iss, self.mss)
+            # RACK-TLP by default, as Linux (net.ipv4.tcp_recovery=1); "rfc6675": DupThresh.
+            if self.opt.recovery == "rack":
+                self.recovery = RackRecovery(self, self.iss, self.mss)
+            else:
+                self.recovery = SackRecovery(self, self.iss, self.mss)
 
+    def handshake_rtt(self, rtt: int | None) -> None:
+        """The handshake is over: its RTT sample, or None when the SYN (or SYN+ACK) was
+        retransmitted and nothing tells which copy was answered. Then the RTO is 3 s once data
+        flows (RFC 6298 5.7; Linux's tcp_init_metrics sets TCP_TIMEOUT_FALLBACK on both sides)."""
+        rtt_est = self.rtt
+        if rtt is not None:
+            rtt_est.sample(rtt, now=self.clock.now)
+        else:
+            rtt_est.rto = TIMEOUT_FALLBACK
+            rtt_est.backoffs = 0
     def set_mss(self, mss: int) -> None:
         """Lower the MSS (path MTU discovery): the segment size, the TSO size, congestion
         control's and the scoreboard's segment, all at once."""
@@ -178,6 +198,8 @@ class Sender:
         if (seq_diff(sendbuf.end, self.snd_nxt) > 0 or self.fin_queued and self.fin_seq is None) \
                 and seq_ge(self.snd_una, self.snd_max) and not self.rto_timer.armed:
             self.arm_persist()
+        if sent_any and recovery.rack:
+            self.schedule_probe()
         if force_ack and not sent_any:
             conn.send_ack()
 
@@ -185,7 +207,10 @@ class Sender:
         """Nagle (RFC 9293 3.7.4) in Minshall's form, as Linux has it: a small segment may go when
         no earlier small segment is still unacknowledged; and sender-side silly window
         avoidance (3.8.6.2.1)."""
-        if length == available and (self.opt.nodelay or self.fin_queued or seq_le(self.snd_sml, self.snd_una)):
+        # Linux's tcp_minshall_check: a small segment is in flight if snd_sml lies in
+        # (snd_una, snd_nxt]; both ends, so that an snd_sml left 2**31 bytes behind is not "ahead".
+        small_out = seq_lt(self.snd_una, self.snd_sml) and seq_le(self.snd_sml, self.snd_nxt)
+        if length == available and (self.opt.nodelay or self.fin_queued or not small_out):
             return True  # all we have, and no small segment in flight (or Nagle is off)
         if self.max_snd_wnd and length >= self.max_snd_wnd // 2:
             return True
@@ -206,14 +231,18 @@ class Sender:
         elif self.rtt_seq is None and not self.ts_ok and data:
             self.rtt_seq, self.rtt_time = seq, self.clock.now
         self.stats["bytes_sent"] += len(data)
-        if self.recovery.in_recovery:
-            self.recovery.sent(len(data))
+        recovery = self.recovery
+        if recovery.in_recovery:
+            recovery.sent(len(data))
+        if recovery.rack:
+            recovery.on_send(seq, end, self.clock.now)
         self._send(flags, seq, data)
         if seq_gt(end, self.snd_nxt):
             self.snd_nxt = end
         if seq_gt(end, self.snd_max):
             self.snd_max = end
         if not self.rto_timer.armed:
+            self.timer_kind = RTO
             self.rto_timer.arm_in(self.rtt.rto)
         self.persist_timer.cancel()
 
@@ -225,7 +254,8 @@ class Sender:
         una, nxt = self.snd_una, self.snd_max
         window = seg.window << self.snd_wscale
         recovery = self.recovery
-        has_sack = recovery.on_ack(seg, ack, una, nxt)
+        # Nothing outstanding (the receiving side of a bulk transfer): nothing to recover.
+        has_sack = recovery.on_ack(seg, ack, una, nxt) if nxt != una else False
         if seq_gt(ack, una):
             acked = seq_diff(ack, una)
             sendbuf = self.sendbuf
@@ -250,16 +280,26 @@ class Sender:
                     cc.ssthresh = cc.cwnd  # the queue is filling: slow start ends here
                     self.obs.stats["tcp.hystart_exits"] += 1
                     self.trace_cc("hystart")
-            self._on_new_ack(ack, acked)
-            if seq_ge(ack, self.snd_max):
-                self.rto_timer.cancel()
+            if recovery.rack:
+                self._rack_ack(acked, False, ts)
             else:
-                self.rto_timer.arm_in(self.rtt.rto)  # RFC 6298 5.3: restart on new data acknowledged
+                self._on_new_ack(ack, acked)
+                if seq_ge(ack, self.snd_max):
+                    self.rto_timer.cancel()
+                else:
+                    self.rto_timer.arm_in(self.rtt.rto)  # RFC 6298 5.3: restart on new data acknowledged
             if data_acked > 0:
                 self.conn.events.writable()
         elif ack == una and not seg.payload and not seg.flags & FIN and window == self.snd_wnd and \
                 seq_gt(self.snd_max, una):
-            self._on_dupack(has_sack)
+            if recovery.rack:
+                recovery.dupacks += 1
+                self.stats["dup_acks"] += 1
+                self._rack_ack(0, True, ts)
+            else:
+                self._on_dupack(has_sack)
+        elif recovery.rack and (has_sack or recovery.in_recovery):
+            self._rack_ack(0, False, ts)  # SACKs on a segment that is not a pure duplicate
         # Window update (RFC 9293 3.10.7.4): only from a newer segment.
         if seq_lt(self.snd_wl1, seg.seq) or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack)):
             opened = window > self.snd_wnd
@@ -271,21 +311,53 @@ class Sender:
                 self.persist_backoff = 0
 
     def _rtt_sample(self, ack: int, ts: "Timestamps | None") -> int | None:
+        now = self.clock.now
+        if self.recovery.rack:
+            # Linux's tcp_ack_update_rtt: prefer the send time of the oldest segment newly
+            # (S)ACKed if none of those acknowledged was retransmitted (Karn); else the timestamp.
+            rtt = self.recovery.seq_rtt
+            if rtt >= 0:
+                rtt = max(rtt, 1)
+                self.rtt.sample(rtt, ack, self.snd_max, now)
+                self.rtt_seq = None
+                return rtt
         if ts is not None and ts.tsecr:
             # RFC 7323 4.1: with timestamps every ACK that advances the window is a sample,
             # retransmissions included (the echoed time says which transmission it was).
             rtt = ((self.conn.ts_now - ts.tsecr) & 0xFFFFFFFF) * NS_PER_MS
             if rtt < 60 * NS_PER_S:
                 rtt = max(rtt, NS_PER_MS // 2)
-                self.rtt.sample(rtt)
+                self.rtt.sample(rtt, ack, self.snd_max, now)
                 return rtt
             return None
         if self.rtt_seq is not None and seq_gt(ack, self.rtt_seq):
-            rtt = max(1, self.clock.now - self.rtt_time)
-            self.rtt.sample(rtt)
+            rtt = max(1, now - self.rtt_time)
+            self.rtt.sample(rtt, ack, self.snd_max, now)
             self.rtt_seq = None
             return rtt
         return None
+
+    def _rack_ack(self, acked: int, dupack: bool, ts: "Timestamps | None") -> None:
+        """RACK's half of an ACK: loss detection, recovery, cwnd, then the timer -- RACK's
+        reordering timer if it armed one, else a loss probe if one is due, else the RTO
+        (Linux's tcp_set_xmit_timer)."""
+        recovery: RackRecovery = self.recovery  # type: ignore[assignment]
+        reo = recovery.after_ack(acked, dupack, ts)
+        if acked > 0:
+            if self.obs.tracer.enabled:
+                self.trace_cc("ack")
+            if reo:
+                return
+            if self.snd_una == self.snd_max:
+                self.rto_timer.cancel()
+                self.timer_kind = RTO
+            else:
+                pto = recovery.probe_timeout(True)
+                if pto is None:
+                    self.arm_rto_from_now()  # RFC 6298 5.3: restart on new data acknowledged
+                else:
+                    self.timer_kind = PTO
+                    self.rto_timer.arm_in(pto)
 
     def _on_new_ack(self, ack: int, acked: int) -> None:
         """New data acknowledged: grow the window, or make progress in recovery (RFC 6582)."""
@@ -300,6 +372,11 @@ class Sender:
                 recovery.on_partial_ack(ack, acked)
             return
         recovery.dupacks = 0
+        if seq_gt(ack, recovery.recover):
+            # Keep the recovery point no further than a window behind snd_una: left at the ISS,
+            # 2**31 bytes later seq_lt(snd_una, recover) would turn true and switch fast
+            # retransmit off (issue 11, bug 11).
+            recovery.recover = ack
         self.cc.on_ack(acked, now, self.rtt.srtt, self.in_flight())
         if self.obs.tracer.enabled:
             self.trace_cc("ack")
@@ -331,9 +408,21 @@ class Sender:
     # ------------------------------------------------------------------ timers ---------------------
     def on_timeout(self) -> None:
         """RFC 6298 5.4-5.7 for data (the connection has checked the state and the retry limit):
-        loss window, back off, go back to snd_una."""
+        loss window, back off, go back to snd_una (with RACK: retransmit what is lost, keep
+        what the receiver SACKed, as Linux's tcp_retransmit_timer)."""
         self.obs.stats["tcp.timeouts"] += 1
         self.stats["timeouts"] += 1
+        recovery = self.recovery
+        if recovery.rack:
+            reduce = recovery.enter_loss()  # type: ignore[attr-defined]
+            self.cc.on_timeout(self.in_flight(), self.clock.now, reduce)
+            self.cc.cwnd = recovery.pipe() + self.mss  # type: ignore[attr-defined]  # tcp_enter_loss
+            self.trace_cc("timeout")
+            self.rtt.backoff()
+            self.rtt_seq = None
+            self.arm_rto_from_now()
+            self.output()
+            return
         self.cc.on_timeout(self.in_flight(), self.clock.now)
         self.trace_cc("timeout")
         self.rtt.backoff()
@@ -357,8 +446,46 @@ class Sender:
         the old flight do not start a fast retransmit."""
         if seq_ge(self.snd_una, self.snd_max):
             return  # nothing outstanding: the next segments are simply smaller
-        self._go_back()
+        if self.recovery.rack:
+            self.recovery.enter_loss(mtu=True)  # type: ignore[attr-defined]
+            self.rtt_seq = None
+        else:
+            self._go_back()
         self.output()
+
+    # -- the one retransmission timer: RTO, loss probe or RACK's reordering timer ---------------
+    def arm_rto_from_now(self) -> None:
+        self.timer_kind = RTO
+        self.rto_timer.arm_in(self.rtt.rto)
+
+    def arm_rto_from_head(self) -> None:
+        """The RTO, counted from when the oldest outstanding segment was sent (Linux's
+        tcp_rearm_rto after a probe or reordering timer)."""
+        self.timer_kind = RTO
+        self.rto_timer.arm_in(max(self.recovery.rto_left(), 1))  # type: ignore[attr-defined]
+
+    def arm_reo(self, delay: int) -> None:
+        self.timer_kind = REO
+        self.rto_timer.arm_in(min(delay, self.rtt.rto))
+
+    def schedule_probe(self) -> None:
+        """After sending: a Tail Loss Probe in PTO, if one is due (Linux's tcp_schedule_loss_probe
+        from tcp_write_xmit); RACK's reordering timer, if pending, is left alone."""
+        if self.timer_kind == REO and self.rto_timer.armed:
+            return
+        pto = self.recovery.probe_timeout(False)  # type: ignore[attr-defined]
+        if pto is not None:
+            self.timer_kind = PTO
+            self.rto_timer.arm_in(pto)
+
+    def on_early_timer(self) -> None:
+        """rto_timer fired for a loss probe or RACK's reordering timer, not a timeout."""
+        kind = self.timer_kind
+        self.timer_kind = RTO
+        if kind == PTO:
+            self.recovery.send_probe()  # type: ignore[attr-defined]
+        else:
+            self.recovery.on_reo_timeout()  # type: ignore[attr-defined]
 
     def arm_persist(self, limit: int | None = None) -> None:
         """The next probe after RTO << backoff, at most TCP_RTO_MAX (Linux's tcp_probe0_when),
