@@ -195,14 +195,17 @@ async def serve_tcp(host: Any, port: int, address: str, handler, idle_timeout: f
                     max_clients: int = TCP_MAX_CLIENTS, stats: dict | None = None):
     """DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message has a two-byte length in front;
     several queries may come on one connection; ``handler(data, client)`` answers each. A
-    connection idle (or stalled mid-message) for ``idle_timeout`` seconds is closed, and at most
-    ``max_clients`` are held: when one more comes, the oldest connection that is waiting for its
-    client (not one we are answering) is closed to make room (RFC 7766 6.2.3: a server frees
-    resources by closing idle connections), so silent or slow clients cannot lock the others out;
-    only when every connection is busy answering is the new one closed at once. Returns the server
-    (close() stops it)."""
-    # Each client's task -> whether it is waiting for its client (True) or answering (False);
-    # insertion order is connection order, so the first waiting one is the longest held.
+    connection idle (or stalled mid-message, or not reading its answers) for ``idle_timeout``
+    seconds is closed, and at most ``max_clients`` are held: when one more comes, the connection
+    idle the longest among those waiting for their client -- to send a query, or to take an
+    answer off our hands -- is closed to make room (RFC 7766 6.2.3: a server frees resources by
+    closing idle connections), so silent, slow or non-reading clients cannot lock the others out
+    and a client that keeps querying on its connection is not the one closed. Only when every
+    connection is busy in ``handler`` is the new one closed at once. Returns the server (close()
+    stops it)."""
+    # Each client's task -> whether it is waiting for its client (True) or in the handler (False);
+    # a task moves to the end on each complete query, so the order is least recently active first
+    # and the first waiting one is the one idle the longest.
     clients: dict[asyncio.Task, bool] = {}
 
     def count(what: str) -> None:
@@ -223,17 +226,21 @@ async def serve_tcp(host: Any, port: int, address: str, handler, idle_timeout: f
             count("tcp_evicted")
         clients[me] = True
         peer = writer.get_extra_info("peername")
+        abort = False  # close with a RST: answers the client does not read are not worth sending
         try:
             while True:
-                clients[me] = True
                 head = await asyncio.wait_for(reader.readexactly(2), idle_timeout)
                 data = await asyncio.wait_for(reader.readexactly(int.from_bytes(head, "big")), idle_timeout)
-                clients[me] = False
+                del clients[me]
+                clients[me] = False  # busy, and now the most recently active
                 reply = await handler(data, peer)
                 if reply is None:
                     break
+                clients[me] = True  # waiting for the client to read: evictable like a silent one
                 writer.write(len(reply).to_bytes(2, "big") + reply)
+                abort = True
                 await asyncio.wait_for(writer.drain(), idle_timeout)
+                abort = False
         except asyncio.TimeoutError:
             count("tcp_idle_closed")
         except asyncio.CancelledError:
@@ -243,6 +250,9 @@ async def serve_tcp(host: Any, port: int, address: str, handler, idle_timeout: f
             pass
         finally:
             clients.pop(me, None)
-            writer.close()
+            if abort:
+                writer.transport.abort()
+            else:
+                writer.close()
 
     return await host.start_server(client, port=port, host=address)
