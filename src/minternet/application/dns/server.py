@@ -69,8 +69,9 @@ class AuthoritativeServer:
         if query.qr:
             return None  # never answer a response (reflection loops)
         self.stats["queries"] += 1
-        response = self.edns.reject(query) or answer(self.zones, query)
-        response, udp_limit = self.edns.finish(query, response, client[0] if client else None)
+        client_ip = client[0] if client else None
+        response = self.edns.reject(query) or self.edns.cookie_query(query, client_ip) or answer(self.zones, query)
+        response, udp_limit = self.edns.finish(query, response, client_ip)
         wire = encode_limited(response, udp_limit if limit is None else limit)
         if wire[2] & 0x02:
             self.stats["truncated"] += 1
