@@ -516,6 +516,14 @@ def test_limited_drops_additional_without_tc() -> None:
     assert 0 < len(back.additional) < 30 and back.additional == msg.additional[:len(back.additional)]
 
 
+def test_limited_sets_tc_when_needed_additional_records_go() -> None:
+    # A referral's in-domain glue (RFC 9471 3): dropping any of the first `needed` is truncation.
+    msg = _sized(2, 2, 30)
+    for needed, tc in ((0, False), (5, False), (6, True), (30, True)):  # 5 of them fit
+        back = DNSMessage.decode(encode_limited(msg, 200, needed))
+        assert len(back.additional) == 5 and back.tc is tc
+
+
 def test_limited_drops_authority_with_tc() -> None:
     msg = _sized(2, 1, 0)
     msg = make_response(make_query("example.com", 1, 3), answers=msg.answers,

@@ -1614,13 +1614,14 @@ def _encode(m: DNSMessage, compress: bool) -> tuple[bytearray, int, list[int]]:
     return buf, q_end, ends
 
 
-def encode_limited(msg: DNSMessage, limit: int = 512) -> bytes:
+def encode_limited(msg: DNSMessage, limit: int = 512, needed: int = 0) -> bytes:
     """Encode ``msg`` in at most ``limit`` bytes (512 for plain UDP, RFC 1035 4.2.1).
 
     When it does not fit, whole RRsets are dropped from the end: additional first, then
     authority, then answers. TC is set only when something from the answer or authority section
-    had to go: missing additional data is no truncation (RFC 2181 9). An OPT record is kept
-    whatever else goes (RFC 6891 7). ValueError when not even the header and question fit.
+    had to go, or one of the first ``needed`` additional records: other additional data missing
+    is no truncation (RFC 2181 9), but a referral's in-domain glue is (RFC 9471 3). An OPT record
+    is kept whatever else goes (RFC 6891 7). ValueError when not even the header and question fit.
     """
     data = msg.encode()
     if len(data) <= limit:
@@ -1648,7 +1649,7 @@ def encode_limited(msg: DNSMessage, limit: int = 512) -> bytes:
                 n_an, n_ns = len(rest.answers), len(rest.authority)
                 an, ns = min(k, n_an), min(max(k - n_an, 0), n_ns)
                 ar = k - an - ns
-                tc = msg.tc or k < n_an + n_ns
+                tc = msg.tc or k < n_an + n_ns + needed
                 flags = _flags(msg) | (0x0200 if tc else 0)
                 header = _HDR.pack(msg.id, flags, len(msg.questions), an, ns,
                                    ar + (len(opts) if extra else 0))

@@ -241,3 +241,19 @@ def test_the_tcp_connection_evicted_is_the_one_idle_longest():
     net.close()
     assert answered == 20, server.stats
     assert server.stats["tcp_evicted"] == 2  # two of the silent ones, by the last two
+
+
+def test_a_referral_without_room_for_its_in_domain_glue_is_sent_with_tc():
+    # RFC 9471 3, through the server: a plain (no EDNS, 512-byte) query for a name below a cut
+    # whose eight name servers are named inside it: their glue does not all fit, so TC=1.
+    import dns.flags
+    import dns.message
+    import dns.rdatatype
+    names = [f"a-rather-long-name-server-label-number-{i:02d}.sub.example.com." for i in range(8)]
+    zone = ZONE + "".join(f"sub IN NS {n}\n{n} IN A 10.1.0.{i + 1}\n" for i, n in enumerate(names))
+    server = AuthoritativeServer([parse_master(zone)], cookie_secret=bytes(16), now=lambda: 1_700_000_000)
+    query = dns.message.make_query("www.sub.example.com", "A", use_edns=False)
+    r = dns.message.from_wire(server.handle(query.to_wire(), client=("10.0.0.1", 5000)))
+    assert len(r.authority) == 1 and len(r.authority[0]) == 8
+    assert len([rr for rr in r.additional if rr.rdtype == dns.rdatatype.A]) < 8
+    assert r.flags & dns.flags.TC and server.stats["truncated"] == 1

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from ...wire.dns import DNSMessage, Opcode, Rcode, encode_limited, make_response, name_eq
 from ...wire.errors import MalformedPacket
 from ...runtime import NS_PER_S
-from .authority import answer
+from .authority import answer, needed_glue
 from .edns import EDNS_PAYLOAD, EdnsResponder
 from .resolver import RecursiveResolver
 from .zone import Zone
@@ -72,7 +72,7 @@ class AuthoritativeServer:
         client_ip = client[0] if client else None
         response = self.edns.reject(query) or self.edns.cookie_query(query, client_ip) or answer(self.zones, query)
         response, udp_limit = self.edns.finish(query, response, client_ip)
-        wire = encode_limited(response, udp_limit if limit is None else limit)
+        wire = encode_limited(response, udp_limit if limit is None else limit, needed_glue(response))
         if wire[2] & 0x02:
             self.stats["truncated"] += 1
         return wire
