@@ -257,3 +257,51 @@ def test_a_referral_without_room_for_its_in_domain_glue_is_sent_with_tc():
     assert len(r.authority) == 1 and len(r.authority[0]) == 8
     assert len([rr for rr in r.additional if rr.rdtype == dns.rdatatype.A]) < 8
     assert r.flags & dns.flags.TC and server.stats["truncated"] == 1
+
+
+class WaitingResolver:
+    """A resolver whose every resolution waits for ``release`` (a slow hierarchy), then answers."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.working = 0
+
+    async def resolve(self, name, rtype):
+        from minternet.application.dns.resolver import Resolution
+        self.working += 1
+        await self.release.wait()
+        self.working -= 1
+        return Resolution(name, rtype)
+
+
+def test_a_resolver_works_on_at_most_recursive_clients_queries_at_once():
+    # BIND's recursive-clients: beyond the quota a query is dropped (and counted), not given a
+    # task of its own; once the work in progress is done, queries are taken again.
+    from minternet.application.dns.server import ResolverService
+    net = Network(seed=1)
+    net.add_host("c", {"eth0": "10.0.0.1/24"})
+    net.add_host("res", {"eth0": "10.0.0.53/24"})
+    net.connect("c:eth0", "res:eth0", delay="1ms")
+    resolver = WaitingResolver()
+    service = ResolverService(resolver, recursive_clients=5)  # type: ignore[arg-type]
+    net.spawn(service.serve(net["res"], 53, tcp=False))
+
+    async def main():
+        await asyncio.sleep(0.1)
+        sock = net["c"].socket()
+        sock.bind(("0.0.0.0", 5353))
+        for i in range(12):
+            sock.sendto(make_query("example.com", RRType.A, i).encode(), ("10.0.0.53", 53))
+        await asyncio.sleep(0.5)
+        working = resolver.working
+        resolver.release.set()
+        answered = [(await asyncio.wait_for(sock.recvfrom(512), 1))[0] for _ in range(5)]
+        later = await query_udp(net["c"], "10.0.0.53", 53, "example.com", RRType.A, rd=True, timeout=2)
+        return working, answered, later
+
+    working, answered, later = net.run_app(main())
+    net.close()
+    assert working == 5 and service.stats["recursive_clients_exceeded"] == 7
+    assert net["res"].stats["drop.recursive-clients"] == 7
+    assert sorted(int.from_bytes(a[:2], "big") for a in answered) == [0, 1, 2, 3, 4]
+    assert later is not None and later.rcode == 0 and service.stats["queries"] == 6

@@ -22,6 +22,7 @@ from .zone import Zone
 UDP_LIMIT = 512  # RFC 1035 4.2.1: larger answers are truncated (TC) and retried over TCP
 TCP_IDLE_TIMEOUT = 10.0  # seconds a connection may sit idle or mid-message (RFC 7766 6.2.3: seconds)
 TCP_MAX_CLIENTS = 150  # connections held at once, like BIND's tcp-clients
+RECURSIVE_CLIENTS = 1000  # UDP queries a resolver works on at once, BIND's recursive-clients default
 
 
 def _formerr(data: bytes) -> bytes | None:
@@ -100,10 +101,14 @@ class AuthoritativeServer:
 
 
 class ResolverService:
-    """A recursive resolver as a server: clients send RD queries, it walks the hierarchy for them."""
+    """A recursive resolver as a server: clients send RD queries, it walks the hierarchy for them.
+    At most ``recursive_clients`` UDP queries are in progress at once (BIND's recursive-clients);
+    one more is dropped and counted in ``stats["recursive_clients_exceeded"]``; the client tries
+    again later. (TCP is bounded by its connections, each answered one query at a time.)"""
 
-    def __init__(self, resolver: RecursiveResolver) -> None:
+    def __init__(self, resolver: RecursiveResolver, recursive_clients: int = RECURSIVE_CLIENTS) -> None:
         self.resolver = resolver
+        self.recursive_clients = recursive_clients
         self.stats = {"queries": 0, "malformed": 0}
         self.edns = EdnsResponder(stats=self.stats)  # no NSID, no cookies
 
@@ -138,7 +143,8 @@ class ResolverService:
             return await self.handle(data, limit=65535)
         server = await serve_tcp(host, port, address, over_tcp) if tcp and hasattr(host, "start_server") else None
         try:
-            await serve_udp(host, port, address, self.handle, started, concurrent=True, stats=self.stats)
+            await serve_udp(host, port, address, self.handle, started, concurrent=True, stats=self.stats,
+                            max_in_progress=self.recursive_clients)
         finally:
             if server is not None:
                 server.close()
@@ -146,9 +152,12 @@ class ResolverService:
 
 async def serve_udp(host: Any, port: int, address: str, handler, started: asyncio.Future | None = None,
                     concurrent: bool = False, stats: dict | None = None,
-                    on_error: Callable[[str], None] | None = None) -> None:
+                    on_error: Callable[[str], None] | None = None, max_in_progress: int | None = None) -> None:
     """Receive datagrams on (address, port) forever; answer each with ``handler(data, addr)``
-    (a coroutine function when ``concurrent``, each query then handled in its own task).
+    (a coroutine function when ``concurrent``, each query then handled in its own task, at most
+    ``max_in_progress`` of them at once: a datagram beyond is dropped, counted in
+    ``stats["recursive_clients_exceeded"]`` and traced, as BIND drops a query over its
+    recursive-clients quota).
 
     A reply that cannot be sent (a query from port 0, an unreachable asker) is counted in
     ``stats["send_errors"]``, traced as a drop where the host traces, told to ``on_error``, and
@@ -181,6 +190,13 @@ async def serve_udp(host: Any, port: int, address: str, handler, started: asynci
         while True:
             data, addr = await sock.recvfrom(65535)
             if concurrent:
+                if max_in_progress is not None and len(tasks) >= max_in_progress:
+                    if stats is not None:
+                        stats["recursive_clients_exceeded"] = stats.get("recursive_clients_exceeded", 0) + 1
+                    if drop is not None:
+                        drop("dns", "recursive-clients", text=f"query from {addr[0]}#{addr[1]} dropped: "
+                                                             f"{max_in_progress} in progress")
+                    continue
                 task = asyncio.ensure_future(answer_one(data, addr))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
