@@ -82,6 +82,9 @@ def test_dig_edns_flags_as_dig_9_18_spells_them(capsys):
     assert lines[at + 1] == "; EDNS: version: 0, flags: do; udp: 1232"  # DO copied, 0x80 cleared
     assert lines[at + 2].startswith("; COOKIE: ") and lines[at + 2].endswith(" (good)")
     assert lines[at + 3] == ";; QUESTION SECTION:"  # option 100 not echoed
+    # +ednsflags never sets DO: dig 9.18 masks it off ("flags:;" in its own +qr), only +dnssec sets it.
+    _, out, _ = dig(capsys, "client", "example.com", "@10.0.2.53", "+ednsflags=0x8000", "+norecurse")
+    assert "; EDNS: version: 0, flags:; udp: 1232" in out
     _, out, _ = dig(capsys, "client", "+edns=1", "+noednsneg", "example.com", "@10.0.2.53")
     assert "status: BADVERS" in out and "; EDNS: version: 0," in out and "ANSWER: 0" in out
     _, out, _ = dig(capsys, "client", "+edns=1", "example.com", "@10.0.2.53")

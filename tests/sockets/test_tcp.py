@@ -1,5 +1,5 @@
 """TCP sockets on simulated hosts: bind() and listen() as Linux allows them (SO_REUSEADDR over
-TIME-WAIT)."""
+TIME-WAIT, one port on several addresses, a bound socket holding its port)."""
 
 import asyncio
 import errno
@@ -97,3 +97,102 @@ def test_an_asyncio_server_restarts_on_its_port_at_once():
         return await reader.read()
 
     assert net.run_app(main()) == b"bye"
+
+
+def test_two_addresses_of_one_host_listen_on_one_port_each_for_its_own():
+    # Linux's inet_rcv_saddr_equal: sockets on two different addresses do not conflict, so a
+    # multi-homed server listens once per address (BIND, nginx `listen 10.0.1.1:80`).
+    net = chain(1)
+    r1, client, server = net["r1"], net["client"], net["server"]  # r1 is 10.0.1.1 and 10.0.2.1
+
+    async def main():
+        got = {}
+        for addr in ("10.0.1.1", "10.0.2.1"):
+            s = r1.socket(AF_INET, SOCK_STREAM)
+            s.bind((addr, 7001))
+            s.listen()
+            got[addr] = s
+        c1 = client.socket(AF_INET, SOCK_STREAM)
+        await c1.connect(("10.0.1.1", 7001))
+        c2 = server.socket(AF_INET, SOCK_STREAM)
+        await c2.connect(("10.0.2.1", 7001))
+        (_, p1), (_, p2) = await got["10.0.1.1"].accept(), await got["10.0.2.1"].accept()
+        got["10.0.1.1"].close()  # closing one leaves the other listening
+        c3 = server.socket(AF_INET, SOCK_STREAM)
+        await c3.connect(("10.0.2.1", 7001))
+        _, p3 = await got["10.0.2.1"].accept()
+        c4 = client.socket(AF_INET, SOCK_STREAM)
+        try:
+            await c4.connect(("10.0.1.1", 7001))
+        except ConnectionRefusedError:
+            return p1[0], p2[0], p3[0], "refused"
+        return p1[0], p2[0], p3[0], "connected"
+
+    assert net.run_app(main()) == ("10.0.1.10", "10.0.2.10", "10.0.2.10", "refused")
+
+
+@pytest.mark.parametrize("first, second", [("10.0.2.10", "10.0.2.10"), ("0.0.0.0", "10.0.2.10"),
+                                           ("10.0.2.10", "0.0.0.0")])
+def test_a_bound_socket_holds_its_port_before_it_listens(first, second):
+    # Linux holds the bind bucket from bind() on: a second bind() of the same address (or where
+    # either is 0.0.0.0) is EADDRINUSE, with no listener or connection there yet.
+    net = chain(1)
+    server = net["server"]
+    a = server.socket(AF_INET, SOCK_STREAM)
+    a.bind((first, 7002))
+    b = server.socket(AF_INET, SOCK_STREAM)
+    with pytest.raises(OSError) as e:
+        b.bind((second, 7002))
+    assert e.value.errno == errno.EADDRINUSE
+    a.close()  # and lets go of it when closed
+    b.bind((second, 7002))
+    b.listen()
+
+
+def test_two_bound_sockets_with_so_reuseaddr_share_a_port_until_one_listens():
+    # inet_csk_bind_conflict: both with SO_REUSEADDR and neither listening is no conflict; the
+    # second listen() then is (a listener is always in the way).
+    net = chain(1)
+    server = net["server"]
+    a, b = server.socket(AF_INET, SOCK_STREAM), server.socket(AF_INET, SOCK_STREAM)
+    for s in (a, b):
+        s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+        s.bind(("10.0.2.10", 7003))
+    a.listen()
+    with pytest.raises(OSError) as e:
+        b.listen()
+    assert e.value.errno == errno.EADDRINUSE
+
+
+class Scripted:
+    """A host's random source whose randint gives these numbers first."""
+
+    def __init__(self, rng, *numbers: int) -> None:
+        self.rng = rng
+        self.numbers = list(numbers)
+
+    def randint(self, low: int, high: int) -> int:
+        return self.numbers.pop(0) if self.numbers else self.rng.randint(low, high)
+
+    def __getattr__(self, name: str):
+        return getattr(self.rng, name)
+
+
+def test_ephemeral_ports_skip_ports_held_by_bound_sockets():
+    net = chain(1)
+    client, server = net["client"], net["server"]
+
+    async def main():
+        srv = server.socket(AF_INET, SOCK_STREAM)
+        srv.bind(("", 7004))
+        srv.listen()
+        held = client.socket(AF_INET, SOCK_STREAM)
+        held.bind(("", 50000))  # bound, not (yet) connected
+        client.tcp.rng = Scripted(client.tcp.rng, 50000, 50001, 50000, 50002)
+        c = client.socket(AF_INET, SOCK_STREAM)
+        await c.connect(("10.0.2.10", 7004))
+        b = client.socket(AF_INET, SOCK_STREAM)
+        b.bind(("", 0))
+        return c.getsockname()[1], b.getsockname()[1]
+
+    assert net.run_app(main()) == (50001, 50002)

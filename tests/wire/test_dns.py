@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+import sys
 from dataclasses import replace
 
 import dns.edns
@@ -27,7 +28,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minternet.wire import MalformedPacket
-from minternet.wire.dns import (AAAA, CNAME, MX, NS, OPT, PTR, REASONS, SOA, TXT, A, DNSMessage,
+from minternet.wire.dns import (AAAA, CNAME, MAX_NAME_LEN, MX, NS, OPT, PTR, REASONS, SOA, TXT, A,
+                                DNSMessage,
                                 Edns, EdnsOption, Opcode, Question, Rcode, ResourceRecord, RRClass, RRType, Unknown,
                                 canonical, encode_limited, is_subdomain, labels_to_name,
                                 make_query, make_response, name_eq, name_to_labels)
@@ -322,6 +324,78 @@ def test_pointer_loop_through_two_pointers() -> None:
     malformed(data, "bad-pointer", "loop")
 
 
+def pointer_chain(hops: int, names: int = 1) -> bytes:
+    """A question for the root, an opaque rdata (type 65280, never read as a name) holding
+    ``hops - 1`` pointers each to the one before it (the first to the question's root name), and
+    ``names`` records owned by a pointer to the last: each owner takes ``hops`` hops."""
+    question = b"\x00\x00\x01\x00\x01"
+    start = 12 + len(question) + 11
+    chain = b"".join(struct.pack("!H", 0xC000 | (12 if k == 0 else start + 2 * (k - 1))) for k in range(hops - 1))
+    top = start + 2 * (hops - 2)
+    owner = struct.pack("!H", 0xC000 | top) if hops > 1 else b"\xc0\x0c"
+    return (header(qd=1, an=1 + names) + question + record(b"\x00", 65280, chain)
+            + record(owner, 65280, b"") * names)
+
+
+def test_pointer_chain_of_16_hops_and_no_more() -> None:
+    # BIND's DNS_POINTER_MAXHOPS and dnspython's MAX_COMPRESSION_POINTER_CHAIN: 16.
+    assert len(DNSMessage.decode(pointer_chain(16)).answers) == 2
+    assert sum(len(rrset) for rrset in dns.message.from_wire(pointer_chain(16)).answer) == 2
+    malformed(pointer_chain(17), "pointer-chain-too-long", "over 16")
+    with pytest.raises(dns.name.PointerChainTooLong):
+        dns.message.from_wire(pointer_chain(17))
+
+
+def _read_name_steps(data: bytes) -> list[int]:
+    """Lines run by each call of _read_name while ``data`` is decoded: the work per name."""
+    from minternet.wire import dns as wire_dns
+    code = wire_dns._read_name.__code__
+    steps: list[int] = []
+
+    def local(frame, event, arg):
+        if event == "line":
+            steps[-1] += 1
+        return local
+
+    def calls(frame, event, arg):
+        if frame.f_code is code:
+            steps.append(0)
+            return local
+        return None
+
+    sys.settrace(calls)
+    try:
+        DNSMessage.decode(data)
+    except MalformedPacket:
+        pass
+    finally:
+        sys.settrace(None)
+    return steps
+
+
+def test_a_name_costs_a_bounded_number_of_steps() -> None:
+    # Before the hop cap, records owned by a pointer to the top of a 2000-pointer chain cost 2000
+    # hops each: a 64 KB message of them took seconds of CPU. Now one loop step per label or
+    # pointer, at most 127 labels (255 bytes) and 16 pointers, so decoding is linear in its size.
+    per_name = 16 * (MAX_NAME_LEN // 2 + 16 + 1)  # 16 hops at most; a loop step runs fewer than 16 lines
+    attack = _read_name_steps(pointer_chain(2000, names=20))
+    assert max(attack) < per_name
+    # The worst that still decodes: every owner takes 16 hops through 112 one-byte labels.
+    chunks, pos = [], 12 + 5 + 11
+    for k in range(16):
+        link = struct.pack("!H", 0xC000 | (pos - len(chunks[-1]))) if chunks else b"\x00"
+        chunks.append(b"\x01a" * 7 + link)
+        pos += len(chunks[-1])
+    rdata = b"".join(chunks)
+    owner = struct.pack("!H", 0xC000 | (pos - len(chunks[-1])))
+    worst = header(qd=1, an=41) + b"\x00\x00\x01\x00\x01" + record(b"\x00", 65280, rdata) + record(owner, 1, bytes(4)) * 40
+    msg = DNSMessage.decode(worst)
+    assert msg.answers[1].name == ".".join(["a"] * 112)
+    assert dns.message.from_wire(worst).answer[1].name == dns.name.from_text(".".join(["a"] * 112))
+    steps = _read_name_steps(worst)
+    assert len(steps) == 42 and max(steps) < per_name
+
+
 def test_pointer_must_precede_the_name_not_just_itself() -> None:
     # "a" then a pointer back to that same "a": backward, but a loop (a.a.a...). Rejected because
     # a pointer must point before the start of the name it is part of.
@@ -440,6 +514,14 @@ def test_limited_drops_additional_without_tc() -> None:
     assert len(data) <= 200 and not back.tc
     assert back.answers == msg.answers and back.authority == msg.authority
     assert 0 < len(back.additional) < 30 and back.additional == msg.additional[:len(back.additional)]
+
+
+def test_limited_sets_tc_when_needed_additional_records_go() -> None:
+    # A referral's in-domain glue (RFC 9471 3): dropping any of the first `needed` is truncation.
+    msg = _sized(2, 2, 30)
+    for needed, tc in ((0, False), (5, False), (6, True), (30, True)):  # 5 of them fit
+        back = DNSMessage.decode(encode_limited(msg, 200, needed))
+        assert len(back.additional) == 5 and back.tc is tc
 
 
 def test_limited_drops_authority_with_tc() -> None:

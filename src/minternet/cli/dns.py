@@ -63,8 +63,8 @@ def _dig_flags(words: list[str]):
         elif base == "ednsopt" and neg:
             opts.ednsopts = ()
         elif base == "ednsflags" and not neg and has_value:
-            flags = _number("+ednsflags", value, 16)
-            opts.ednsflags, opts.dnssec = flags & 0x7FFF, opts.dnssec or bool(flags & 0x8000)
+            # dig 9.18 keeps DO out of +ednsflags (dighost.c masks it off): DO is +dnssec's alone.
+            opts.ednsflags = _number("+ednsflags", value, 16) & 0x7FFF
         elif base in ("ednsneg", "ednsnegotiation"):
             opts.ednsneg = not neg
         elif base == "nsid":

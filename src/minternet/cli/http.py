@@ -144,7 +144,7 @@ def cmd_curl(args: argparse.Namespace) -> int:
             if node_name is None:
                 continue  # nothing to start: the request will say what is wrong (no name, no host)
             node = net.host(node_name)
-            if port not in node.tcp.listeners and (node, port) not in places:
+            if not node.tcp.listening_on(port) and (node, port) not in places:
                 places.append((node, port))
     out: Callable[[str], None] | None = _err if show_headers else None
 

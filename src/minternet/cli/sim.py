@@ -138,8 +138,8 @@ def connection_table(net: Any) -> str:
     lines = []
     for node in net.hosts:
         rows = []
-        for port, listener in sorted(node.tcp.listeners.items()):
-            rows.append(("LISTEN", f"{listener.addr}:{port}", "*:*", 0, 0))
+        for addr, port in sorted(node.tcp.listeners, key=lambda key: (key[1], key[0])):
+            rows.append(("LISTEN", f"{addr}:{port}", "*:*", 0, 0))
         for conn in node.tcp.connections.values():
             rows.append((conn.state.value, f"{conn.local[0]}:{conn.local[1]}", f"{conn.remote[0]}:{conn.remote[1]}",
                          conn.readable_bytes, len(conn.sendbuf)))

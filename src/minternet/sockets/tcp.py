@@ -27,7 +27,7 @@ from .common import (SocketBase, IPPROTO_TCP, SHUT_RD, SHUT_RDWR, SHUT_WR, SO_ER
 
 if TYPE_CHECKING:
     from ..host import Host
-    from ..transport.tcp.layer import Listener
+    from ..transport.tcp.layer import Bound, Listener
 
 
 class _Waker(Events):
@@ -60,6 +60,7 @@ class StreamSocket(SocketBase):
         self.host = host
         self._conn = conn
         self._listener: Listener | None = None
+        self._bound: Bound | None = None  # the port held from bind() until listen() or connect()
         self._local: tuple[str, int] | None = conn.local if conn else None
         self._options = host.tcp.defaults.copy()
         self._timeout: float | None = None
@@ -143,12 +144,11 @@ class StreamSocket(SocketBase):
         addr, port = check_address(address, "bind()")
         if addr != ANY and addr not in self.host.addresses:
             raise os_error(errno.EADDRNOTAVAIL, f"{addr} is not an address of {self.host.name}")
-        layer = self.host.tcp
-        if port == 0:
-            port = layer.ephemeral_port((ANY, 0))
-        elif layer.port_conflict(addr, port, self._options.reuseaddr):
-            raise os_error(errno.EADDRINUSE, f"TCP port {port} on {self.host.name}")
-        self._local = (addr, port)
+        try:
+            self._bound = self.host.tcp.bind(addr, port, self._options)
+        except OSError as exc:
+            raise os_error(exc.errno or errno.EADDRINUSE, f"TCP port {port} on {self.host.name}") from None
+        self._local = (addr, self._bound.port)
 
     # -- server side --------------------------------------------------------------------------------
     def listen(self, backlog: int = 128) -> None:
@@ -156,7 +156,8 @@ class StreamSocket(SocketBase):
         if self._local is None:
             self.bind((ANY, 0))
         addr, port = self._local  # type: ignore[misc]
-        self._listener = self.host.tcp.listen(addr, port, backlog, self._options)
+        self._listener = self.host.tcp.listen(addr, port, backlog, self._options, self._bound)
+        self._bound = None
         self._listener.on_acceptable = self._wake
 
     async def accept(self) -> tuple["StreamSocket", tuple[str, int]]:
@@ -181,6 +182,9 @@ class StreamSocket(SocketBase):
             raise os_error(errno.EISCONN)
         addr, port = check_address(address, "connect()")
         conn = self.host.tcp.connect((addr, port), self._local, self._options)
+        if self._bound is not None:  # the connection holds the port now
+            self.host.tcp.unbind(self._bound)
+            self._bound = None
         conn.events = _Waker(self)
         self._conn = conn
         self._local = conn.local
@@ -252,6 +256,9 @@ class StreamSocket(SocketBase):
         self._closed = True
         if self._listener is not None:
             self._listener.close()
+        if self._bound is not None:
+            self.host.tcp.unbind(self._bound)
+            self._bound = None
         conn = self._conn
         if conn is not None and conn.state is not State.CLOSED:
             conn.close()

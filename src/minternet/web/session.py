@@ -405,7 +405,7 @@ class Session(BaseSession):
         owner = self.net.name_of(address) if address else None
         if owner is not None:
             server_host = self.net.host(owner)
-            if port not in server_host.tcp.listeners:
+            if not server_host.tcp.listening_on(port):
                 server = await serve(server_host, port, builtin_site())
                 self.net.spawn(server.serve_forever())
                 self.say(owner, f"HTTP server started on port {port} (the built-in site)")

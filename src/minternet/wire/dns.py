@@ -41,10 +41,15 @@ MAX_LABEL_LEN = 63
 MAX_NAME_LEN = 255  # on the wire, length bytes and the root's zero included (RFC 1035 3.1)
 _MIN_QUESTION = 5  # root name + type + class
 _MIN_RR = 11  # root name + type, class, TTL, rdlength
+#: Compression pointers followed in one name at most: BIND's DNS_POINTER_MAXHOPS and dnspython's
+#: MAX_COMPRESSION_POINTER_CHAIN (PointerChainTooLong). Without a cap, decreasing targets still
+#: allow one pointer per two bytes, and a 64 KB message of names pointing to the top of such a
+#: chain costs tens of millions of hops; with it a name costs at most 16 hops and 127 labels.
+MAX_POINTER_HOPS = 16
 
 #: Every ``reason`` that :meth:`DNSMessage.decode` may give.
-REASONS = frozenset({"truncated", "bad-count", "bad-pointer", "bad-label-type", "name-too-long",
-                     "bad-rdata"})
+REASONS = frozenset({"truncated", "bad-count", "bad-pointer", "pointer-chain-too-long", "bad-label-type",
+                     "name-too-long", "bad-rdata"})
 
 
 class RRType(IntEnum):
@@ -316,12 +321,14 @@ def _read_name(data: bytes, pos: int, end: int, overrun: str) -> tuple[str, int]
 
     Returns the name and the position after it. Every pointer must point strictly before the
     start of the name or of the previous pointer's target, as dnspython requires: the targets then
-    strictly decrease, so decoding ends whatever the bytes, with no loop detection to get wrong.
+    strictly decrease, so decoding ends whatever the bytes, with no loop detection to get wrong;
+    and a name follows at most :data:`MAX_POINTER_HOPS` pointers, so its cost is bounded too.
     """
     labels: list[bytes] = []
     wire = 1
     limit = pos
     after = -1
+    hops = 0
     n = len(data)
     while True:
         if pos >= end:
@@ -353,6 +360,10 @@ def _read_name(data: bytes, pos: int, end: int, overrun: str) -> tuple[str, int]
                 what = "loop" if target == pos or after >= 0 else "points forward"
                 raise MalformedPacket("dns", "bad-pointer",
                                       f"pointer at offset {pos} to {target} ({what})")
+            hops += 1
+            if hops > MAX_POINTER_HOPS:
+                raise MalformedPacket("dns", "pointer-chain-too-long",
+                                      f"pointer at offset {pos}: over {MAX_POINTER_HOPS} in one name")
             if after < 0:
                 after = pos + 2
             limit = pos = target
@@ -1603,13 +1614,14 @@ def _encode(m: DNSMessage, compress: bool) -> tuple[bytearray, int, list[int]]:
     return buf, q_end, ends
 
 
-def encode_limited(msg: DNSMessage, limit: int = 512) -> bytes:
+def encode_limited(msg: DNSMessage, limit: int = 512, needed: int = 0) -> bytes:
     """Encode ``msg`` in at most ``limit`` bytes (512 for plain UDP, RFC 1035 4.2.1).
 
     When it does not fit, whole RRsets are dropped from the end: additional first, then
     authority, then answers. TC is set only when something from the answer or authority section
-    had to go: missing additional data is no truncation (RFC 2181 9). An OPT record is kept
-    whatever else goes (RFC 6891 7). ValueError when not even the header and question fit.
+    had to go, or one of the first ``needed`` additional records: other additional data missing
+    is no truncation (RFC 2181 9), but a referral's in-domain glue is (RFC 9471 3). An OPT record
+    is kept whatever else goes (RFC 6891 7). ValueError when not even the header and question fit.
     """
     data = msg.encode()
     if len(data) <= limit:
@@ -1637,7 +1649,7 @@ def encode_limited(msg: DNSMessage, limit: int = 512) -> bytes:
                 n_an, n_ns = len(rest.answers), len(rest.authority)
                 an, ns = min(k, n_an), min(max(k - n_an, 0), n_ns)
                 ar = k - an - ns
-                tc = msg.tc or k < n_an + n_ns
+                tc = msg.tc or k < n_an + n_ns + needed
                 flags = _flags(msg) | (0x0200 if tc else 0)
                 header = _HDR.pack(msg.id, flags, len(msg.questions), an, ns,
                                    ar + (len(opts) if extra else 0))

@@ -94,6 +94,25 @@ def test_referral_with_glue() -> None:
     assert ask("ns.sub.example.com").authority == r.authority
 
 
+def test_a_referral_whose_in_domain_glue_does_not_fit_is_truncated() -> None:
+    # RFC 9471 3: without all in-domain glue (the addresses of name servers inside the child) the
+    # response is incomplete and TC is set; sibling glue (a name server in another delegation of
+    # ours) may be left out without TC. In-domain glue goes first, so sibling glue goes first.
+    from minternet.application.dns.authority import needed_glue
+    from minternet.wire.dns import encode_limited
+    names = [f"a-rather-long-name-server-label-number-{i:02d}" for i in range(8)]
+    text = ZONE_TEXT + "".join(f"big NS {n}.big\n{n}.big A 10.1.0.{i + 1}\n" for i, n in enumerate(names)) + \
+        "big NS ns.sub\n"
+    zone = parse_master(text)
+    r = ask("www.big.example.com", zones=[zone])
+    assert [a.name for a in r.additional] == [f"{n}.big.example.com" for n in names] + ["ns.sub.example.com"]
+    assert needed_glue(r) == 8
+    assert not DNSMessage.decode(encode_limited(r, 512 + 200, needed_glue(r))).tc  # only the sibling went
+    small = DNSMessage.decode(encode_limited(r, 512, needed_glue(r)))
+    assert len(small.authority) == 9 and len(small.additional) < 8 and small.tc
+    assert needed_glue(ask("host.sub.example.com")) == 1 and needed_glue(ask("www.example.com", RRType.MX)) == 0
+
+
 def test_nxdomain_with_soa_and_negative_ttl() -> None:
     r = ask("nope.example.com")
     assert (r.rcode, r.aa, r.answers, r.additional) == (Rcode.NXDOMAIN, True, (), ())

@@ -223,6 +223,30 @@ def test_no_cookie_without_a_secret():
     assert r.edns == 0 and r.options == ()
 
 
+def no_question(options) -> bytes:
+    m = dns.message.Message(id=77)
+    m.use_edns(0, options=options)
+    return m.to_wire()
+
+
+def test_a_query_for_a_server_cookie_alone_is_noerror():
+    # RFC 7873 5.4: QDCOUNT 0 and a COOKIE asks for a server cookie; with only a client cookie
+    # "the response SHALL have the RCODE NOERROR" (BIND; `dig +header-only +cookie` sends it).
+    r, _ = ask(None, raw=no_question([dns.edns.CookieOption(b"12345678", b"")]))  # type: ignore[arg-type]
+    got = _cookie(r)
+    assert got[:8] == b"12345678" and cookies.check(SECRET, got, CLIENT[0], 1_700_000_000)
+    assert r.rcode() == dns.rcode.NOERROR and r.id == 77 and not r.question and not r.answer
+    assert r.flags & dns.flags.QR and not r.flags & dns.flags.AA
+
+
+def test_no_question_without_a_cookie_or_cookies_is_still_formerr():
+    r, _ = ask(None, raw=no_question([]))  # type: ignore[arg-type]
+    assert r.rcode() == dns.rcode.FORMERR
+    srv = AuthoritativeServer([parse_master(ZONE)])  # no secret: no cookies made
+    r, _ = ask(None, srv, raw=no_question([dns.edns.CookieOption(b"12345678", b"")]))  # type: ignore[arg-type]
+    assert r.rcode() == dns.rcode.FORMERR
+
+
 def test_serve_draws_a_secret_and_cookies_work_over_the_network():
     net = Network(seed=3)
     net.add_host("c", {"eth0": "10.0.0.1/24"})

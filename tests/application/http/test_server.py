@@ -320,6 +320,6 @@ def test_serve_pages_serves_a_fixed_set_until_cancelled(net):
         missing = await get(net["client"], "http://www.test/other")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        return home, missing[0], 80 in net["server"].tcp.listeners
+        return home, missing[0], net["server"].tcp.listening_on(80)
     home, missing, listening = net.run_app(main())
     assert home == (200, b"<p>home</p>") and missing == 404 and not listening

@@ -74,8 +74,12 @@ def answer(zones: list[Zone], query: DNSMessage) -> DNSMessage:
         if cut is not None:
             # RFC 1034 4.3.2 step 3b: the name is in a child zone: a referral, with glue. AA only
             # covers what we answered before the chain left our authority (RFC 1035 4.1.1).
+            # In-domain glue first (the addresses of name servers inside the child zone, which a
+            # resolver cannot learn elsewhere): encode_limited sets TC if it does not fit (RFC 9471 3).
+            glue = zone.glue_for(cut)
+            inside = [rr for rr in glue if is_subdomain(rr.name, cut[0].name)]
             return make_response(query, aa=bool(answers), answers=answers, authority=cut,
-                                 additional=zone.glue_for(cut))
+                                 additional=inside + [rr for rr in glue if rr not in inside])
         if not zone.has_name(qname):
             # Step 3c: no such name. After a CNAME the rcode is about the last name of the chain
             # (RFC 6604 2.1); the SOA lets caches keep the negative answer (RFC 2308 3).
@@ -98,6 +102,20 @@ def answer(zones: list[Zone], query: DNSMessage) -> DNSMessage:
         if canonical(qname) in seen or not is_subdomain(qname, zone.origin):
             return make_response(query, aa=True, answers=answers)
         seen.add(canonical(qname))
+
+
+def needed_glue(response: DNSMessage) -> int:
+    """How many additional records, from the first, a response cannot do without: a referral's
+    in-domain glue (RFC 9471 2.1), which :func:`answer` puts first; 0 for any other response."""
+    cut = next((rr.name for rr in response.authority if rr.type == RRType.NS), None)
+    if cut is None:
+        return 0
+    n = 0
+    for rr in response.additional:
+        if rr.type not in (RRType.A, RRType.AAAA) or not is_subdomain(rr.name, cut):
+            break
+        n += 1
+    return n
 
 
 def _negative(query: DNSMessage, zone: Zone, rcode: int, answers: list[ResourceRecord]) -> DNSMessage:

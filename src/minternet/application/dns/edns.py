@@ -6,6 +6,8 @@ RFC 8906 lists what a compliant server must answer; tests/application/dns/test_e
 - An OPT: the response carries one, version 0, our payload size, DO copied, the other flags
   clear (RFC 6891 6.1.4), unknown options ignored and not echoed (6.1.2); UDP answers up to the
   client's payload size, but no more than ours and no less than 512 (6.2.5).
+- A query with no question and a COOKIE: NOERROR with an empty answer and our server cookie, if
+  we make cookies (RFC 7873 5.4, "Querying for a Server Cookie"; BIND does so).
 - A version above 0: BADVERS, with an OPT of version 0 and nothing else (6.1.3).
 - Two OPT records, one elsewhere than in the additional section or owned by another name than the
   root: FORMERR (6.1.1); a COOKIE option of a bad length: FORMERR (RFC 7873 5.2.2).
@@ -16,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from ...wire.dns import DNSMessage, Edns, EdnsOption, EdnsOptionCode, Rcode, edns_error, make_response
+from ...wire.dns import DNSMessage, Edns, EdnsOption, EdnsOptionCode, Opcode, Rcode, edns_error, make_response
 from . import cookie as cookies
 
 EDNS_PAYLOAD = 1232  # DNS Flag Day 2020: fits a 1280-byte IPv6 MTU; BIND's max-udp-size since 9.16.9
@@ -64,6 +66,19 @@ class EdnsResponder:
             return make_response(query, rcode=Rcode.FORMERR, edns=Edns(self.max_payload, EDNS_VERSION))
         return None
 
+    def cookie_query(self, query: DNSMessage, client_ip: str | None) -> DNSMessage | None:
+        """The answer to a query that only asks for a server cookie (RFC 7873 5.4: QUERY, no
+        question, a COOKIE option): NOERROR, nothing in it but the OPT that :meth:`finish` adds.
+        None for any other query, and when we make no cookies (then it is FORMERR as before)."""
+        if query.questions or query.opcode != Opcode.QUERY or query.edns is None or \
+                query.edns.option(EdnsOptionCode.COOKIE) is None or not self._cookies(client_ip):
+            return None
+        self._count("cookie_only")
+        return make_response(query)
+
+    def _cookies(self, client_ip: str | None) -> bool:
+        return self.cookie_secret is not None and client_ip is not None and self.now is not None
+
     def finish(self, query: DNSMessage, response: DNSMessage, client_ip: str | None = None) -> tuple[DNSMessage, int]:
         """``response`` with the OPT record it must carry, and the most bytes it may take over UDP."""
         edns = query.edns
@@ -76,7 +91,7 @@ class EdnsResponder:
         if self.nsid is not None and edns.option(EdnsOptionCode.NSID) is not None:
             options.append(EdnsOption(EdnsOptionCode.NSID, self.nsid))  # RFC 5001 2.3
         c = edns.option(EdnsOptionCode.COOKIE)
-        if c is not None and self.cookie_secret is not None and client_ip is not None and self.now is not None:
+        if c is not None and self._cookies(client_ip):
             options.append(EdnsOption(EdnsOptionCode.COOKIE, self._cookie(c.data, client_ip)))
         opt = Edns(self.max_payload, EDNS_VERSION, do=edns.do, options=tuple(options))  # RFC 3225 3: DO copied
         return replace(response, additional=response.additional + (opt.record(),)), limit

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from ...wire.dns import DNSMessage, Opcode, Rcode, encode_limited, make_response, name_eq
 from ...wire.errors import MalformedPacket
 from ...runtime import NS_PER_S
-from .authority import answer
+from .authority import answer, needed_glue
 from .edns import EDNS_PAYLOAD, EdnsResponder
 from .resolver import RecursiveResolver
 from .zone import Zone
@@ -22,6 +22,7 @@ from .zone import Zone
 UDP_LIMIT = 512  # RFC 1035 4.2.1: larger answers are truncated (TC) and retried over TCP
 TCP_IDLE_TIMEOUT = 10.0  # seconds a connection may sit idle or mid-message (RFC 7766 6.2.3: seconds)
 TCP_MAX_CLIENTS = 150  # connections held at once, like BIND's tcp-clients
+RECURSIVE_CLIENTS = 1000  # UDP queries a resolver works on at once, BIND's recursive-clients default
 
 
 def _formerr(data: bytes) -> bytes | None:
@@ -69,9 +70,10 @@ class AuthoritativeServer:
         if query.qr:
             return None  # never answer a response (reflection loops)
         self.stats["queries"] += 1
-        response = self.edns.reject(query) or answer(self.zones, query)
-        response, udp_limit = self.edns.finish(query, response, client[0] if client else None)
-        wire = encode_limited(response, udp_limit if limit is None else limit)
+        client_ip = client[0] if client else None
+        response = self.edns.reject(query) or self.edns.cookie_query(query, client_ip) or answer(self.zones, query)
+        response, udp_limit = self.edns.finish(query, response, client_ip)
+        wire = encode_limited(response, udp_limit if limit is None else limit, needed_glue(response))
         if wire[2] & 0x02:
             self.stats["truncated"] += 1
         return wire
@@ -99,10 +101,14 @@ class AuthoritativeServer:
 
 
 class ResolverService:
-    """A recursive resolver as a server: clients send RD queries, it walks the hierarchy for them."""
+    """A recursive resolver as a server: clients send RD queries, it walks the hierarchy for them.
+    At most ``recursive_clients`` UDP queries are in progress at once (BIND's recursive-clients);
+    one more is dropped and counted in ``stats["recursive_clients_exceeded"]``; the client tries
+    again later. (TCP is bounded by its connections, each answered one query at a time.)"""
 
-    def __init__(self, resolver: RecursiveResolver) -> None:
+    def __init__(self, resolver: RecursiveResolver, recursive_clients: int = RECURSIVE_CLIENTS) -> None:
         self.resolver = resolver
+        self.recursive_clients = recursive_clients
         self.stats = {"queries": 0, "malformed": 0}
         self.edns = EdnsResponder(stats=self.stats)  # no NSID, no cookies
 
@@ -137,7 +143,8 @@ class ResolverService:
             return await self.handle(data, limit=65535)
         server = await serve_tcp(host, port, address, over_tcp) if tcp and hasattr(host, "start_server") else None
         try:
-            await serve_udp(host, port, address, self.handle, started, concurrent=True, stats=self.stats)
+            await serve_udp(host, port, address, self.handle, started, concurrent=True, stats=self.stats,
+                            max_in_progress=self.recursive_clients)
         finally:
             if server is not None:
                 server.close()
@@ -145,9 +152,12 @@ class ResolverService:
 
 async def serve_udp(host: Any, port: int, address: str, handler, started: asyncio.Future | None = None,
                     concurrent: bool = False, stats: dict | None = None,
-                    on_error: Callable[[str], None] | None = None) -> None:
+                    on_error: Callable[[str], None] | None = None, max_in_progress: int | None = None) -> None:
     """Receive datagrams on (address, port) forever; answer each with ``handler(data, addr)``
-    (a coroutine function when ``concurrent``, each query then handled in its own task).
+    (a coroutine function when ``concurrent``, each query then handled in its own task, at most
+    ``max_in_progress`` of them at once: a datagram beyond is dropped, counted in
+    ``stats["recursive_clients_exceeded"]`` and traced, as BIND drops a query over its
+    recursive-clients quota).
 
     A reply that cannot be sent (a query from port 0, an unreachable asker) is counted in
     ``stats["send_errors"]``, traced as a drop where the host traces, told to ``on_error``, and
@@ -180,6 +190,13 @@ async def serve_udp(host: Any, port: int, address: str, handler, started: asynci
         while True:
             data, addr = await sock.recvfrom(65535)
             if concurrent:
+                if max_in_progress is not None and len(tasks) >= max_in_progress:
+                    if stats is not None:
+                        stats["recursive_clients_exceeded"] = stats.get("recursive_clients_exceeded", 0) + 1
+                    if drop is not None:
+                        drop("dns", "recursive-clients", text=f"query from {addr[0]}#{addr[1]} dropped: "
+                                                             f"{max_in_progress} in progress")
+                    continue
                 task = asyncio.ensure_future(answer_one(data, addr))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
@@ -195,14 +212,17 @@ async def serve_tcp(host: Any, port: int, address: str, handler, idle_timeout: f
                     max_clients: int = TCP_MAX_CLIENTS, stats: dict | None = None):
     """DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message has a two-byte length in front;
     several queries may come on one connection; ``handler(data, client)`` answers each. A
-    connection idle (or stalled mid-message) for ``idle_timeout`` seconds is closed, and at most
-    ``max_clients`` are held: when one more comes, the oldest connection that is waiting for its
-    client (not one we are answering) is closed to make room (RFC 7766 6.2.3: a server frees
-    resources by closing idle connections), so silent or slow clients cannot lock the others out;
-    only when every connection is busy answering is the new one closed at once. Returns the server
-    (close() stops it)."""
-    # Each client's task -> whether it is waiting for its client (True) or answering (False);
-    # insertion order is connection order, so the first waiting one is the longest held.
+    connection idle (or stalled mid-message, or not reading its answers) for ``idle_timeout``
+    seconds is closed, and at most ``max_clients`` are held: when one more comes, the connection
+    idle the longest among those waiting for their client -- to send a query, or to take an
+    answer off our hands -- is closed to make room (RFC 7766 6.2.3: a server frees resources by
+    closing idle connections), so silent, slow or non-reading clients cannot lock the others out
+    and a client that keeps querying on its connection is not the one closed. Only when every
+    connection is busy in ``handler`` is the new one closed at once. Returns the server (close()
+    stops it)."""
+    # Each client's task -> whether it is waiting for its client (True) or in the handler (False);
+    # a task moves to the end on each complete query, so the order is least recently active first
+    # and the first waiting one is the one idle the longest.
     clients: dict[asyncio.Task, bool] = {}
 
     def count(what: str) -> None:
@@ -223,17 +243,21 @@ async def serve_tcp(host: Any, port: int, address: str, handler, idle_timeout: f
             count("tcp_evicted")
         clients[me] = True
         peer = writer.get_extra_info("peername")
+        abort = False  # close with a RST: answers the client does not read are not worth sending
         try:
             while True:
-                clients[me] = True
                 head = await asyncio.wait_for(reader.readexactly(2), idle_timeout)
                 data = await asyncio.wait_for(reader.readexactly(int.from_bytes(head, "big")), idle_timeout)
-                clients[me] = False
+                del clients[me]
+                clients[me] = False  # busy, and now the most recently active
                 reply = await handler(data, peer)
                 if reply is None:
                     break
+                clients[me] = True  # waiting for the client to read: evictable like a silent one
                 writer.write(len(reply).to_bytes(2, "big") + reply)
+                abort = True
                 await asyncio.wait_for(writer.drain(), idle_timeout)
+                abort = False
         except asyncio.TimeoutError:
             count("tcp_idle_closed")
         except asyncio.CancelledError:
@@ -243,6 +267,9 @@ async def serve_tcp(host: Any, port: int, address: str, handler, idle_timeout: f
             pass
         finally:
             clients.pop(me, None)
-            writer.close()
+            if abort:
+                writer.transport.abort()
+            else:
+                writer.close()
 
     return await host.start_server(client, port=port, host=address)

@@ -1,7 +1,8 @@
 """TCP on a node: demultiplexing segments to connections and listeners, answering strays with
 RST (RFC 9293 3.10.7.1), the listen backlog (a SYN queue bounded as Linux bounds it, SYN cookies
 once it is full, an accept queue that holds backlog + 1), ports bound as Linux's bind() allows
-(SO_REUSEADDR over TIME-WAIT), and transport errors (ICMP, failed neighbour resolution, path MTU)
+(two sockets on one port only on two different addresses, SO_REUSEADDR over TIME-WAIT, a bound
+socket holding its port before it listens or connects), and transport errors (ICMP, failed neighbour resolution, path MTU)
 passed to the connection they concern.
 
 The layer is the connections' context (:class:`TCPContext`): they send through it, along the
@@ -71,11 +72,26 @@ class Listener:
 
     def close(self) -> None:
         self.closed = True
-        self.layer.listeners.pop(self.port, None)
+        listeners = self.layer.listeners
+        if listeners.get((self.addr, self.port)) is self:
+            del listeners[(self.addr, self.port)]
         for conn in list(self.syn_queue) + list(self.accept_queue):
             conn.abort()
         self.syn_queue.clear()
         self.accept_queue.clear()
+
+
+class Bound:
+    """A socket bound to addr:port that neither listens nor is connected yet: it holds the port
+    as Linux's bind bucket does from bind() on (inet_csk_get_port). ``opt`` is the socket's own
+    options, so that a later SO_REUSEADDR counts."""
+
+    __slots__ = ("addr", "port", "opt")
+
+    def __init__(self, addr: str, port: int, opt: Options) -> None:
+        self.addr = addr
+        self.port = port
+        self.opt = opt
 
 
 class TCPLayer:
@@ -87,7 +103,9 @@ class TCPLayer:
         self.obs = obs
         self.ip = ip
         self.connections: dict[tuple[str, int, str, int], TCPConnection] = {}
-        self.listeners: dict[int, Listener] = {}
+        # By (address, port): several listeners share a port on different addresses (0.0.0.0 for all).
+        self.listeners: dict[tuple[str, int], Listener] = {}
+        self.bound: dict[int, list[Bound]] = {}  # port -> sockets bound there, not listening or connected
         self.defaults = Options()
         secret = rng.getrandbits(128).to_bytes(16, "big")
         self.isn = ISNGenerator(secret)
@@ -102,7 +120,20 @@ class TCPLayer:
         self._challenge_count = 0
 
     def _ports_in_use(self) -> set[int]:
-        return {k[1] for k in self.connections} | set(self.listeners)
+        return {k[1] for k in self.connections} | {k[1] for k in self.listeners} | set(self.bound)
+
+    def listener_for(self, addr: str, port: int) -> Listener | None:
+        """The listener a segment to addr:port goes to: the one bound to that very address, else
+        the one on 0.0.0.0 (Linux's __inet_lookup_listener scores an exact address higher)."""
+        listeners = self.listeners
+        listener = listeners.get((addr, port))
+        if listener is None:
+            listener = listeners.get((ANY, port))
+        return listener
+
+    def listening_on(self, port: int) -> bool:
+        """Whether any address of this host listens on ``port``."""
+        return any(p == port for _, p in self.listeners)
 
     def ephemeral_port(self, remote: tuple[str, int]) -> int:
         rng = self.rng
@@ -136,21 +167,49 @@ class TCPLayer:
         conn.open_active()
         return conn
 
-    def listen(self, addr: str, port: int, backlog: int = 128, options: Options | None = None) -> Listener:
+    def listen(self, addr: str, port: int, backlog: int = 128, options: Options | None = None,
+               bound: Bound | None = None) -> Listener:
+        """Listen on addr:port; ``bound``: the socket's own hold on it from bind(), now the listener's."""
         options = options or self.defaults
-        if self.port_conflict(addr, port, options.reuseaddr):
+        if self.port_conflict(addr, port, options.reuseaddr, bound):
             raise OSError(errno.EADDRINUSE, f"Address already in use: TCP port {port} on {self.obs.name}")
         listener = Listener(self, addr, port, backlog, options.copy())
-        self.listeners[port] = listener
+        self.listeners[(addr, port)] = listener
+        if bound is not None:
+            self.unbind(bound)
         return listener
 
-    def port_conflict(self, addr: str, port: int, reuseaddr: bool) -> bool:
-        """Whether a socket may not bind addr:port (Linux's inet_csk_bind_conflict): a listener on
-        the port always stands in the way; a connection there (TIME-WAIT, or any other but LISTEN)
-        only unless both it and the new socket have SO_REUSEADDR."""
-        listener = self.listeners.get(port)
-        if listener is not None and not listener.closed:
-            return True
+    def bind(self, addr: str, port: int, opt: Options) -> Bound:
+        """Hold addr:port for a socket that will listen or connect (port 0: an ephemeral one)."""
+        if port == 0:
+            port = self.ephemeral_port((ANY, 0))
+        elif self.port_conflict(addr, port, opt.reuseaddr):
+            raise OSError(errno.EADDRINUSE, f"Address already in use: TCP port {port} on {self.obs.name}")
+        bound = Bound(addr, port, opt)
+        self.bound.setdefault(port, []).append(bound)
+        return bound
+
+    def unbind(self, bound: Bound) -> None:
+        """Let go of a hold from bind(): the socket closed, or its listener or connection holds the port now."""
+        holders = self.bound.get(bound.port)
+        if holders is not None and bound in holders:
+            holders.remove(bound)
+            if not holders:
+                del self.bound[bound.port]
+
+    def port_conflict(self, addr: str, port: int, reuseaddr: bool, own: Bound | None = None) -> bool:
+        """Whether a socket may not bind addr:port (Linux's inet_csk_bind_conflict). Only sockets on
+        the same address, or where either is 0.0.0.0, can be in the way (inet_rcv_saddr_equal);
+        of those a listener always is; a connection (TIME-WAIT, or any other but LISTEN) or a
+        socket merely bound is unless both it and the new socket have SO_REUSEADDR. ``own``: the
+        asking socket's own hold from bind(), not in its way."""
+        for (laddr, lport), listener in self.listeners.items():
+            if lport == port and (addr == ANY or laddr == ANY or laddr == addr) and not listener.closed:
+                return True
+        for bound in self.bound.get(port, ()):
+            if bound is not own and (addr == ANY or bound.addr == ANY or bound.addr == addr) and \
+                    not (reuseaddr and bound.opt.reuseaddr):
+                return True
         for (lip, lport, _, _), conn in self.connections.items():
             if lport == port and (addr == ANY or lip == addr) and not (reuseaddr and conn.opt.reuseaddr):
                 return True
@@ -236,8 +295,8 @@ class TCPLayer:
                 return Disposition.DELIVERED
             conn.segment_arrives(seg)
             return Disposition.DELIVERED
-        listener = self.listeners.get(seg.dport)
-        if listener is not None and (listener.addr == ANY or listener.addr == ip.dst) and not listener.closed:
+        listener = self.listener_for(ip.dst, seg.dport)
+        if listener is not None and not listener.closed:
             self._listen_state(listener, ip, seg, iface)
             return Disposition.DELIVERED
         # CLOSED (RFC 9293 3.10.7.1): answer everything but a RST with a RST (TCP's own answer, not ICMP).
@@ -263,8 +322,8 @@ class TCPLayer:
             return False
         if flags != SYN:
             return False
-        listener = self.listeners.get(seg.dport)
-        if listener is None or listener.closed or listener.addr not in (ANY, ip.dst):
+        listener = self.listener_for(ip.dst, seg.dport)
+        if listener is None or listener.closed:
             return False  # no listener: TIME-WAIT answers with an ACK (Linux's TCP_TW_SYN falls to TCP_TW_ACK)
         iss = conn.new_incarnation(seg)
         if iss is None:
