@@ -6,7 +6,7 @@ import errno
 
 from tcpcontext import ACK, FIN, ISS, ack, established
 
-from minternet.runtime import NS_PER_S
+from minternet.runtime import NS_PER_MS, NS_PER_S
 from minternet.transport.tcp.connection import State
 
 TCP_RTO_MAX = 120 * NS_PER_S
@@ -141,3 +141,19 @@ def test_an_orphan_behind_a_shrunk_window_retransmits_the_head_and_counts_retrie
     ctx.clock.advance(3600 * NS_PER_S)
     heads = [s for s in ctx.take() if s.seq == ISS + 1001 and s.payload]
     assert len(heads) == 8 and conn.state is State.CLOSED and rec.closed_with == errno.ETIMEDOUT
+
+
+def test_the_user_timeout_ends_a_connection_whose_data_is_never_acknowledged_on_time():
+    # RFC 5482 / RFC 9293 3.8.3, Linux's retransmits_timed_out from retrans_stamp: with the window
+    # open and the peer gone, the user timeout (not tcp_retries2's ~15 minutes) ends it, and
+    # tcp_clamp_rto_to_user_timeout makes that happen at the timeout, not a backed-off RTO later.
+    conn, ctx, rec = established(user_timeout=5 * NS_PER_S)
+    conn.write(b"x" * 1000)
+    start = ctx.clock.now
+    while conn.state is not State.CLOSED and ctx.clock.now - start < 60 * NS_PER_S:
+        ctx.clock.advance(10 * NS_PER_MS)
+    assert conn.state is State.CLOSED and rec.closed_with == errno.ETIMEDOUT
+    # Our stall starts when the timer that first expired was armed: at the first send, or at the
+    # tail loss probe that resent it (within one probe timeout of Linux's retrans_stamp).
+    assert 5 * NS_PER_S <= ctx.clock.now - start <= 5 * NS_PER_S + 300 * NS_PER_MS
+    assert not [s for s in ctx.take() if s.flags & 0x04]  # tcp_write_err: no RST

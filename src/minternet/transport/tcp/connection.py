@@ -172,7 +172,9 @@ class TCPConnection:
         self.probe0_since = 0  # when the zero-window probing of this stall began
         self.rcv_tstamp = clock.now  # when the last acceptable ACK arrived
         self.last_oow_ack: int | None = None  # when we last answered a segment that failed a check
-        self._stall_una: int | None = None  # snd_una when RTOs began meeting a zero window
+        # The head of a stall (RTOs with nothing acknowledged) and when it was first sent, about:
+        # Linux's retrans_stamp, from which tcp_write_timeout and the user timeout count.
+        self._stall_una: int | None = None
         self._stall_since = 0
         # -- the two directions
         self.rcv = Receiver(options, self.our_mss, self.stats, self.obs)
@@ -444,8 +446,18 @@ class TCPConnection:
                 # Linux's tcp_write_err: the last soft error (an unreachable) says more than ETIMEDOUT.
                 self._abort(self.soft_error or errno.ETIMEDOUT)
                 return
+        user_timeout = self.opt.user_timeout
+        if user_timeout:
+            # RFC 5482 / RFC 9293 3.8.3: data unacknowledged for the user timeout ends the
+            # connection (Linux's retransmits_timed_out from retrans_stamp, then tcp_write_err).
+            waited = self.clock.now - self._stall_start()
+            if waited >= user_timeout:
+                self._write_err()
+                return
         if snd.snd_wnd:
             snd.on_timeout()
+            if user_timeout:
+                self._clamp_rto_to_user_timeout(user_timeout - waited)
             return
         # The peer's window is closed (it shrank under data in flight): as Linux's
         # tcp_retransmit_timer, the head is retransmitted whatever the window, as the probe.
@@ -454,6 +466,13 @@ class TCPConnection:
         if self.stats["segments_sent"] == sent:
             snd.retransmit_head()
 
+    def _clamp_rto_to_user_timeout(self, left: int) -> None:
+        """Linux's tcp_clamp_rto_to_user_timeout: the next RTO fires no later than the user
+        timeout's end, so the connection gives up on time, not a backed-off timer later."""
+        timer = self.rto_timer
+        if timer.armed and timer.deadline - self.clock.now > left:  # type: ignore[operator]
+            timer.arm_in(max(left, 1))
+
     def _probe0_timed_out(self) -> bool:
         """An RTO into a zero window is not a retry (Linux's tcp_retransmit_timer: "receiver
         dastardly shrinks window"); the connection gives up only when the peer has been silent
@@ -461,9 +480,7 @@ class TCPConnection:
         tcp_rtx_probe0_timed_out). An orphan counts retries instead, to its own limit."""
         snd = self.snd
         now = self.clock.now
-        if self._stall_una != snd.snd_una:  # a new stall (Linux: retrans_stamp)
-            self._stall_una, self._stall_since = snd.snd_una, now
-        retransmitting = now - self._stall_since
+        retransmitting = now - self._stall_start()
         timeout = 2 * TCP_RTO_MAX
         user_timeout = self.opt.user_timeout
         if user_timeout:
@@ -471,6 +488,14 @@ class TCPConnection:
                 return True
             timeout = min(timeout, user_timeout)
         return now - self.rcv_tstamp > timeout and retransmitting > timeout
+
+    def _stall_start(self) -> int:
+        """When the head of the current stall was first sent (Linux's retrans_stamp): noted at
+        the first RTO with a new snd_una, as the time the expired timer was armed for it."""
+        snd = self.snd
+        if self._stall_una != snd.snd_una:
+            self._stall_una, self._stall_since = snd.snd_una, self.clock.now - snd.rtt.rto
+        return self._stall_since
 
     def _write_err(self) -> None:
         """Linux's tcp_write_err: give up without a RST (nobody answers), with the last soft error
