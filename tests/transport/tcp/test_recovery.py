@@ -237,3 +237,27 @@ def test_without_sack_blocks_rack_falls_back_to_three_duplicates_and_partial_ack
     assert 2000 in sent_offsets(ctx)
     assert conn.stats["timeouts"] == 0
     check_counters(rec)
+
+
+def test_a_reneged_sack_is_retransmitted_after_half_an_srtt_not_an_rto():
+    # RFC 2018 8: the receiver may drop data it SACKed (ours does, pruning its out-of-order
+    # queue). Linux's tcp_check_sack_reneging: when the cumulative ACK stops at a SACKed segment,
+    # the RTO is re-armed at max(srtt/2, 10 ms) and then forgets the SACKs; not a whole RTO idle.
+    conn, ctx, _ = established()
+    conn.write(b"x" * 14600)
+    ctx.take()  # ten segments; srtt 50 ms from the handshake
+    ctx.clock.advance_ms(50)
+    for i in range(3):  # segment 0 lost, the others SACKed: fast retransmit of segment 0
+        conn.segment_arrives(ack(0, blocks=((1460, 1460 * (3 + i)),)))
+    assert [(s.seq - ISS - 1) for s in ctx.take()] == [0]
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(1460))  # the receiver reneged: [1460, 7300) is no longer SACKed
+    ctx.take()
+    waited = None
+    for ms in range(1, 1000):
+        ctx.clock.advance_ms(1)
+        if any(s.seq == ISS + 1 + 1460 and s.payload for s in ctx.take()):
+            waited = ms
+            break
+    assert waited is not None and waited <= 30, f"the reneged head went again after {waited} ms"
+    assert conn.obs.stats["tcp.sack_reneging"] == 1

@@ -549,6 +549,12 @@ class RackRecovery(PRRRecovery):
         snd.trace_cc("undo-" + why)
 
     # ------------------------------------------------------------------ timeouts ------------------
+    def reneged(self) -> bool:
+        """Whether the head of the log is marked SACKed: the cumulative ACK stopped at data the
+        receiver had SACKed, so it has reneged (Linux's FLAG_SACK_RENEGING)."""
+        segs = self.segs
+        return bool(segs) and bool(segs[0].flags & SACKED)
+
     def enter_loss(self, mtu: bool = False) -> bool:
         """The RTO fired (Linux's tcp_enter_loss with tcp_timeout_mark_lost): mark the head and
         every segment RACK's clock says has expired lost -- SACKed data is kept, not resent -- and

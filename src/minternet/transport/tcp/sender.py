@@ -351,6 +351,12 @@ class Sender:
             if self.snd_una == self.snd_max:
                 self.rto_timer.cancel()
                 self.timer_kind = RTO
+            elif recovery.reneged():
+                # The cumulative ACK stops at data the receiver had SACKed: it dropped it (RFC 2018
+                # 8). Linux's tcp_check_sack_reneging: the RTO in max(srtt/2, 10 ms), which then
+                # forgets the SACKs (enter_loss) and resends the head.
+                self.timer_kind = RTO
+                self.rto_timer.arm_in(max((self.rtt.srtt or 0) // 2, 10 * NS_PER_MS))
             else:
                 pto = recovery.probe_timeout(True)
                 if pto is None:
