@@ -160,6 +160,15 @@ class Host:
         from .sockets import create_datagram_endpoint
         return await create_datagram_endpoint(self, protocol_factory, local_addr, remote_addr, **kw)
 
+    def spawn(self, coro):
+        """Start ``coro`` as a program of this host: it and every task it starts use this host's
+        network through the loop's own methods (``asyncio.open_connection``, aiohttp, httpx ...)."""
+        if self._spawn is not None:
+            return self._spawn(coro, on=self)
+        import asyncio
+        from .programs.context import host_context
+        return asyncio.get_running_loop().create_task(coro, context=host_context(self))
+
     # -- names ------------------------------------------------------------------------------------
     @property
     def stub_resolver(self):
