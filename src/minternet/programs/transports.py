@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from asyncio import constants, protocols, trsock
+from asyncio import constants, protocols, transports, trsock
 from typing import Any
 
 from ..sockets.streams import TCPTransport
@@ -22,8 +22,9 @@ from .context import with_host
 from .simsocket import SimSocket
 
 
-class ProgramTCPTransport(TCPTransport):
-    """The transport of one TCP connection of a program."""
+class ProgramTCPTransport(TCPTransport, transports._FlowControlMixin):
+    """The transport of one TCP connection of a program. (A _FlowControlMixin, as asyncio's own
+    are, for loop.sendfile's fallback; the flow control is TCPTransport's.)"""
 
     _start_tls_compatible = True  # loop.start_tls may wrap it
     _sendfile_compatible = constants._SendfileMode.FALLBACK  # loop.sendfile copies through write()
@@ -45,6 +46,10 @@ class ProgramTCPTransport(TCPTransport):
         if server is not None:
             server._attach()
         loop.call_soon(self._start, waiter)
+
+    @property
+    def _protocol_paused(self) -> bool:  # _FlowControlMixin's name for it (read by sendfile)
+        return self._writing_paused
 
     def __repr__(self) -> str:
         return f"<ProgramTCPTransport {self._host.name} {self._conn.local} -> {self._conn.remote} {self._conn.state.value}>"
