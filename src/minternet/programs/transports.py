@@ -12,6 +12,7 @@ never read.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 from asyncio import constants, protocols, transports, trsock
 from typing import Any
@@ -20,6 +21,10 @@ from ..sockets.streams import TCPTransport
 from ..transport.tcp.connection import State
 from .context import with_host
 from .simsocket import SimSocket
+
+
+# asyncio.Server counts its connections; from 3.13 on it keeps them (close_clients, abort_clients).
+_SERVER_KEEPS_TRANSPORTS = len(inspect.signature(asyncio.base_events.Server._attach).parameters) > 1
 
 
 class ProgramTCPTransport(TCPTransport, transports._FlowControlMixin):
@@ -44,7 +49,7 @@ class ProgramTCPTransport(TCPTransport, transports._FlowControlMixin):
         # asyncio sets TCP_NODELAY on every TCP transport (base_events._set_nodelay).
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if server is not None:
-            server._attach()
+            server._attach(self) if _SERVER_KEEPS_TRANSPORTS else server._attach()
         loop.call_soon(self._start, waiter)
 
     @property
@@ -141,4 +146,4 @@ class ProgramTCPTransport(TCPTransport, transports._FlowControlMixin):
             self._sock.detach()
             server, self._server = self._server, None
             if server is not None:
-                server._detach()
+                server._detach(self) if _SERVER_KEEPS_TRANSPORTS else server._detach()
