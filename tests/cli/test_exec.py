@@ -77,3 +77,24 @@ def test_exec_explains_bad_programs(programs, capsys):
     assert "say which function, as module:function" in capsys.readouterr().err
     assert main(["exec", "nohost=tool:main"]) == 2
     assert "no host or router named 'nohost'" in capsys.readouterr().err
+
+
+def test_web_exec_runs_programs_in_the_live_view(programs):
+    """minternet web --exec HOST=PROGRAM: the same programs, in the live view's session (its own thread)."""
+    pytest.importorskip("aiohttp")
+    from minternet.cli import build_parser
+    from minternet.cli.programs import spawn_programs
+    from minternet.sim.example import example_text
+    from minternet.sim.topology import loads
+    from minternet.web.session import Session
+
+    args = build_parser().parse_args(["web", "--exec", "server=webapp:main", "--exec", "client=tool.py"])
+    session = Session(loads(example_text(), "(example)", seed=0, out=lambda line: None))
+    try:
+        started = session.executor.submit(spawn_programs, session.net, args.exec).result(timeout=30)
+        session.executor.submit(session.advance, 10 * 10**9).result(timeout=60)
+        client = started[1][2]
+        assert client.done() and client.result() == (200, "hello from www.example.com", 5)
+        assert any(e.get("layer") == "tcp" for e in session.drain())  # the page sees its packets
+    finally:
+        session.close()

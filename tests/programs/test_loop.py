@@ -296,3 +296,41 @@ def test_ssl_certificate_errors_come_through():
 
     net.spawn(serve(), on="server")
     assert run(net, main())
+
+
+def test_create_server_and_datagram_endpoint_on_sockets_made_by_the_program():
+    net = chain(1)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        server = await loop.create_server(asyncio.Protocol, sock=sock, reuse_address=True)
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("localhost", port)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        # the same port again at once: SO_REUSEADDR (asyncio's default) binds over TIME-WAIT
+        again = await loop.create_server(asyncio.Protocol, "127.0.0.1", port)
+        again.close()
+
+        received = loop.create_future()
+
+        class Sink(asyncio.DatagramProtocol):
+            def datagram_received(self, data, addr):
+                received.set_result((data, addr[0]))
+
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        transport, _ = await loop.create_datagram_endpoint(Sink, sock=udp)
+        assert transport.get_extra_info("socket").getsockname() == udp.getsockname()
+        sender, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, remote_addr=udp.getsockname())
+        sender.sendto(b"hi")
+        got = await received
+        sender.close()
+        transport.close()
+        return got
+
+    assert net.run_app(main(), on="client", timeout="10s") == (b"hi", "127.0.0.1")

@@ -52,12 +52,10 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return host, spec
 
 
-def cmd_exec(args: argparse.Namespace) -> int:
-    from ..sim.loop import SimulationStalled
-    topo = load_topology(args)
-    net = topo.network
+def spawn_programs(net: Any, assignments: list[tuple[str, str]]) -> list[tuple[str, str, Any]]:
+    """Start each (HOST, PROGRAM) as a program of HOST; returns (host, spec, task) for each."""
     programs = []
-    for host, spec in args.programs:
+    for host, spec in assignments:
         net.host(host)  # a KeyError naming the hosts there are
         fn = load_program(spec)
         coro = fn()
@@ -65,6 +63,14 @@ def cmd_exec(args: argparse.Namespace) -> int:
             raise UsageError(f"{spec}: {fn.__name__}() gave {type(coro).__name__}, not a coroutine "
                              "(make it an async def)")
         programs.append((host, spec, net.spawn(coro, on=host)))
+    return programs
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    from ..sim.loop import SimulationStalled
+    topo = load_topology(args)
+    net = topo.network
+    programs = spawn_programs(net, args.programs)
     print(f"running {', '.join(f'{h}={s}' for h, s, _ in programs)} on {net.name}"
           + (f" until {args.until / NS_PER_S:g}s" if args.until else "") + " (virtual time)")
     net.start()
