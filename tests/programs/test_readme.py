@@ -17,5 +17,8 @@ def test_readme_programs_example_runs():
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
-    expected = re.search(r"# \(('13aea96040f2', '13aea96040f2', 37\.67)", code).group(1)
-    assert out.getvalue().startswith("(" + expected)
+    digest = re.search(r"# \('(\w+)', '(\w+)', ([\d.]+)", code)
+    printed = eval(out.getvalue())  # noqa: S307 - the tuple the example prints
+    assert printed[:2] == (digest.group(1), digest.group(2))
+    # the virtual time the example took: what the comment says, within what TCP changes may move it
+    assert abs(printed[2] - float(digest.group(3).rstrip("."))) < 10
