@@ -25,6 +25,8 @@ from .transport.tcp.layer import TCPLayer
 from .transport.udp import UDPLayer
 from .wire.ipv4 import IPProto
 
+LOOPBACK_MTU = 65536  # Linux's lo
+
 
 class Host:
     """One machine's network stack."""
@@ -53,7 +55,14 @@ class Host:
         self.ip.register(IPProto.ICMP, self.icmp)
         self.ip.register(IPProto.UDP, self.udp)
         self.ip.register(IPProto.TCP, self.tcp)
+        # Every host has a loopback interface, as real ones do. It is kept out of ``interfaces``
+        # (the ones with a device: links, captures, ``address``) and its 127.0.0.0/8 out of the
+        # main routing table, as Linux keeps it in the local table (``ip route show table local``).
+        self.loopback = Interface(self.obs, clock, "lo", bytes(6), LOOPBACK_MTU, input=None, host=self)
+        self.loopback.set_address("127.0.0.1/8")
+        self.ip.loopback = self.loopback
         self._stub = None
+        self._spawn = None  # set by the world that runs the host (sim: the Network)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {' '.join(i.cidr or i.name for i in self.interfaces.values())}>"
@@ -106,6 +115,11 @@ class Host:
     def addresses(self) -> list[str]:
         return [i.address for i in self.interfaces.values() if i.address]
 
+    def is_local_address(self, address: str) -> bool:
+        """Whether a socket may bind ``address`` here: one of the interfaces', or any of
+        127.0.0.0/8 (Linux binds all of it on lo)."""
+        return address in self.addresses or address.startswith("127.")
+
     @property
     def address(self) -> str | None:
         """The first interface's address: handy for hosts with one interface."""
@@ -145,6 +159,15 @@ class Host:
         """Like ``loop.create_datagram_endpoint`` on this host: returns (transport, protocol)."""
         from .sockets import create_datagram_endpoint
         return await create_datagram_endpoint(self, protocol_factory, local_addr, remote_addr, **kw)
+
+    def spawn(self, coro):
+        """Start ``coro`` as a program of this host: it and every task it starts use this host's
+        network through the loop's own methods (``asyncio.open_connection``, aiohttp, httpx ...)."""
+        if self._spawn is not None:
+            return self._spawn(coro, on=self)
+        import asyncio
+        from .programs.context import host_context
+        return asyncio.get_running_loop().create_task(coro, context=host_context(self))
 
     # -- names ------------------------------------------------------------------------------------
     @property

@@ -11,13 +11,14 @@ import argparse
 import sys
 
 from ..sim.topology import TopologyError
-from . import attach, demo, diagram, dns, http, sim, web
+from . import attach, demo, diagram, dns, http, programs, sim, web
 from .common import HOST_RULE, UsageError, from_flag_hint
 
 COMMAND_MODULES = [
     sim,  # ping, traceroute, run, show, routes, check, example, transfer
     dns,  # dig, dns-serve
     http,  # http-serve, curl
+    programs,  # exec
     diagram,  # diagram
     attach,  # attach
     web,  # web

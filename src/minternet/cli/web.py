@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from .common import add_common, finish_run, load_topology
+from .programs import parse_assignment
 
 DEFAULT_PORT = 8765
 
@@ -28,6 +29,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="address to listen on (default 127.0.0.1: only this machine can see the page)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--no-open", action="store_true", help="do not open a browser, only print the address")
+    p.add_argument("--exec", metavar="HOST=PROGRAM", action="append", type=parse_assignment, default=[],
+                   help="run an asyncio program on a host, as minternet exec does (module:function or "
+                        "script.py); may be given more than once")
     add_common(p)
     p.set_defaults(func=cmd_web)
 
@@ -71,6 +75,9 @@ def cmd_web(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     else:
         session = holder["s"] = Session(topo)
+        if args.exec:
+            from .programs import spawn_programs
+            session.executor.submit(spawn_programs, topo.network, args.exec).result()
     _warn_host(args.host)
 
     async def main() -> None:

@@ -64,6 +64,10 @@ class IPLayer:
         self.broadcasts: set[bytes] = {LIMITED_BROADCAST}
         self.pmtu: dict[bytes, tuple[int, int]] = {}  # destination -> (path MTU, expires at)
         self._ident = rng.randrange(65536)
+        # The loopback interface (lo, 127.0.0.1/8), set by the host. As in Linux's local routing
+        # table, all of 127.0.0.0/8 goes to it ahead of the main table, and nothing sent there
+        # touches a link.
+        self.loopback: "Interface | None" = None
 
     def register(self, proto: int, transport: TransportProtocol) -> None:
         """Deliver datagrams of protocol number ``proto`` (and errors about them) to ``transport``."""
@@ -87,6 +91,9 @@ class IPLayer:
     def route_to(self, dst: str, src: str | None = None) -> RouteHandle | None:
         """A handle for sending to ``dst``: None when there is no route."""
         dst4 = _inet_aton(dst)
+        lo = self.loopback
+        if dst4[0] == 127 and lo is not None:
+            return RouteHandle(lo, dst4, src or lo.address or "127.0.0.1", lo.mtu, 0, dst4, self.routes.generation)
         route = self.routes.lookup(dst4)
         if route is None:
             return None
@@ -136,6 +143,9 @@ class IPLayer:
         if not self.obs.up:
             return "node-down"
         dst4 = _inet_aton(dst)
+        if dst4[0] == 127 and self.loopback is not None:
+            lo = self.loopback
+            return self._send_route(lo, dst4, dst, dst4, proto, payload, src or lo.address, ttl, df, tos, lo.mtu)
         route = self.routes.lookup(dst4)
         if route is None:
             self.obs.drop("ip", "no-route", None, text=f"no route to {dst}")
@@ -169,8 +179,8 @@ class IPLayer:
         packet = ip.encode()
         if obs.tracer.enabled:
             obs.tracer.emit(obs.name, iface.name, "ip", "send", packet=packet)
-        if dst4 in self.local and dst4 not in self.broadcasts:
-            # Our own address: loop back, as the kernel does, without touching the wire.
+        if iface is self.loopback or (dst4 in self.local and dst4 not in self.broadcasts):
+            # Our own address or lo: loop back, as the kernel does, without touching the wire.
             self.clock.call_later(0, self._deliver, iface, packet)
             return None
         self._output(ip, packet, iface, next_hop)

@@ -29,6 +29,8 @@ from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
 from ..wire.pcap import PcapWriter
 from .dns_registrar import DNSRegistrar
 from .link import Link, LinkParams
+from ..programs.context import host_context
+from ..programs.loop import ProgramLoop
 from .loop import VirtualTimeLoop
 from .names import check_node_name
 from .routes import compute_routes
@@ -114,6 +116,7 @@ class Network:
         self.check_new_name(name)
         cls = Router if forwarding else Host
         node = cls(name, self.scheduler, self.rng_for("host", name), self.tracer)
+        node._spawn = self.spawn
         self.nodes[name] = node
         index = len(self.nodes)
         for i, (ifname, spec) in enumerate((interfaces or {}).items(), start=1):
@@ -365,8 +368,10 @@ class Network:
 
     @property
     def loop(self) -> VirtualTimeLoop:
+        """The asyncio loop on the virtual clock; its networking methods are those of the host the
+        calling program runs on (:mod:`minternet.programs`)."""
         if self._loop is None:
-            self._loop = VirtualTimeLoop(self.scheduler)
+            self._loop = ProgramLoop(self.scheduler)
         return self._loop
 
     def start(self) -> None:
@@ -394,18 +399,28 @@ class Network:
         if self.scheduler.now < limit:
             self.scheduler.now = limit
 
-    def run_app(self, coro: Awaitable[T], timeout: str | int | None = None) -> T:
-        """Run a coroutine on the virtual clock until it finishes; the network runs meanwhile."""
+    def run_app(self, coro: Awaitable[T], timeout: str | int | None = None, on: str | Host | None = None) -> T:
+        """Run a coroutine on the virtual clock until it finishes; the network runs meanwhile.
+        With ``on``, it runs as a program of that host (see :meth:`spawn`)."""
         self.start()
         loop = self.loop
+        if on is not None:
+            coro = self.spawn(coro, on=on)
         if timeout is not None:
             t = parse_time(timeout) if isinstance(timeout, str) else timeout
             coro = asyncio.wait_for(coro, t / 1e9)
         return loop.run_until_complete(coro)
 
-    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task:
-        """Start a coroutine as a background task (a server, say) on the virtual clock."""
-        task = self.loop.create_task(coro)  # type: ignore[arg-type]
+    def spawn(self, coro: Awaitable[Any], on: str | Host | None = None) -> asyncio.Task:
+        """Start a coroutine as a background task (a server, say) on the virtual clock. With
+        ``on`` (a host or its name) it is a program of that host: it and every task it starts use
+        that host's network through the loop's own methods, so unmodified asyncio code (aiohttp,
+        httpx, streams, UDP) runs there."""
+        if on is not None:
+            host = on if isinstance(on, Host) else self.host(on)
+            task = self.loop.create_task(coro, context=host_context(host))  # type: ignore[arg-type]
+        else:
+            task = self.loop.create_task(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

@@ -142,7 +142,7 @@ class StreamSocket(SocketBase):
         if self._local is not None:
             raise os_error(errno.EINVAL, "the socket is already bound")
         addr, port = check_address(address, "bind()")
-        if addr != ANY and addr not in self.host.addresses:
+        if addr != ANY and not self.host.is_local_address(addr):
             raise os_error(errno.EADDRNOTAVAIL, f"{addr} is not an address of {self.host.name}")
         try:
             self._bound = self.host.tcp.bind(addr, port, self._options)

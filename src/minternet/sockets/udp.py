@@ -86,7 +86,7 @@ class DatagramSocket(SocketBase):
         if self._local is not None:
             raise os_error(errno.EINVAL, "the socket is already bound")
         addr, port = check_address(address, "bind()")
-        if addr != ANY and addr not in self.host.addresses:
+        if addr != ANY and not self.host.is_local_address(addr):
             raise os_error(errno.EADDRNOTAVAIL, f"{addr} is not an address of {self.host.name} "
                            f"(it has {', '.join(self.host.addresses) or 'none'})")
         reuse = bool(self._options.get((SOL_SOCKET, SO_REUSEADDR)))

@@ -16,7 +16,9 @@ class StubResolver:
                  port: int = 53, timeout: float = 2.0, attempts: int = 2) -> None:
         self.host = host
         self.nameservers = list(nameservers or [])
-        self.hosts: dict[str, str] = {canonical(k): v for k, v in (hosts or {}).items()}
+        # "localhost" is the loopback address, as every /etc/hosts says.
+        self.hosts: dict[str, str] = {"localhost": "127.0.0.1",
+                                      **{canonical(k): v for k, v in (hosts or {}).items()}}
         self.port = port
         self.timeout = timeout
         self.attempts = attempts

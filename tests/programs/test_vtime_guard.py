@@ -1,0 +1,138 @@
+"""Virtual time inside libraries, and the guard that keeps programs off the real network."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import socket
+import sys
+import time
+import types
+
+import pytest
+
+from minternet.programs import EPOCH, AiodnsRefused, RealNetworkRefused
+from minternet.programs.guard import GUARD
+from netutil import chain
+
+
+def test_time_functions_read_the_virtual_clock_and_are_restored():
+    lib = types.ModuleType("somelib")  # a library that did `from time import monotonic`
+    lib.monotonic, lib.perf_counter, lib.datetime = time.monotonic, time.perf_counter, datetime.datetime
+    real = (time.time, time.monotonic, datetime.datetime)
+    wall_before = time.time()
+    sys.modules["somelib"] = lib
+    try:
+        net = chain(1)
+
+        async def main():
+            await asyncio.sleep(80)
+            return (time.time(), time.time_ns(), time.monotonic(), time.perf_counter_ns(), lib.monotonic(),
+                    lib.perf_counter(), datetime.datetime.now(datetime.timezone.utc), lib.datetime.utcnow(),
+                    time.gmtime().tm_min)
+
+        t, t_ns, mono, pc_ns, lib_mono, lib_pc, now, utcnow, minute = net.run_app(main(), on="client")
+    finally:
+        del sys.modules["somelib"]
+    assert t == EPOCH + 80 and t_ns == EPOCH * 10**9 + 80 * 10**9
+    assert mono == lib_mono == lib_pc == 80.0 and pc_ns == 80 * 10**9
+    assert now == datetime.datetime(2026, 1, 1, 0, 1, 20, tzinfo=datetime.timezone.utc)
+    assert utcnow == datetime.datetime(2026, 1, 1, 0, 1, 20)
+    assert minute == 1
+    assert (time.time, time.monotonic, datetime.datetime) == real  # put back
+    assert lib.monotonic is real[1] and lib.datetime is real[2]
+    assert abs(time.time() - wall_before) < 600  # the real clock again
+    assert isinstance(datetime.datetime.now(), datetime.datetime)
+
+
+@pytest.fixture
+def safety_net():
+    """A second audit hook, added after the guard's: if the guard ever let a real connect or
+    lookup through, this one stops it before a packet could leave (and fails the test)."""
+    GUARD.enable()  # makes sure the guard's hook is installed first
+    GUARD.disable()
+    armed = {"on": True, "hits": []}
+
+    def hook(event, args):
+        if not armed["on"]:
+            return
+        if event in ("socket.connect", "socket.sendto", "socket.sendmsg") and \
+                isinstance(args[1], tuple) and not str(args[1][0]).startswith("127."):
+            armed["hits"].append(event)
+            raise SystemError(f"guard failed: {event} {args[1]}")
+        if event == "socket.getaddrinfo" and args[0] not in (None, "localhost", "127.0.0.1"):
+            armed["hits"].append(event)
+            raise SystemError(f"guard failed: {event} {args[0]}")
+    sys.addaudithook(hook)
+    yield armed
+    armed["on"] = False
+
+
+def test_real_sockets_are_refused_but_loopback(safety_net):
+    net = chain(1)
+
+    async def sneaky():
+        out = []
+        raw = socket._socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # behind socket.socket's back
+        try:
+            raw.connect(("192.0.2.1", 80))
+        except RealNetworkRefused as exc:
+            out.append(str(exc))
+        finally:
+            raw.close()
+        udp = socket._socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            udp.sendto(b"x", ("192.0.2.1", 53))
+        except RealNetworkRefused:
+            out.append("sendto refused")
+        udp.sendto(b"x", ("127.0.0.1", 9))  # loopback: allowed
+        udp.close()
+        try:
+            socket.getaddrinfo("www.python.org", 443)
+        except RealNetworkRefused:
+            out.append("lookup refused")
+        return out
+
+    out = net.run_app(sneaky(), on="client")
+    assert "socket.connect('192.0.2.1', 80) on a real socket: refused" in out[0]
+    assert "nothing may reach the real network" in out[0]
+    assert out[1:] == ["sendto refused", "lookup refused"]
+    assert safety_net["hits"] == []
+
+
+def test_a_program_not_on_a_host_is_refused_too(safety_net):
+    net = chain(1)
+
+    async def hostless():  # runs on the simulation's loop, but on no host: socket.socket is real
+        s = socket.socket()
+        try:
+            with pytest.raises(RealNetworkRefused):
+                s.connect(("198.51.100.7", 443))
+        finally:
+            s.close()
+        return True
+
+    assert net.run_app(hostless())
+    assert safety_net["hits"] == []
+
+
+def test_aiodns_is_refused_with_a_hint(monkeypatch):
+    fake = types.ModuleType("aiodns")
+
+    class DNSResolver:
+        def __init__(self, *a, **kw):
+            raise AssertionError("c-ares would have opened its own sockets")
+    fake.DNSResolver = DNSResolver
+    monkeypatch.setitem(sys.modules, "aiodns", fake)
+    net = chain(1)
+
+    async def main():
+        with pytest.raises(AiodnsRefused, match="ThreadedResolver"):
+            fake.DNSResolver()
+        with pytest.raises(ImportError, match="aiohttp.TCPConnector\\(resolver=aiohttp.ThreadedResolver"):
+            import pycares  # noqa: F401
+        return True
+
+    if "pycares" in sys.modules:
+        pytest.skip("pycares is imported already")
+    assert net.run_app(main(), on="client")
