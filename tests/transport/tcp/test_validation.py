@@ -4,7 +4,7 @@ hostile review, written from the outside (issue 11)."""
 
 import errno
 
-from tcpcontext import ACK, IRS, ISS, established, seg
+from tcpcontext import ACK, IRS, ISS, ack, established, seg
 from tcpscript import run_script
 
 from minternet.runtime import NS_PER_S
@@ -75,3 +75,18 @@ tcp sack=False timestamps=False window_scaling=False rcvbuf=2048
 0.500  > .   seq=1 ack=2050 win=0
 0.500  expect state CLOSE-WAIT
 """)
+
+
+def test_an_ack_sent_while_the_peer_shrank_its_window_carries_a_sequence_number_it_accepts():
+    # The peer took 1000 of 3000 bytes and shut its window: snd_nxt now lies beyond its window, so
+    # an ACK with seq = snd_nxt fails its acceptability check and is dropped, window updates in it
+    # too (both sides then back off; found running an echo server under loss). Linux's
+    # tcp_acceptable_seq sends the window's right edge, snd_una + snd_wnd, instead.
+    conn, ctx, _ = established()
+    conn.write(b"c" * 3000)
+    ctx.take()
+    conn.segment_arrives(ack(1000, window=0))
+    conn.segment_arrives(seg(ACK | 0x08, IRS + 1, ISS + 1 + 1000, b"d" * 100, window=0))
+    ctx.clock.advance_ms(50)  # the delayed ACK
+    acks = [s for s in ctx.take() if not s.payload]
+    assert acks and all(s.seq == ISS + 1 + 1000 for s in acks), [s.seq - ISS - 1 for s in acks]

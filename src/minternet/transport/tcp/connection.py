@@ -316,7 +316,19 @@ class TCPConnection:
         self._output(self, seg)
 
     def send_ack(self) -> None:
-        self._send(ACK, self.snd.snd_nxt)
+        self._send(ACK, self._acceptable_seq())
+
+    def _acceptable_seq(self) -> int:
+        """The sequence number of a segment without data (Linux's tcp_acceptable_seq): snd_nxt,
+        unless it lies beyond the peer's window (the window shrank, or closed, under data in
+        flight) -- then the window's right edge, which the peer can accept; with snd_nxt its
+        acceptability check drops our ACKs and the window updates in them."""
+        snd = self.snd
+        nxt = snd.snd_nxt
+        wnd_end = seq_add(snd.snd_una, snd.snd_wnd)
+        if seq_le(nxt, wnd_end) or (self.wscale_ok and seq_diff(nxt, wnd_end) < (1 << self.rcv.rcv_wscale)):
+            return nxt
+        return wnd_end
 
     def _challenge_ack(self) -> None:
         """RFC 5961 3.2/4.2/5.2: answer a suspicious segment with an ACK that tells the real peer
@@ -345,7 +357,7 @@ class TCPConnection:
         return False
 
     def send_rst(self) -> None:
-        self._send(RST | ACK, self.snd.snd_nxt)
+        self._send(RST | ACK, self._acceptable_seq())
 
     def output(self, force_ack: bool = False) -> None:
         """Send what the windows allow: new data, retransmissions in recovery, our FIN."""
@@ -1027,13 +1039,13 @@ class TCPConnection:
     def abort(self) -> None:
         """Reset the connection (close() with unread data, SO_LINGER 0, or an abort())."""
         if self.state in SYNCHRONIZED and self.state is not State.TIME_WAIT or self.state is State.SYN_RECEIVED:
-            self._send(RST | ACK, self.snd.snd_nxt)
+            self._send(RST | ACK, self._acceptable_seq())
             self.obs.stats["tcp.resets_sent"] += 1
         self._finish(errno.ECONNABORTED)
 
     def _abort(self, err: int) -> None:
         if self.state in SYNCHRONIZED and self.state is not State.TIME_WAIT:
-            self._send(RST | ACK, self.snd.snd_nxt)
+            self._send(RST | ACK, self._acceptable_seq())
             self.obs.stats["tcp.resets_sent"] += 1
         self._finish(err)
 
