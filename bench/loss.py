@@ -39,7 +39,6 @@ import os
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -54,7 +53,9 @@ from minternet.real.driver import LinkFaults, TapDriver  # noqa: E402
 from minternet.sim.network import Network  # noqa: E402
 from minternet.transport.tcp.connection import Options  # noqa: E402
 
-PY = sys.executable
+import tap  # noqa: E402  (bench/tap.py: the namespace helpers)
+from tap import sh  # noqa: E402
+
 NS, TAP = "mtloss", "mtloss0"
 KERNEL, OURS = "10.77.252.1", "10.77.252.2"
 MB = 1_000_000
@@ -100,16 +101,8 @@ c.close()
 """
 
 
-def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    if check and done.returncode:
-        raise RuntimeError(f"{' '.join(argv)}: {done.stderr.strip()}")
-    return done
-
-
 def in_ns(code: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(["ip", "netns", "exec", NS, PY, "-u", "-c", textwrap.dedent(code), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return tap.in_ns(NS, code, *args)
 
 
 def kernel_counters() -> dict[str, int]:

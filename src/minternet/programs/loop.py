@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import socket
 from asyncio import sslproto
 from typing import Any, Callable
@@ -25,6 +24,7 @@ from ..sim.scheduler import Scheduler
 from ..sockets.common import os_error
 from ..sockets.tcp import StreamSocket
 from ..transport.tcp.connection import State
+from ..wire._addr import is_ipv4 as _is_ipv4
 from .context import require_host, with_host
 from .datagram import ProgramDatagramTransport
 from .guard import GUARD
@@ -32,14 +32,6 @@ from .simsocket import SimSocket, check_sim_socket
 from .transports import ProgramTCPTransport
 
 _SERVICES = {"http": 80, "https": 443, "domain": 53, "echo": 7, "ntp": 123}
-
-
-def _is_ipv4(text: str) -> bool:
-    try:
-        ipaddress.IPv4Address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _port_number(port: Any) -> int:

@@ -8,6 +8,7 @@ cannot grow them without bound.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 _aton = socket.inet_aton
@@ -40,3 +41,12 @@ def addr_str(value: int) -> str:
             TO_STR.clear()
         TO_STR[value] = text
     return text
+
+
+def is_ipv4(text: str) -> bool:
+    """Whether ``text`` is an IPv4 address in dotted form (a name otherwise, to be resolved)."""
+    try:
+        ipaddress.IPv4Address(text)
+        return True
+    except ValueError:
+        return False

@@ -3,10 +3,10 @@ it is configured with (like /etc/resolv.conf), asked with RD=1."""
 
 from __future__ import annotations
 
-import ipaddress
 import socket as _socket
 from typing import Any
 
+from ...wire._addr import is_ipv4 as _is_ipv4
 from ...wire.dns import DNSMessage, Rcode, RRType, canonical, name_eq
 from .exchange import query_udp
 
@@ -69,11 +69,3 @@ class StubResolver:
             return await query_udp(self.host, server, self.port, name, rtype, True, self.timeout)
         except OSError:
             return None
-
-
-def _is_ipv4(text: str) -> bool:
-    try:
-        ipaddress.IPv4Address(text)
-        return True
-    except ValueError:
-        return False

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 from typing import Any, AsyncIterable, Callable
 from urllib.parse import quote, urlsplit
 
 import h11
 
 from ... import __version__
+from ...wire._addr import is_ipv4 as _is_ipv4
 from .message import Headers, HeaderInput, Response
 
 USER_AGENT = f"minternet-curl/{__version__}"
@@ -299,13 +299,6 @@ async def fetch(host: Any, url: str, method: str = "GET", headers: HeaderInput =
 def _is_stream(body: object) -> bool:
     return body is not None and not isinstance(body, (bytes, bytearray, memoryview))
 
-
-def _is_ipv4(text: str) -> bool:
-    try:
-        ipaddress.IPv4Address(text)
-        return True
-    except ValueError:
-        return False
 
 
 async def get(host: Any, url: str, **kw: Any) -> tuple[int, bytes]:
