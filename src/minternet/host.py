@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from typing import Any
 
 from .internet.icmp import ICMPService
 from .internet.ip import IPLayer
@@ -63,6 +64,9 @@ class Host:
         self.ip.loopback = self.loopback
         self._stub = None
         self._spawn = None  # set by the world that runs the host (sim: the Network)
+        # The TLS certificates this host presents and the CA its clients trust
+        # (application.tls.HostCertificates), set by the world (sim: the Network's CA).
+        self.pki: Any = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {' '.join(i.cidr or i.name for i in self.interfaces.values())}>"

@@ -73,6 +73,9 @@ def make_params(base: LinkParams | None = None, **kw: Any) -> LinkParams:
     return replace(p, **changes)
 
 
+KEYLOG_NAME = "sslkeylog.txt"  # in a pcap directory: tshark -o tls.keylog_file:DIR/sslkeylog.txt
+
+
 class Network:
     """A simulated internet. Deterministic: the same build and seed give the same run."""
 
@@ -92,6 +95,8 @@ class Network:
         self._reconverge_pending = False
         self._closers: list[Callable[[], None]] = []
         self._dns: DNSRegistrar | None = None
+        self._ca: Any = None
+        self._keylog: str | None = None
         self._tasks: set[asyncio.Task] = set()
 
     # -- randomness -------------------------------------------------------------------------------
@@ -117,6 +122,7 @@ class Network:
         cls = Router if forwarding else Host
         node = cls(name, self.scheduler, self.rng_for("host", name), self.tracer)
         node._spawn = self.spawn
+        node.pki = self._host_certificates(node)
         self.nodes[name] = node
         index = len(self.nodes)
         for i, (ifname, spec) in enumerate((interfaces or {}).items(), start=1):
@@ -312,6 +318,31 @@ class Network:
         link.set_params(**diff)
         self._fault(link.a.node_name, f"link {link.name} now: {link.describe()}")
 
+    # -- TLS --------------------------------------------------------------------------------------
+    @property
+    def ca(self) -> Any:
+        """The simulated internet's certificate authority (made on first use, keys from the seed):
+        every host's clients trust it, and a host's TLS server gets from it a certificate for each
+        DNS name that points at the host. ``net.ca.write_pem(path)`` exports it."""
+        if self._ca is None:
+            from ..application.tls.ca import CertificateAuthority
+            self._ca = CertificateAuthority(rng=self.rng_for("pki"))
+            if self._keylog:
+                self._ca.keylog_file = self._keylog
+        return self._ca
+
+    def _host_certificates(self, node: Host) -> Any:
+        from ..application.tls.ca import HostCertificates
+
+        def names() -> list[str]:
+            return [node.name, *node.addresses]
+
+        def owns(name: str) -> bool:
+            from ..application.http.where import where_is
+            return where_is(self, node, name) in node.addresses
+
+        return HostCertificates(lambda: self.ca, names, owns)
+
     def at(self, when: str | int, action: Callable[..., Any], *args: Any) -> None:
         """Schedule ``action(*args)`` at a virtual time ("2s" or nanoseconds)."""
         t = parse_time(when) if isinstance(when, str) else when
@@ -332,7 +363,17 @@ class Network:
                 self._pcaps.append(writer)
                 iface.taps.append(lambda t, frame, _d, w=writer: w.write(t, frame))
                 paths.append(path)
+        # The TLS secrets beside the pcaps, so that Wireshark can decrypt them.
+        self._keylog = os.path.join(directory, KEYLOG_NAME)
+        open(self._keylog, "w").close()
+        if self._ca is not None:
+            self._ca.keylog_file = self._keylog
         return paths
+
+    @property
+    def keylog_file(self) -> str | None:
+        """Where TLS secrets are written (SSLKEYLOGFILE format): beside the pcaps, if any."""
+        return self._keylog
 
     def trace_to(self, path: str) -> None:
         """Write every trace event to ``path`` as JSON lines."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+from asyncio import protocols
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from ..transport.tcp.connection import Events, Options, State, TCPConnection
@@ -21,7 +22,10 @@ LOW_WATER = 16 * 1024
 
 
 class TCPTransport(asyncio.Transport, Events):
-    """asyncio.Transport for one minternet TCP connection."""
+    """asyncio.Transport for one minternet TCP connection. ``StreamWriter.start_tls`` (asyncio's
+    SSLProtocol, a BufferedProtocol) can wrap it: that is how HTTPS runs on minternet's TCP."""
+
+    _start_tls_compatible = True  # loop.start_tls may wrap it (base_events.start_tls checks this)
 
     def __init__(self, conn: TCPConnection, protocol: asyncio.Protocol, loop: asyncio.AbstractEventLoop) -> None:
         asyncio.Transport.__init__(self, {"peername": conn.remote, "sockname": conn.local})
@@ -44,7 +48,10 @@ class TCPTransport(asyncio.Transport, Events):
             return
         data = self._conn.read()
         if data:
-            self._protocol.data_received(data)
+            if isinstance(self._protocol, asyncio.BufferedProtocol):
+                protocols._feed_data_to_buffered_proto(self._protocol, data)
+            else:
+                self._protocol.data_received(data)
         if self._conn.eof and not self._eof_delivered and not self._conn.readable_bytes:
             self._eof_delivered = True
             keep_open = self._protocol.eof_received()
@@ -76,6 +83,12 @@ class TCPTransport(asyncio.Transport, Events):
 
     def is_closing(self) -> bool:
         return self._closing
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._protocol = protocol  # type: ignore[assignment]
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._protocol
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._eof_wanted:
@@ -133,6 +146,16 @@ class TCPTransport(asyncio.Transport, Events):
         if self._conn.state is not State.CLOSED:
             self._conn.abort()
         self._connection_lost(None)
+
+    def _force_close(self, exc: BaseException | None) -> None:
+        # asyncio's private transport API: sslproto calls it on a fatal TLS error.
+        if self._lost:
+            return
+        self._closing = True
+        self._pending.clear()
+        if self._conn.state is not State.CLOSED:
+            self._conn.abort()
+        self._connection_lost(exc)  # type: ignore[arg-type]
 
     # -- internals ----------------------------------------------------------------------------------
     def _flush(self) -> None:
