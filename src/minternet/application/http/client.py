@@ -18,6 +18,7 @@ import h11
 
 from ... import __version__
 from ...wire._addr import is_ipv4 as _is_ipv4
+from .http2 import H2ClientConnection
 from .message import Headers, HeaderInput, Response
 
 USER_AGENT = f"minternet-curl/{__version__}"
@@ -34,30 +35,41 @@ class _Stale(Exception):
     """A kept-alive connection turned out to be closed before any of the answer came."""
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_scheme(url: str) -> str:
+    """"http" or "https" (a URL without a scheme is http://, as curl takes it)."""
+    return urlsplit(url).scheme.lower() if "://" in url else "http"
+
+
 def split_url(url: str) -> tuple[str, int, str, str]:
-    """(host name, port, request target, Host header) of an http:// URL. A URL without a scheme is
-    taken as http://, like curl does. The path is sent as given (no removal of ``..``, like curl
+    """(host name, port, request target, Host header) of an http:// or https:// URL. A URL without
+    a scheme is taken as http://, like curl does. The path is sent as given (no removal of ``..``, like curl
     --path-as-is); characters that may not appear in a request are percent-encoded."""
     if "://" not in url:
         url = "http://" + url
     parts = urlsplit(url)
-    if parts.scheme.lower() != "http":
-        raise ValueError(f"{url}: only http:// URLs work here (minternet has no TLS, so no {parts.scheme}://)")
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise ValueError(f"{url}: only http:// and https:// URLs work here, not {parts.scheme}://")
     if not parts.hostname:
         raise ValueError(f"{url}: no host name in the URL (like http://www.example.com/)")
     try:
-        port = parts.port or 80
+        port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError:
         raise ValueError(f"{url}: the port is not a number from 1 to 65535") from None
     target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     if parts.query:
         target += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
-    host_header = parts.hostname if port == 80 else f"{parts.hostname}:{port}"
+    host_header = parts.hostname if port == DEFAULT_PORTS[scheme] else f"{parts.hostname}:{port}"
     return parts.hostname, port, target, host_header
 
 
 class _Conn:
-    """One kept-alive connection to (name, port)."""
+    """One kept-alive HTTP/1.1 connection to (name, port)."""
+
+    version = "1.1"
 
     def __init__(self, number: int, name: str, address: str, port: int, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
@@ -81,12 +93,27 @@ class HTTPClient:
     ``verbose=True`` records curl -v style lines in ``transcript`` (and each response's own
     ``transcript``); ``out`` gets each line as it happens. ``connections_opened`` counts TCP
     connections, ``requests`` requests. ``timeout`` (seconds) bounds connecting and each read.
+
+    https:// URLs go over TLS 1.3; ``http_version`` is what to offer there by ALPN: None (h2, then
+    http/1.1, as curl), "2" (curl --http2: the same) or "1.1" (curl --http1.1: http/1.1 only).
+    Over HTTP/2, requests sent at once (``asyncio.gather``) share one connection, each on its
+    own stream. ``verify=False`` is curl's -k; ``cafile`` (curl's --cacert) adds a CA to trust
+    besides the host's own (a simulated host trusts the network's CA); ``keylog`` writes the TLS
+    secrets in SSLKEYLOGFILE format (a simulated host writes them beside the pcaps, if any).
     """
 
     def __init__(self, host: Any, *, timeout: float = 30.0, verbose: bool = False,
                  out: Callable[[str], None] | None = None, headers: HeaderInput = None,
-                 user_agent: str = USER_AGENT, max_body_bytes: int = 256 * 1024 * 1024) -> None:
+                 user_agent: str = USER_AGENT, max_body_bytes: int = 256 * 1024 * 1024,
+                 http_version: str | None = None, verify: bool = True, cafile: str | None = None,
+                 keylog: str | None = None) -> None:
+        if http_version not in (None, "1.1", "2"):
+            raise ValueError(f"http_version {http_version!r}: None, '1.1' or '2'")
         self.host = host
+        self.http_version = http_version
+        self.verify = verify
+        self.cafile = cafile
+        self.keylog = keylog
         self.timeout = timeout
         self.verbose = verbose or out is not None
         self.out = out
@@ -96,7 +123,8 @@ class HTTPClient:
         self.transcript: list[str] = []
         self.connections_opened = 0
         self.requests = 0
-        self._pool: dict[tuple[str, int], _Conn] = {}
+        self._pool: dict[tuple[str, str, int], Any] = {}
+        self._opening: dict[tuple[str, str, int], asyncio.Lock] = {}
 
     async def __aenter__(self) -> "HTTPClient":
         return self
@@ -125,12 +153,16 @@ class HTTPClient:
         always goes chunked."""
         method = method.upper()
         name, port, target, host_header = split_url(url)
+        scheme = url_scheme(url)
         lines: list[str] = []
         self.requests += 1
         for attempt in (1, 2):
-            conn, reused = await self._connection(name, port, lines)
+            conn, reused = await self._connection(scheme, name, port, lines)
             try:
-                response = await self._exchange(conn, method, target, host_header, Headers(headers), body, lines)
+                if isinstance(conn, H2ClientConnection):
+                    response = await self._exchange_h2(conn, method, target, host_header, Headers(headers), body, lines)
+                else:
+                    response = await self._exchange(conn, method, target, host_header, Headers(headers), body, lines)
             except _Stale:
                 self._drop(conn)
                 # The server closed the idle connection as we reused it; a request it never saw
@@ -147,8 +179,15 @@ class HTTPClient:
         raise AssertionError("unreachable")
 
     # -- connections ----------------------------------------------------------------------------------
-    async def _connection(self, name: str, port: int, lines: list[str]) -> tuple[_Conn, bool]:
-        conn = self._pool.get((name, port))
+    async def _connection(self, scheme: str, name: str, port: int, lines: list[str]) -> tuple[Any, bool]:
+        key = (scheme, name, port)
+        lock = self._opening.setdefault(key, asyncio.Lock())
+        async with lock:  # requests sent at once wait for one connection (HTTP/2 shares it)
+            return await self._open(key, lines)
+
+    async def _open(self, key: tuple[str, str, int], lines: list[str]) -> tuple[Any, bool]:
+        scheme, name, port = key
+        conn = self._pool.get(key)
         if conn is not None and conn.usable():
             self._note(lines, f"* Re-using existing connection #{conn.number} with host {name}")
             return conn, True
@@ -171,13 +210,95 @@ class HTTPClient:
         self.connections_opened += 1
         self._note(lines, f"* Connected to {name} ({address}) port {port} (#{number}) "
                           f"in {(clock.now - t0) / 1e6:.1f} ms")
-        conn = self._pool[(name, port)] = _Conn(number, name, address, port, reader, writer)
+        version = "http/1.1"
+        if scheme == "https":
+            try:
+                writer, version = await self._start_tls(name, writer, lines)
+            except BaseException:
+                writer.close()
+                raise
+        if version == "h2":
+            conn = H2ClientConnection(number, name, address, port, reader, writer,
+                                      lambda line: self._note(lines, line))
+        else:
+            conn = _Conn(number, name, address, port, reader, writer)
+        self._pool[key] = conn
         return conn, False
 
-    def _drop(self, conn: _Conn) -> None:
-        if self._pool.get((conn.name, conn.port)) is conn:
-            del self._pool[(conn.name, conn.port)]
-        conn.writer.close()
+    def _drop(self, conn: Any) -> None:
+        for key, pooled in list(self._pool.items()):
+            if pooled is conn:
+                del self._pool[key]
+        if isinstance(conn, H2ClientConnection):
+            conn.close()
+        else:
+            conn.writer.close()
+
+    # -- HTTPS ----------------------------------------------------------------------------------------
+    def _tls_context(self, notes: Any) -> Any:
+        from ..tls.contexts import ALPN, client_context
+        pki = getattr(self.host, "pki", None)
+        keylog = self.keylog or (pki.ca.keylog_file if pki is not None else None)
+        alpn = ("http/1.1",) if self.http_version == "1.1" else ALPN
+        return client_context(cadata=pki.ca.cert_pem if pki is not None else None, cafile=self.cafile,
+                              verify=self.verify, alpn=alpn, keylog=keylog, notes=notes), alpn
+
+    async def _start_tls(self, name: str, writer: asyncio.StreamWriter,
+                         lines: list[str]) -> tuple[asyncio.StreamWriter, str]:
+        """TLS 1.3 on a new connection, told as curl -v tells it; the protocol ALPN chose."""
+        from ..tls.contexts import HandshakeNotes
+        notes = HandshakeNotes((lambda line: self._note(lines, line)) if self.verbose else None)
+        ctx, alpn = self._tls_context(notes)
+        self._note(lines, f"* ALPN: offers {','.join(alpn)}")
+        if self.cafile:
+            self._note(lines, f"*  CAfile: {self.cafile}")
+        tcp = writer.get_extra_info("tcp")
+        if tcp is not None:
+            tcp.opt.nodelay = True  # as curl (TCP_NODELAY): no Nagle wait behind the Finished
+        clock = self.host.clock
+        t0 = clock.now
+        try:
+            await asyncio.wait_for(writer.start_tls(ctx, server_hostname=name), self.timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(errno.ETIMEDOUT, f"the TLS handshake with {name} timed out after "
+                                                f"{self.timeout:g} s") from None
+        so = writer.get_extra_info("ssl_object")
+        chosen = so.selected_alpn_protocol()
+        cipher = so.cipher()
+        self._note(lines, f"* SSL connection using {so.version()} / {cipher[0] if cipher else '?'} "
+                          f"(handshake {(clock.now - t0) / 1e6:.1f} ms)")
+        self._note(lines, f"* ALPN: server accepted {chosen}" if chosen else "* ALPN: server did not agree on a protocol")
+        cert = so.getpeercert()
+        if cert:
+            subject = ", ".join(f"{k}={v}" for rdn in cert.get("subject", ()) for k, v in rdn)
+            issuer = ", ".join(f"{k}={v}" for rdn in cert.get("issuer", ()) for k, v in rdn)
+            self._note(lines, "* Server certificate:")
+            self._note(lines, f"*  subject: {subject}")
+            self._note(lines, f"*  start date: {cert.get('notBefore')}")
+            self._note(lines, f"*  expire date: {cert.get('notAfter')}")
+            self._note(lines, f"*  subjectAltName: host \"{name}\" matched cert's \"{name}\"")
+            self._note(lines, f"*  issuer: {issuer}")
+            self._note(lines, "*  SSL certificate verify ok.")
+        elif not self.verify:
+            self._note(lines, "*  SSL certificate verify result: not checked (-k), continuing anyway.")
+        return writer, chosen or "http/1.1"
+
+    async def _exchange_h2(self, conn: H2ClientConnection, method: str, target: str, host_header: str,
+                           headers: Headers, body: bytes | AsyncIterable[bytes] | None,
+                           lines: list[str]) -> Response:
+        head = Headers([("User-Agent", self.user_agent), ("Accept", "*/*")])
+        for k, v in [*self.default_headers, *headers]:
+            head.set(k, v)
+        if _is_stream(body):
+            body = b"".join([piece async for piece in body])  # type: ignore[union-attr]
+        try:
+            response = await conn.request(method, target, host_header, head, body, self.timeout, self.verbose)  # type: ignore[arg-type]
+        except ConnectionError:
+            if conn.error is not None:
+                raise _Stale from None  # the connection died: a reused one may be retried
+            raise
+        self._note(lines, f"* Connection #{conn.number} to host {conn.name} left intact")
+        return response
 
     # -- one exchange -------------------------------------------------------------------------------
     async def _exchange(self, conn: _Conn, method: str, target: str, host_header: str, headers: Headers,
@@ -288,11 +409,16 @@ class HTTPClient:
 
 async def fetch(host: Any, url: str, method: str = "GET", headers: HeaderInput = None,
                 body: bytes | AsyncIterable[bytes] | None = None, *, timeout: float = 30.0,
-                verbose: bool = False, out: Callable[[str], None] | None = None) -> Response:
+                verbose: bool = False, out: Callable[[str], None] | None = None,
+                http_version: str | None = None, verify: bool = True, cafile: str | None = None,
+                keylog: str | None = None) -> Response:
     """One request from ``host`` (a simulated Host or an OSHost): resolve the URL's name through
     the host's DNS, connect, send, read the whole answer, close. Returns the :class:`Response`
-    (status, reason, headers, body; ``transcript`` holds curl -v lines when ``verbose``)."""
-    async with HTTPClient(host, timeout=timeout, verbose=verbose, out=out) as client:
+    (status, reason, headers, body; ``transcript`` holds curl -v lines when ``verbose``).
+    https:// goes over TLS 1.3, HTTP/2 or HTTP/1.1 as ALPN agrees (``http_version``, ``verify``,
+    ``cafile``, ``keylog``: as :class:`HTTPClient`)."""
+    async with HTTPClient(host, timeout=timeout, verbose=verbose, out=out, http_version=http_version,
+                          verify=verify, cafile=cafile, keylog=keylog) as client:
         return await client.request(method, url, headers=headers, body=body)
 
 

@@ -13,6 +13,7 @@ breaks a rule, which gets a small 4xx/5xx page and a closed connection.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any, Awaitable, Callable
 import h11
 
 from ... import __version__
+from .http2 import H2ServerConnection
 from .message import NO_BODY_STATUSES, Headers, Request, Response, error_response, http_date
 
 SERVER_NAME = f"minternet/{__version__}"
@@ -79,8 +81,14 @@ class HTTPServer:
 
     def __init__(self, handler: Handler, *, limits: Limits | None = None,
                  log: Callable[[str], None] | None = None, unix_time: Callable[[], float] | None = None,
-                 name: str = SERVER_NAME, methods: tuple[str, ...] = ("GET", "HEAD", "POST")) -> None:
+                 name: str = SERVER_NAME, methods: tuple[str, ...] = ("GET", "HEAD", "POST"),
+                 tls: Any = None, alpn: tuple[str, ...] = ("h2", "http/1.1")) -> None:
         self.handler = handler
+        # HTTPS: None (plain HTTP), True (the host's certificates from the network's CA), or an
+        # ssl.SSLContext of the caller's. ``alpn``: the versions offered, in order of preference.
+        self.tls = tls
+        self.alpn = tuple(alpn)
+        self._tls_context: Any = None
         self.limits = limits or Limits()
         self.log = log
         self.name = name
@@ -100,6 +108,8 @@ class HTTPServer:
         if self._unix_time is None:
             clock = host.clock  # the host's clock: virtual time in a simulation
             self._unix_time = lambda: SIM_EPOCH + clock.now / 1e9
+        if self.tls is not None and self.tls is not False:
+            self._tls_context = self._make_tls_context(host)
         self._listener = await host.start_server(self.handle_connection, port=port, host=address)
         sock = self._listener.sockets[0]
         name = sock.getsockname() if hasattr(sock, "getsockname") else sock
@@ -135,7 +145,16 @@ class HTTPServer:
         self.stats["connections"] += 1
         number = self.stats["connections"]
         try:
-            await _Connection(self, reader, writer, number).run()
+            version = "http/1.1"
+            if self._tls_context is not None:
+                writer, version = await self._start_tls(writer)
+            if version == "h2":
+                await H2ServerConnection(self, reader, writer, number).run()
+            else:
+                await _Connection(self, reader, writer, number).run()
+        except ssl.SSLError as exc:
+            self.stats["tls errors"] += 1  # a client that does not trust us, or speaks no TLS 1.3
+            self._log(f"tls: connection {number}: {exc.reason or exc}")
         except (ConnectionError, OSError, TimeoutError):
             self.stats["connection errors"] += 1  # reset by the peer, say: nothing left to tell it
         except asyncio.CancelledError:
@@ -154,6 +173,27 @@ class HTTPServer:
     def _log(self, line: str) -> None:
         if self.log is not None:
             self.log(line)
+
+    # -- HTTPS --------------------------------------------------------------------------------------
+    def _make_tls_context(self, host: Any) -> ssl.SSLContext:
+        if isinstance(self.tls, ssl.SSLContext):
+            return self.tls
+        from ..tls.contexts import server_context
+        pki = getattr(host, "pki", None)
+        if pki is None:
+            raise ValueError(f"{getattr(host, 'name', host)} has no certificates: give tls= an ssl.SSLContext "
+                             "(application.tls.server_context(ca.issue([...])))")
+        return server_context(pki, alpn=self.alpn, keylog=pki.ca.keylog_file)
+
+    async def _start_tls(self, writer: asyncio.StreamWriter) -> tuple[asyncio.StreamWriter, str]:
+        """The TLS handshake on an accepted connection; the application protocol ALPN chose."""
+        tcp = writer.get_extra_info("tcp")
+        if tcp is not None:
+            tcp.opt.nodelay = True  # as asyncio does on every TCP transport: no Nagle wait between records
+        await asyncio.wait_for(writer.start_tls(self._tls_context), self.limits.read_timeout)
+        self.stats["tls handshakes"] += 1
+        chosen = writer.get_extra_info("ssl_object").selected_alpn_protocol() or "http/1.1"
+        return writer, chosen
 
 
 class _Connection:
