@@ -4,11 +4,14 @@ browsers and curl) and ``minternet curl`` (fetch a URL from a simulated host, li
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import socket
+import ssl
 import sys
 from typing import Any, Callable
 
-from ..application.http.client import HTTPClient, ProtocolError, split_url
+from ..application.http.client import HTTPClient, ProtocolError, split_url, url_scheme
 from ..application.http.message import Response
 from ..application.http.server import Limits
 from ..application.http.where import where_is
@@ -128,6 +131,7 @@ def cmd_curl(args: argparse.Namespace) -> int:
     body = _request_body(args)
     headers = _request_headers(args)
     targets = [split_url(url) for url in args.urls]  # bad URLs fail before the network starts
+    schemes = [url_scheme(url) for url in args.urls]
 
     topo = load_topology(args)
     net = topo.network
@@ -136,22 +140,22 @@ def cmd_curl(args: argparse.Namespace) -> int:
         node = net.nodes.get(name)
         if node is not None and getattr(node, "address", None):
             client.stub_resolver.add_host(name, node.address)  # a node's name works, as in /etc/hosts
-    places: list[tuple[Any, int]] = []
+    places: list[tuple[Any, int, bool]] = []
     if not args.no_server:
-        for name, port, *_ in targets:
+        for (name, port, *_), scheme in zip(targets, schemes):
             address = where_is(net, client, name)
             node_name = net.name_of(address) if address else None
             if node_name is None:
                 continue  # nothing to start: the request will say what is wrong (no name, no host)
             node = net.host(node_name)
-            if not node.tcp.listening_on(port) and (node, port) not in places:
-                places.append((node, port))
+            if not node.tcp.listening_on(port) and not any(p[:2] == (node, port) for p in places):
+                places.append((node, port, scheme == "https"))
     out: Callable[[str], None] | None = _err if show_headers else None
 
     async def run() -> int:
         servers = []
-        for node, port in places:
-            server = await serve(node, port, builtin_site())
+        for node, port, https in places:
+            server = await serve(node, port, builtin_site(), tls=True if https else None)
             net.spawn(server.serve_forever())
             servers.append(server)
             if out:
@@ -159,10 +163,27 @@ def cmd_curl(args: argparse.Namespace) -> int:
                     "--no-server to leave it out)")
         t0 = net.now
         code = 0
-        async with HTTPClient(client, timeout=args.max_time, out=out) as http:
-            for url, (name, port, *_) in zip(args.urls, targets):
+        async with HTTPClient(client, timeout=args.max_time, out=out, http_version=args.http_version,
+                              verify=not args.insecure, cafile=args.cacert) as http:
+            pending = None
+            if args.parallel:
+                # curl -Z: all the requests at once; over HTTP/2 they share one connection.
+                pending = await asyncio.gather(*[http.request(method, url, headers=headers, body=body)
+                                                 for url in args.urls], return_exceptions=True)
+            for i, (url, (name, port, *_)) in enumerate(zip(args.urls, targets)):
                 try:
-                    response = await http.request(method, url, headers=headers, body=body)
+                    if pending is not None:
+                        if isinstance(pending[i], BaseException):
+                            raise pending[i]
+                        response = pending[i]
+                    else:
+                        response = await http.request(method, url, headers=headers, body=body)
+                except ssl.SSLCertVerificationError as exc:
+                    _err(f"curl: (60) SSL certificate problem: {exc.verify_message}")
+                    return 60
+                except ssl.SSLError as exc:
+                    _err(f"curl: (35) TLS connect error: {exc.reason or exc}")
+                    return 35
                 except OSError as exc:
                     return _failure(exc, name, port, args.no_server)
                 except ProtocolError as exc:
@@ -188,6 +209,13 @@ def cmd_curl(args: argparse.Namespace) -> int:
 
     code = net.run_app(run())
     finish_run(args, topo)
+    if args.pcap and "https" in schemes:
+        from ..sim.network import KEYLOG_NAME
+        keylog = os.path.join(args.pcap, KEYLOG_NAME)
+        print(f"TLS secrets written to {keylog}: tshark -r {args.pcap}/FILE.pcap -o tls.keylog_file:{keylog} "
+              "(Wireshark: Preferences > Protocols > TLS > (Pre)-Master-Secret log filename)", file=sys.stderr)
+    if args.export_cacert:
+        net.ca.write_pem(args.export_cacert)
     return code
 
 
@@ -241,11 +269,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     "through the host's DNS, open a TCP connection, send the request, print the body. "
                     "Several URLs to one server share one kept-alive connection. Unless --no-server is "
                     "given, a web server with a small built-in site is first started on port 80 (or the "
-                    "URL's port) of the host the name points to (in the built-in example, www.example.com "
+                    "URL's port; 443 with TLS for https://) of the host the name points to (in the built-in example, www.example.com "
                     "is the host 'server').",
         epilog="examples: minternet curl client http://www.example.com/ -v   |   "
                "minternet curl client http://www.example.com/ http://www.example.com/about.html -v   |   "
-               "minternet curl client http://www.example.com/ -I   |   minternet curl client http://www.example.com/ -d hello")
+               "minternet curl client http://www.example.com/ -I   |   minternet curl client http://www.example.com/ -d hello   |   "
+               "minternet curl client https://www.example.com/ https://www.example.com/about.html -Z -v")
     p.add_argument("host", metavar="HOST", help="the simulated host that runs curl (e.g. client)")
     p.add_argument("urls", metavar="URL", nargs="+",
                    help="http://NAME[:PORT]/PATH; NAME is a DNS name, an address or a node's name")
@@ -263,6 +292,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="give up connecting or waiting for an answer after this long (simulated seconds, default 30)")
     p.add_argument("--no-server", action="store_true",
                    help="do not start the built-in web site; talk to whatever the network runs")
+    p.add_argument("-k", "--insecure", action="store_true",
+                   help="https: do not check the server's certificate or name (curl -k)")
+    p.add_argument("--cacert", metavar="FILE",
+                   help="https: trust the CA in FILE (PEM) too; the simulated host trusts the network's own CA")
+    p.add_argument("--export-cacert", metavar="FILE",
+                   help="write the simulated internet's CA certificate (PEM) to FILE after the run")
+    p.add_argument("--http1.1", dest="http_version", action="store_const", const="1.1",
+                   help="https: offer only HTTP/1.1 by ALPN")
+    p.add_argument("--http2", dest="http_version", action="store_const", const="2",
+                   help="https: offer HTTP/2, then HTTP/1.1 (the default for https://, as curl)")
+    p.add_argument("-Z", "--parallel", action="store_true",
+                   help="send all the requests at once (curl -Z); over HTTP/2 they are streams of one connection")
     add_common(p)
     for action in p._actions:  # -v means what it means to curl; the packet timeline moves up one v
         if action.dest == "verbose":

@@ -30,7 +30,8 @@ def test_split_url():
     assert split_url("http://h:8080") == ("h", 8080, "/", "h:8080")
     assert split_url("h/a b?q=1 2#frag") == ("h", 80, "/a%20b?q=1%202", "h")
     assert split_url("http://h/../x/%2e%2e") == ("h", 80, "/../x/%2e%2e", "h")  # sent as given
-    for bad, why in [("https://h/", "no TLS"), ("http:///x", "no host name"), ("http://h:99999/", "port")]:
+    assert split_url("https://h/x") == ("h", 443, "/x", "h")
+    for bad, why in [("ftp://h/", "not ftp"), ("http:///x", "no host name"), ("http://h:99999/", "port")]:
         with pytest.raises(ValueError, match=why):
             split_url(bad)
 

@@ -132,7 +132,7 @@ class H2ServerConnection:
     async def respond(self, stream_id: int, raw: list[tuple[bytes, bytes]], body: bytearray) -> None:
         from .server import HTTPError  # (server imports this module)
         server = self.server
-        pseudo = {k: v.decode("latin-1") for k, v in raw if k.startswith(b":")}
+        pseudo = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw if k.startswith(b":")}
         headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw if not k.startswith(b":"))
         method, target = pseudo.get(":method", "GET"), pseudo.get(":path", "/")
         if ":authority" in pseudo and "host" not in headers:
