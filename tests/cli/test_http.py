@@ -91,8 +91,8 @@ def test_errors_speak_to_the_user(capsys):
     assert code == 7 and "Failed to connect to www.example.com port 80: Connection refused" in err
     code, _, err = curl(capsys, "client", "http://nope.example.com/")
     assert code == 6 and "Could not resolve host: nope.example.com" in err
-    code, _, err = curl(capsys, "client", "https://www.example.com/")
-    assert code == 2 and "no TLS" in err
+    code, _, err = curl(capsys, "client", "ftp://www.example.com/")
+    assert code == 2 and "not ftp://" in err
     code, _, err = curl(capsys, "nobody", "http://www.example.com/")
     assert code == 2 and "no host or router named 'nobody'" in err
 
@@ -109,3 +109,17 @@ def test_help(capsys, command):
         main([command, "--help"])
     assert info.value.code == 0
     assert "example" in capsys.readouterr().out
+
+
+def test_curl_https_shows_the_tls_handshake_and_writes_the_key_log(capsys, tmp_path):
+    pcap = str(tmp_path / "p")
+    code, out, err = curl(capsys, "client", "https://www.example.com/", "https://www.example.com/about.html",
+                          "-Z", "-v", "--pcap", pcap, "--export-cacert", str(tmp_path / "ca.pem"))
+    assert code == 0
+    assert "* TLSv1.3 (OUT), TLS handshake, Client hello (1):" in err
+    assert "* ALPN: server accepted h2" in err
+    assert "* 2 requests over 1 TCP connection" in err
+    assert f"-o tls.keylog_file:{pcap}/sslkeylog.txt" in err
+    assert "BEGIN CERTIFICATE" in (tmp_path / "ca.pem").read_text()
+    code, out, err = curl(capsys, "client", "https://www.example.com/", "--http1.1", "-v")
+    assert code == 0 and "* ALPN: server accepted http/1.1" in err and "< HTTP/1.1 200 OK" in err
