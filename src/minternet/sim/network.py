@@ -363,9 +363,9 @@ class Network:
                 self._pcaps.append(writer)
                 iface.taps.append(lambda t, frame, _d, w=writer: w.write(t, frame))
                 paths.append(path)
-        # The TLS secrets beside the pcaps, so that Wireshark can decrypt them.
+        # The TLS secrets beside the pcaps, so that Wireshark can decrypt them (the file appears
+        # when the first TLS context is made: a run without TLS leaves none).
         self._keylog = os.path.join(directory, KEYLOG_NAME)
-        open(self._keylog, "w").close()
         if self._ca is not None:
             self._ca.keylog_file = self._keylog
         return paths
