@@ -197,6 +197,25 @@ def test_a_real_loss_after_a_timeout_is_not_undone():
     check_counters(rec)
 
 
+def test_after_frto_finds_the_loss_real_the_lost_data_goes_without_a_second_timeout():
+    # RFC 5682 3.1 step 2.b (send new data) holds for one ACK, Linux's REXMIT_NEW of
+    # tcp_process_loss; from the next ACK on the segments marked lost are retransmitted.
+    conn, ctx, rec = rack_conn(10000)
+    conn.write(b"d" * 20000)
+    until_timeout(conn, ctx)
+    assert rec.state == LOSS and rec.frto and sent_offsets(ctx)[-1] == 0
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(1000))  # step 2.b: new data goes out
+    new = [o for o in sent_offsets(ctx) if o >= 10000]
+    assert new and rec.frto_new
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(1000, blocks=((new[0], new[0] + 1000),)))  # step 3.a
+    assert not rec.frto and not rec.frto_new and rec.state == LOSS
+    assert 1000 in sent_offsets(ctx)
+    assert conn.stats["timeouts"] == 1
+    check_counters(rec)
+
+
 def test_a_dsack_widens_the_reordering_window_once_per_round_trip():
     conn, ctx, rec = rack_conn()
     ctx.clock.advance_ms(50)

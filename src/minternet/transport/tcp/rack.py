@@ -102,7 +102,7 @@ class RackRecovery(PRRRecovery):
         self.prior_ssthresh = 0
         self.retrans_ts: int | None = None  # our TSval at the first retransmission of the episode
         self.frto = False
-        self.frto_new = False  # F-RTO step 2b: this ACK sends new data, not retransmissions
+        self.frto_new = False  # F-RTO step 2b: the last ACK sends new data, not retransmissions
         # What the last ACK said (Linux's FLAG_* and the RTT samples of tcp_clean_rtx_queue)
         self.seq_rtt = -1
         self.delivered = 0
@@ -610,6 +610,9 @@ class RackRecovery(PRRRecovery):
         snd = self.snd
         una = snd.snd_una
         recovered = seq_ge(una, self.recover)
+        # Step 2.b holds for the one ACK that took it (Linux's *rexmit = REXMIT_NEW); from the
+        # next ACK on, what is marked lost is retransmitted (REXMIT_LOST).
+        self.frto_new = False
         if advanced and self._may_undo(ts):
             self._undo("loss")  # Eifel: the ACK is for the original transmission
             return
