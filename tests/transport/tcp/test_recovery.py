@@ -220,11 +220,47 @@ def test_a_dsack_widens_the_reordering_window_once_per_round_trip():
     conn, ctx, rec = rack_conn()
     ctx.clock.advance_ms(50)
     assert rec.reo_wnd_steps == 1
-    # A D-SACK below the cumulative ACK (RFC 2883): a needless retransmission.
-    conn.segment_arrives(ack(1000, blocks=((0, 1000),)))
-    conn.segment_arrives(ack(2000, blocks=((0, 1000),)))
+    conn.segment_arrives(ack(0, blocks=((1000, 2000), (3000, 6000))))
+    assert rec.state == RECOVERY and sent_offsets(ctx) == [0, 2000]
+    cwnd = conn.cc.cwnd
+    # The originals were only late: D-SACKs (RFC 2883) for both retransmissions, one below the
+    # cumulative ACK (its record is gone: counted in segments), one above the prior snd_una.
+    conn.segment_arrives(ack(2000, blocks=((0, 1000), (3000, 6000))))
+    assert rec.reo_wnd_steps == 2 and rec.state == RECOVERY and rec.undo_retrans == 1
+    conn.segment_arrives(ack(6000, blocks=((2000, 3000),)))
     assert rec.reo_wnd_steps == 2  # the second one is in the same round trip
     assert ctx.obs.stats["tcp.dsacks_received"] == 2
+    assert rec.state == OPEN and ctx.obs.stats["tcp.undos"] == 1 and conn.cc.cwnd > cwnd
+
+
+def test_a_dsack_of_data_never_retransmitted_is_no_reason_to_undo():
+    # The network duplicated an original segment (RFC 2883 4.1.1: a D-SACK inside the SACK
+    # block): only D-SACKed retransmissions count towards undo (Linux's tcp_sacktag_one).
+    conn, ctx, rec = rack_conn(10000)
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0, blocks=((1000, 4000),)))
+    assert rec.state == RECOVERY and rec.undo_retrans == 1
+    reduced = conn.cc.cwnd
+    conn.segment_arrives(ack(0, blocks=((2000, 3000), (1000, 4000))))
+    assert ctx.obs.stats["tcp.dsacks_received"] == 1
+    assert rec.state == RECOVERY and rec.undo_retrans == 1 and conn.cc.cwnd <= reduced
+
+
+def test_a_dsack_longer_than_the_window_or_than_what_was_resent_is_ignored():
+    conn, ctx, rec = rack_conn(10000)
+    ctx.clock.advance_ms(50)
+    for _ in range(2):  # holes at 0, 2000 and 4000: three retransmissions
+        conn.segment_arrives(ack(0, blocks=((1000, 2000), (3000, 4000), (5000, 10000))))
+        ctx.clock.advance_ms(1)
+    assert rec.state == RECOVERY and rec.undo_retrans == 3
+    # A forged D-SACK of 1 GB (Linux's tcp_dsack_seen: longer than max_window, dubious).
+    conn.segment_arrives(ack(2000, blocks=((2000 - 10**9, 2000), (3000, 4000), (5000, 10000))))
+    assert rec.state == RECOVERY and rec.undo_retrans == 3 and rec.reo_wnd_steps == 1
+    # Four segments D-SACKed when three were retransmitted: dubious too.
+    conn.segment_arrives(ack(2000, blocks=((2000 - 4000, 2000), (3000, 4000), (5000, 10000))))
+    assert rec.state == RECOVERY and rec.undo_retrans == 3
+    assert ctx.obs.stats["tcp.dsacks_dubious"] == 2
+    check_counters(rec)
 
 
 def test_recovery_with_rack_keeps_prr_pacing():

@@ -92,6 +92,8 @@ class RackRecovery(PRRRecovery):
         self.reo_wnd_steps = 1
         self.reo_wnd_persist = 0
         self.dsack_round = 0  # a D-SACK widens reo_wnd at most once per round trip
+        self.total_retrans = 0  # segments retransmitted, ever, and segments D-SACKed (Linux's
+        self.dsack_dups = 0  # total_retrans, dsack_dups): more D-SACKed than resent is dubious
         # TLP (RFC 8985 7)
         self.tlp_high_seq: int | None = None
         self.tlp_retrans = False
@@ -170,6 +172,7 @@ class RackRecovery(PRRRecovery):
             if self.undo_retrans < 0:
                 self.undo_retrans = 0
             self.undo_retrans += count
+            self.total_retrans += count
             if self.retrans_ts is None:
                 self.retrans_ts = self.snd.conn.ts_now
 
@@ -189,6 +192,13 @@ class RackRecovery(PRRRecovery):
         prior_fack = self.fack
         first_ackt = -1
         retrans_acked = False
+        if blocks:
+            # A D-SACK (RFC 2883 4) first, while the log still holds what this ACK acknowledges
+            # (Linux's tcp_check_dsack runs before tcp_clean_rtx_queue).
+            first = blocks[0]
+            if seq_le(first[1], ack) or (len(blocks) > 1 and seq_le(blocks[1][0], first[0])
+                                         and seq_le(first[1], blocks[1][1])):
+                self._on_dsack(first, una)
         if ack != una and seq_gt(ack, una):
             apos = self._pos(ack)
             segs = self.segs
@@ -239,10 +249,6 @@ class RackRecovery(PRRRecovery):
                 self.seq_rtt = now - first_ackt
         has_sack = False
         if blocks:
-            first = blocks[0]
-            if seq_le(first[1], ack) or (len(blocks) > 1 and seq_le(blocks[1][0], first[0])
-                                         and seq_le(first[1], blocks[1][1])):
-                self._on_dsack(first)
             cache: dict[int, int] = {}
             sack_rtt = -1
             for left, right in blocks:
@@ -329,14 +335,47 @@ class RackRecovery(PRRRecovery):
         self.rack_end = r.end
         self.rack_advanced = True
 
-    def _on_dsack(self, block: tuple[int, int]) -> None:
-        """A D-SACK (RFC 2883): we retransmitted something that had arrived."""
-        self.dsack = True
-        self.snd.obs.stats["tcp.dsacks_received"] += 1
+    def _on_dsack(self, block: tuple[int, int], una: int) -> None:
+        """A D-SACK (RFC 2883): something arrived twice -- a retransmission we need not have
+        sent, or a copy the network made. Only a retransmission counts towards undo (Linux's
+        tcp_sacktag_one with TCPCB_RETRANS); a D-SACK longer than the peer's largest window,
+        or one that would make more segments D-SACKed than we ever retransmitted, is dubious
+        and ignored (tcp_dsack_seen), so a receiver cannot undo a real recovery with one."""
+        stats = self.snd.obs.stats
+        stats["tcp.dsacks_received"] += 1
         left, right = block
+        ln = seq_diff(right, left)
+        if ln <= 0 or ln > self.snd.max_snd_wnd:
+            stats["tcp.dsacks_dubious"] += 1  # LINUX_MIB_TCPDSACKIGNOREDDUBIOUS
+            return
+        dups = -(-ln // self.mss)
+        self.dsack_dups += dups
+        if self.dsack_dups > self.total_retrans:
+            stats["tcp.dsacks_dubious"] += 1
+            return
+        self.dsack = True
         if self.undo_marker is not None and self.undo_retrans > 0 and seq_gt(right, self.undo_marker):
-            segs = -(-seq_diff(right, left) // self.mss) if seq_gt(right, left) else 1
-            self.undo_retrans = max(0, self.undo_retrans - segs)
+            if seq_le(right, una):
+                # Below snd_una, its records are gone: count segments (tcp_check_dsack's "dumb
+                # counting"), which the check above bounds by what we retransmitted.
+                self.undo_retrans = max(0, self.undo_retrans - dups)
+            else:
+                segs = self.segs
+                lo, hi = self._pos(left), self._pos(right)
+                marker = self._pos(self.undo_marker)
+                i = bisect_right(segs, lo, key=_start) - 1
+                if i < 0:
+                    i = 0
+                n = 0
+                while i < len(segs):
+                    r = segs[i]
+                    if r.start >= hi:
+                        break
+                    if r.end > lo and r.end > marker and r.flags & RETRANS:
+                        n += 1
+                    i += 1
+                if n:
+                    self.undo_retrans = max(0, self.undo_retrans - n)
         if self.tlp_retrans and self.tlp_high_seq is not None and seq_le(right, self.tlp_high_seq):
             self.dsack_tlp = True
         # RFC 8985 6.2 step 4 / Linux's tcp_rack_update_reo_wnd: widen the window a step, at most
