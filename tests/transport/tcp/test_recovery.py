@@ -263,6 +263,47 @@ def test_a_dsack_longer_than_the_window_or_than_what_was_resent_is_ignored():
     check_counters(rec)
 
 
+def sacked(rec) -> list[tuple[int, int]]:
+    """The SACKed records, as offsets in the data (position 1 is the first byte)."""
+    return [(r.start - 1, r.end - 1) for r in rec.segs if r.flags & SACKED]
+
+
+def test_sack_blocks_cut_at_odd_bytes_do_not_split_the_log_below_whole_segments():
+    # A receiver's one-byte SACK blocks would otherwise make one record per byte (memory, and a
+    # walk of them per ACK). Linux's tcp_match_skb_to_sack takes whole segments only.
+    conn, ctx, rec = rack_conn(10000)
+    ctx.clock.advance_ms(50)
+    offs = list(range(1001, 10000, 2))
+    for i in range(0, len(offs), 4):
+        conn.segment_arrives(ack(0, blocks=tuple((o, o + 1) for o in offs[i:i + 4])))
+    assert len(rec.segs) == 10 and rec.sacked_bytes == 0
+    # A block that grows over a whole segment takes it, though the last ACK stopped inside it.
+    conn.segment_arrives(ack(0, blocks=((1000, 1500),)))
+    assert rec.sacked_bytes == 0
+    conn.segment_arrives(ack(0, blocks=((1000, 2500),)))
+    assert sacked(rec) == [(1000, 2000)]
+    # A block reaching the end of the data takes its last segment, whatever the edges.
+    conn.segment_arrives(ack(0, blocks=((1000, 2500), (8999, 10000))))
+    assert sacked(rec) == [(1000, 2000), (9000, 10000)]
+    assert len(rec.segs) == 10
+    check_counters(rec)
+
+
+def test_a_super_segment_is_split_by_sack_blocks_at_whole_segments_only():
+    conn, ctx, _ = established(peer_mss=1000, tso_max=16000)
+    rec = conn.snd.recovery
+    conn.write(b"d" * 10000)
+    assert len(ctx.take()) == 1 and len(rec.segs) == 1  # one TSO super-segment
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0, blocks=((2500, 7300),)))
+    assert sacked(rec) == [(3000, 7000)]  # 2500 rounded up, 7300 down, to whole segments
+    offs = list(range(7001, 10000, 7))
+    for i in range(0, len(offs), 4):
+        conn.segment_arrives(ack(0, blocks=((3000, 7000),) + tuple((o, o + 1) for o in offs[i:i + 3])))
+    assert len(rec.segs) <= 10
+    check_counters(rec)
+
+
 def test_recovery_with_rack_keeps_prr_pacing():
     conn, ctx, rec = rack_conn(10000)
     ctx.clock.advance_ms(50)

@@ -259,8 +259,9 @@ class RackRecovery(PRRRecovery):
                 cached = self._sack_cache.get(left)
                 if cached is not None and seq_le(right, cached):
                     continue  # the usual repeat of what the last ACK said
-                t = self._sack(self._pos(cached if cached is not None else left), self._pos(right),
-                               now, prior_fack)
+                lpos = self._pos(left)
+                t = self._sack(lpos, self._pos(cached) if cached is not None else lpos,
+                               self._pos(right), now, prior_fack)
                 if t >= 0 and (sack_rtt < 0 or t < sack_rtt):
                     sack_rtt = t
             self._sack_cache = cache
@@ -270,29 +271,40 @@ class RackRecovery(PRRRecovery):
             self._sack_cache = {}
         return has_sack
 
-    def _sack(self, l: int, r: int, now: int, prior_fack: int) -> int:
-        """Mark [l, r) SACKed; returns the RTT of the oldest never-retransmitted segment newly
-        SACKed (Linux's sack_rtt), or -1."""
+    def _sack(self, l: int, frm: int, r: int, now: int, prior_fack: int) -> int:
+        """Mark the block [l, r) SACKed, walking from frm (what an earlier ACK said of the same
+        block is done); returns the RTT of the oldest never-retransmitted segment newly SACKed
+        (Linux's sack_rtt), or -1. As Linux's tcp_match_skb_to_sack, a block takes whole
+        segments: a record partly covered is split only at a multiple of the MSS from its start,
+        and a cover shorter than that is not taken -- so SACK blocks cut at odd bytes cannot
+        split the log into more records than segments sent."""
         segs = self.segs
-        if l < self.una_pos:
-            l = self.una_pos
-        i = bisect_right(segs, l, key=_start) - 1
+        if frm < self.una_pos:
+            frm = self.una_pos
+        i = bisect_right(segs, frm, key=_start) - 1
         if i < 0:
             i = 0
+        mss = self.mss
         rtt = -1
         while i < len(segs):
             rec = segs[i]
-            if rec.start >= r:
+            start = rec.start
+            if start >= r:
                 break
-            if rec.end <= l or rec.flags & SACKED:
+            if rec.end <= frm or rec.flags & SACKED:
                 i += 1
                 continue
-            if rec.start < l:
-                self._split(i, l)
+            if start < l:
+                at = start - (start - l) // mss * mss  # l rounded up to the record's MSS
+                if at < rec.end and at < r:
+                    self._split(i, at)
                 i += 1
                 continue
             if rec.end > r:
-                self._split(i, r)
+                at = start + (r - start) // mss * mss  # r rounded down
+                if at == start:
+                    break  # less than a segment of it: not taken
+                self._split(i, at)
             f = rec.flags
             ln = rec.end - rec.start
             self.sacked_bytes += ln
