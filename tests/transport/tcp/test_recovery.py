@@ -51,6 +51,40 @@ def test_a_timeout_ends_recovery_and_moves_the_recovery_point():
     assert not rec.in_recovery and rec.dupacks == 0 and rec.recover == conn.snd.snd_max
 
 
+def newreno_in_recovery():
+    conn, ctx, _ = established(peer_mss=1000, sack=False)
+    conn.write(b"d" * 10000)
+    ctx.take()
+    conn.write(b"d" * 500000)  # more waiting, for the inflated window to send
+    for _ in range(3):
+        conn.segment_arrives(ack(0))
+    assert conn.snd.recovery.in_recovery
+    return conn, ctx, conn.snd.recovery
+
+
+def test_newreno_inflates_cwnd_for_no_more_duplicates_than_segments_outstanding():
+    # A duplicate ACK stands for a segment that left; 10 were out, one is lost: at most 9
+    # (Linux's tcp_limit_reno_sacked), however many duplicates a receiver sends.
+    conn, ctx, rec = newreno_in_recovery()
+    ssthresh = conn.cc.ssthresh
+    for _ in range(1000):
+        conn.segment_arrives(ack(0))
+    assert conn.cc.cwnd == ssthresh + 9 * 1000
+    assert len([s for s in ctx.take() if s.payload]) == 1 + ssthresh // 1000 - 1  # and new data
+
+
+def test_a_timeout_in_newreno_recovery_keeps_its_ssthresh():
+    # Linux's tcp_enter_loss lowers ssthresh once per episode: not again from a flight that the
+    # inflated window has pushed beyond what the path holds.
+    conn, ctx, rec = newreno_in_recovery()
+    ssthresh = conn.cc.ssthresh
+    for _ in range(6):
+        conn.segment_arrives(ack(0))
+    assert conn.snd.in_flight() == ssthresh + 9000 > 10000
+    ctx.clock.advance(conn.rtt.rto)
+    assert conn.stats["timeouts"] == 1 and conn.cc.ssthresh == ssthresh and conn.cc.cwnd == 1000
+
+
 # -- RACK-TLP (RFC 8985), the default with SACK -------------------------------------------------------
 from minternet.transport.tcp.rack import LOSS, LOST, OPEN, RECOVERY, RTX_OUT, SACKED  # noqa: E402
 from minternet.transport.tcp.sender import PTO, REO, RTO  # noqa: E402
