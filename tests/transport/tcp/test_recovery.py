@@ -189,6 +189,19 @@ def test_a_lone_segment_waits_for_a_delayed_ack_before_the_probe():
     assert rec.probe_timeout(False) == min(2 * conn.rtt.srtt + 200_000_000, rec.rto_left())
 
 
+def test_a_probe_resends_at_most_one_segment_of_a_longer_record():
+    # A super-segment of 1001 bytes (TSO): the probe is its last MSS, not all 1001 bytes.
+    conn, ctx, _ = established(peer_mss=1000, tso_max=16000)
+    conn.write(b"d" * 1001)
+    assert [len(s.payload) for s in ctx.take()] == [1001]
+    for _ in range(100):
+        ctx.clock.advance_ms(10)
+        if conn.stats["loss_probes"]:
+            break
+    probe, = ctx.take()
+    assert (probe.seq - ISS - 1, len(probe.payload)) == (1, 1000)
+
+
 def until_timeout(conn, ctx) -> None:
     for _ in range(300):  # the probe first, then the RTO
         ctx.clock.advance_ms(5)

@@ -787,11 +787,12 @@ class RackRecovery(PRRRecovery):
                 # RTO, which resends the head into a closed window, comes next.
                 snd.arm_rto_from_now()
                 return
-            span = last.end - last.start
-            if span > limit + 1:  # send only the last MSS of a long record
-                self._split(len(self.segs) - 1, last.end - limit)
+            fin_seq = snd.fin_seq
+            room = limit + (1 if fin_seq is not None and self._pos(fin_seq) < last.end else 0)
+            if last.end - last.start > room:  # send only the last MSS (and FIN) of a long record
+                self._split(len(self.segs) - 1, last.end - room)
                 last = self.segs[-1]
-            self.tlp_retrans = self._resend(last, limit + 1)
+            self.tlp_retrans = self._resend(last, limit)
             sent = self.tlp_retrans
         if sent:
             self.tlp_high_seq = snd.snd_max
