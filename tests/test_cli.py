@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import dpkt
+import pytest
 
 from minternet.cli import build_parser, main
 
@@ -114,3 +115,13 @@ def test_demo_runs_from_the_cli(capsys, tmp_path):
     assert code == 0
     assert "=== 1. Names: DNS" in out and "=== 7. UDP and TCP" in out
     assert any((tmp_path / "pcap").iterdir())
+
+
+def test_transfer_rejects_an_rto_min_out_of_range_before_it_starts(capsys):
+    # As the topology's tcp = { rto_min }: more than 0 and at most 120 s (Linux's TCP_RTO_MAX).
+    for bad in ("0", "500s"):
+        with pytest.raises(SystemExit) as exc:
+            main(["transfer", "client", "server", "--rto-min", bad])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert "--rto-min: must be more than 0 and at most 120s" in err and "Task was destroyed" not in err

@@ -170,6 +170,19 @@ def test_go_back_n_versus_keeping_out_of_order_segments():
     assert results["discard"][0] > 1.5 * results["keep"][0]
 
 
+def test_newreno_with_a_discarding_receiver_and_no_timestamps_does_not_stall():
+    """The teaching switches together (issue 11, review 3): a discarding receiver duplicate-ACKs
+    every segment after a hole; NewReno's inflation, unbounded, sent far ahead, and every RTO
+    then resent that whole region with a backed-off timer -- 1 MB took 588 s. Linux bounds the
+    count (tcp_limit_reno_sacked) and lowers ssthresh once per episode (tcp_enter_loss)."""
+    net = chain(3, seed=3, delay="5ms", bandwidth="100Mbps")
+    net.link("r1:eth1").set_params(loss=0.03, duplicate=0.01, reorder=0.03)
+    res = net.run_app(transfer(net["client"], net["server"], 1_000_000,
+                               options=dict(sack=False, reassembly="discard", timestamps=False)))
+    assert res.ok
+    assert res.seconds < 60, f"{res.seconds:.0f} s for 1 MB, {res.sender_stats['timeouts']} timeouts"
+
+
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 def test_capture_shows_no_tcp_errors_but_the_retransmissions_of_the_loss(tmp_path):
     net = chain(2, seed=5, delay="5ms", bandwidth="100Mbps")

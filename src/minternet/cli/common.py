@@ -8,6 +8,7 @@ import re
 import sys
 from typing import Callable
 
+from ..runtime import NS_PER_S
 from ..sim.example import load_example
 from ..sim.topology import Topology, load
 from ..sim.units import parse_time
@@ -89,6 +90,16 @@ def time_arg(text: str) -> int:
         return parse_time(text if any(c.isalpha() for c in text) else f"{text}s")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def rto_min_arg(text: str) -> int:
+    """TCP's minimum RTO term: more than 0 and at most 120s (Linux's TCP_RTO_MAX), as the
+    topology's ``tcp = { rto_min = ... }`` requires."""
+    ns = time_arg(text)
+    if not 0 < ns <= 120 * NS_PER_S:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 120s (Linux's TCP_RTO_MAX), "
+                                         f"got {text!r}")
+    return ns
 
 
 def size_arg(text: str) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from ..runtime import NS_PER_S
 from ..sim.example import example_text
 from ..sim.topology import load
-from .common import add_common, finish_run, host_first_usage, load_topology, size_arg, time_arg
+from .common import add_common, finish_run, host_first_usage, load_topology, rto_min_arg, size_arg, time_arg
 
 
 def cmd_ping(args: argparse.Namespace) -> int:
@@ -236,7 +236,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loss", type=float, default=None, help="set this loss probability on every link first")
     p.add_argument("--reassembly", choices=["keep", "discard"], default="keep",
                    help="discard: the receiver drops out-of-order segments (go-back-N), for teaching")
-    p.add_argument("--rto-min", type=time_arg, default=None, metavar="TIME",
+    p.add_argument("--rto-min", type=rto_min_arg, default=None, metavar="TIME",
                    help="TCP's minimum RTO term on both hosts: RTO = SRTT + max(4*RTTVAR, this) (default: the "
                         "hosts' own, 200ms as Linux's TCP_RTO_MIN; 1s is RFC 6298's)")
     p.add_argument("--recovery", choices=["rack", "rfc6675"], default=None,

@@ -51,6 +51,40 @@ def test_a_timeout_ends_recovery_and_moves_the_recovery_point():
     assert not rec.in_recovery and rec.dupacks == 0 and rec.recover == conn.snd.snd_max
 
 
+def newreno_in_recovery():
+    conn, ctx, _ = established(peer_mss=1000, sack=False)
+    conn.write(b"d" * 10000)
+    ctx.take()
+    conn.write(b"d" * 500000)  # more waiting, for the inflated window to send
+    for _ in range(3):
+        conn.segment_arrives(ack(0))
+    assert conn.snd.recovery.in_recovery
+    return conn, ctx, conn.snd.recovery
+
+
+def test_newreno_inflates_cwnd_for_no_more_duplicates_than_segments_outstanding():
+    # A duplicate ACK stands for a segment that left; 10 were out, one is lost: at most 9
+    # (Linux's tcp_limit_reno_sacked), however many duplicates a receiver sends.
+    conn, ctx, rec = newreno_in_recovery()
+    ssthresh = conn.cc.ssthresh
+    for _ in range(1000):
+        conn.segment_arrives(ack(0))
+    assert conn.cc.cwnd == ssthresh + 9 * 1000
+    assert len([s for s in ctx.take() if s.payload]) == 1 + ssthresh // 1000 - 1  # and new data
+
+
+def test_a_timeout_in_newreno_recovery_keeps_its_ssthresh():
+    # Linux's tcp_enter_loss lowers ssthresh once per episode: not again from a flight that the
+    # inflated window has pushed beyond what the path holds.
+    conn, ctx, rec = newreno_in_recovery()
+    ssthresh = conn.cc.ssthresh
+    for _ in range(6):
+        conn.segment_arrives(ack(0))
+    assert conn.snd.in_flight() == ssthresh + 9000 > 10000
+    ctx.clock.advance(conn.rtt.rto)
+    assert conn.stats["timeouts"] == 1 and conn.cc.ssthresh == ssthresh and conn.cc.cwnd == 1000
+
+
 # -- RACK-TLP (RFC 8985), the default with SACK -------------------------------------------------------
 from minternet.transport.tcp.rack import LOSS, LOST, OPEN, RECOVERY, RTX_OUT, SACKED  # noqa: E402
 from minternet.transport.tcp.sender import PTO, REO, RTO  # noqa: E402
@@ -155,6 +189,19 @@ def test_a_lone_segment_waits_for_a_delayed_ack_before_the_probe():
     assert rec.probe_timeout(False) == min(2 * conn.rtt.srtt + 200_000_000, rec.rto_left())
 
 
+def test_a_probe_resends_at_most_one_segment_of_a_longer_record():
+    # A super-segment of 1001 bytes (TSO): the probe is its last MSS, not all 1001 bytes.
+    conn, ctx, _ = established(peer_mss=1000, tso_max=16000)
+    conn.write(b"d" * 1001)
+    assert [len(s.payload) for s in ctx.take()] == [1001]
+    for _ in range(100):
+        ctx.clock.advance_ms(10)
+        if conn.stats["loss_probes"]:
+            break
+    probe, = ctx.take()
+    assert (probe.seq - ISS - 1, len(probe.payload)) == (1, 1000)
+
+
 def until_timeout(conn, ctx) -> None:
     for _ in range(300):  # the probe first, then the RTO
         ctx.clock.advance_ms(5)
@@ -197,15 +244,111 @@ def test_a_real_loss_after_a_timeout_is_not_undone():
     check_counters(rec)
 
 
+def test_after_frto_finds_the_loss_real_the_lost_data_goes_without_a_second_timeout():
+    # RFC 5682 3.1 step 2.b (send new data) holds for one ACK, Linux's REXMIT_NEW of
+    # tcp_process_loss; from the next ACK on the segments marked lost are retransmitted.
+    conn, ctx, rec = rack_conn(10000)
+    conn.write(b"d" * 20000)
+    until_timeout(conn, ctx)
+    assert rec.state == LOSS and rec.frto and sent_offsets(ctx)[-1] == 0
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(1000))  # step 2.b: new data goes out
+    new = [o for o in sent_offsets(ctx) if o >= 10000]
+    assert new and rec.frto_new
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(1000, blocks=((new[0], new[0] + 1000),)))  # step 3.a
+    assert not rec.frto and not rec.frto_new and rec.state == LOSS
+    assert 1000 in sent_offsets(ctx)
+    assert conn.stats["timeouts"] == 1
+    check_counters(rec)
+
+
 def test_a_dsack_widens_the_reordering_window_once_per_round_trip():
     conn, ctx, rec = rack_conn()
     ctx.clock.advance_ms(50)
     assert rec.reo_wnd_steps == 1
-    # A D-SACK below the cumulative ACK (RFC 2883): a needless retransmission.
-    conn.segment_arrives(ack(1000, blocks=((0, 1000),)))
-    conn.segment_arrives(ack(2000, blocks=((0, 1000),)))
+    conn.segment_arrives(ack(0, blocks=((1000, 2000), (3000, 6000))))
+    assert rec.state == RECOVERY and sent_offsets(ctx) == [0, 2000]
+    cwnd = conn.cc.cwnd
+    # The originals were only late: D-SACKs (RFC 2883) for both retransmissions, one below the
+    # cumulative ACK (its record is gone: counted in segments), one above the prior snd_una.
+    conn.segment_arrives(ack(2000, blocks=((0, 1000), (3000, 6000))))
+    assert rec.reo_wnd_steps == 2 and rec.state == RECOVERY and rec.undo_retrans == 1
+    conn.segment_arrives(ack(6000, blocks=((2000, 3000),)))
     assert rec.reo_wnd_steps == 2  # the second one is in the same round trip
     assert ctx.obs.stats["tcp.dsacks_received"] == 2
+    assert rec.state == OPEN and ctx.obs.stats["tcp.undos"] == 1 and conn.cc.cwnd > cwnd
+
+
+def test_a_dsack_of_data_never_retransmitted_is_no_reason_to_undo():
+    # The network duplicated an original segment (RFC 2883 4.1.1: a D-SACK inside the SACK
+    # block): only D-SACKed retransmissions count towards undo (Linux's tcp_sacktag_one).
+    conn, ctx, rec = rack_conn(10000)
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0, blocks=((1000, 4000),)))
+    assert rec.state == RECOVERY and rec.undo_retrans == 1
+    reduced = conn.cc.cwnd
+    conn.segment_arrives(ack(0, blocks=((2000, 3000), (1000, 4000))))
+    assert ctx.obs.stats["tcp.dsacks_received"] == 1
+    assert rec.state == RECOVERY and rec.undo_retrans == 1 and conn.cc.cwnd <= reduced
+
+
+def test_a_dsack_longer_than_the_window_or_than_what_was_resent_is_ignored():
+    conn, ctx, rec = rack_conn(10000)
+    ctx.clock.advance_ms(50)
+    for _ in range(2):  # holes at 0, 2000 and 4000: three retransmissions
+        conn.segment_arrives(ack(0, blocks=((1000, 2000), (3000, 4000), (5000, 10000))))
+        ctx.clock.advance_ms(1)
+    assert rec.state == RECOVERY and rec.undo_retrans == 3
+    # A forged D-SACK of 1 GB (Linux's tcp_dsack_seen: longer than max_window, dubious).
+    conn.segment_arrives(ack(2000, blocks=((2000 - 10**9, 2000), (3000, 4000), (5000, 10000))))
+    assert rec.state == RECOVERY and rec.undo_retrans == 3 and rec.reo_wnd_steps == 1
+    # Four segments D-SACKed when three were retransmitted: dubious too.
+    conn.segment_arrives(ack(2000, blocks=((2000 - 4000, 2000), (3000, 4000), (5000, 10000))))
+    assert rec.state == RECOVERY and rec.undo_retrans == 3
+    assert ctx.obs.stats["tcp.dsacks_dubious"] == 2
+    check_counters(rec)
+
+
+def sacked(rec) -> list[tuple[int, int]]:
+    """The SACKed records, as offsets in the data (position 1 is the first byte)."""
+    return [(r.start - 1, r.end - 1) for r in rec.segs if r.flags & SACKED]
+
+
+def test_sack_blocks_cut_at_odd_bytes_do_not_split_the_log_below_whole_segments():
+    # A receiver's one-byte SACK blocks would otherwise make one record per byte (memory, and a
+    # walk of them per ACK). Linux's tcp_match_skb_to_sack takes whole segments only.
+    conn, ctx, rec = rack_conn(10000)
+    ctx.clock.advance_ms(50)
+    offs = list(range(1001, 10000, 2))
+    for i in range(0, len(offs), 4):
+        conn.segment_arrives(ack(0, blocks=tuple((o, o + 1) for o in offs[i:i + 4])))
+    assert len(rec.segs) == 10 and rec.sacked_bytes == 0
+    # A block that grows over a whole segment takes it, though the last ACK stopped inside it.
+    conn.segment_arrives(ack(0, blocks=((1000, 1500),)))
+    assert rec.sacked_bytes == 0
+    conn.segment_arrives(ack(0, blocks=((1000, 2500),)))
+    assert sacked(rec) == [(1000, 2000)]
+    # A block reaching the end of the data takes its last segment, whatever the edges.
+    conn.segment_arrives(ack(0, blocks=((1000, 2500), (8999, 10000))))
+    assert sacked(rec) == [(1000, 2000), (9000, 10000)]
+    assert len(rec.segs) == 10
+    check_counters(rec)
+
+
+def test_a_super_segment_is_split_by_sack_blocks_at_whole_segments_only():
+    conn, ctx, _ = established(peer_mss=1000, tso_max=16000)
+    rec = conn.snd.recovery
+    conn.write(b"d" * 10000)
+    assert len(ctx.take()) == 1 and len(rec.segs) == 1  # one TSO super-segment
+    ctx.clock.advance_ms(50)
+    conn.segment_arrives(ack(0, blocks=((2500, 7300),)))
+    assert sacked(rec) == [(3000, 7000)]  # 2500 rounded up, 7300 down, to whole segments
+    offs = list(range(7001, 10000, 7))
+    for i in range(0, len(offs), 4):
+        conn.segment_arrives(ack(0, blocks=((3000, 7000),) + tuple((o, o + 1) for o in offs[i:i + 3])))
+    assert len(rec.segs) <= 10
+    check_counters(rec)
 
 
 def test_recovery_with_rack_keeps_prr_pacing():

@@ -384,3 +384,36 @@ tcp timestamps=False sack=False window_scaling=False
 1.200  > P.  seq=1 ack=1 len=100
 4.200  > P.  seq=1 ack=1 len=100
 """)
+
+
+def test_a_retransmitted_syn_gets_our_syn_ack_again_at_once_and_no_rtt_sample():
+    # Linux's tcp_check_req: a pure retransmitted SYN in SYN-RECEIVED means our SYN+ACK was
+    # lost; it goes again at once (not a challenge ACK), at most one per tcp_invalid_ratelimit
+    # (the SYN at 0.700 gets nothing), and then no clock sample from the handshake (Karn): the
+    # data's RTO is 3 s (RFC 6298 5.7), not one from a 0.65 s "RTT".
+    run_script("""
+tcp timestamps=False sack=False window_scaling=False
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460>
+0.600  < S   seq=0 win=65535 <mss 1460>
+0.600  > S.  seq=0 ack=1 win=65535 <mss 1460>
+0.700  < S   seq=0 win=65535 <mss 1460>
+0.750  < .   seq=1 ack=1 win=65535
+0.750  accept
+0.800  write 100
+0.800  > P.  seq=1 ack=1 len=100
+3.800  > P.  seq=1 ack=1 len=100
+""")
+
+
+def test_a_retransmitted_syn_with_timestamps_gets_our_syn_ack_again():
+    # The SYN+ACK echoes the first SYN's TSval: a SYN at the IRS is not one TS.Recent is taken
+    # from (RFC 7323 4.3; Linux's tcp_check_req leaves req->ts_recent).
+    run_script("""
+0.000  listen 8080
+0.100  < S   seq=0 win=65535 <mss 1460, sackOK, TS val=100 ecr=0, nop, wscale 7>
+0.100  > S.  seq=0 ack=1 win=65535 <mss 1460, sackOK, TS val=* ecr=100, nop, wscale 2>
+0.600  < S   seq=0 win=65535 <mss 1460, sackOK, TS val=600 ecr=0, nop, wscale 7>
+0.600  > S.  seq=0 ack=1 win=65535 <mss 1460, sackOK, TS val=* ecr=100, nop, wscale 2>
+""")

@@ -148,7 +148,8 @@ class TCPConnection:
         self.ts_recent_valid = False
         self.ts_offset = ctx.rng.getrandbits(32)  # RFC 7323 5.4: randomised per connection
         self.wscale_ok = False
-        self.syn_tries = 0
+        self.syn_tries = 0  # SYN (SYN+ACK) timeouts (Linux's num_timeout)
+        self.synack_resent = False  # our SYN+ACK went again for a retransmitted SYN (num_retrans)
         self.path_mtu = 0  # the smallest MTU a frag-needed reported (Linux's icsk_pmtu_cookie); 0: none
         # -- statistics, like `ss -i` (shared with the sender and the receiver)
         self.stats = {"segments_sent": 0, "segments_received": 0, "bytes_sent": 0, "bytes_received": 0,
@@ -691,11 +692,25 @@ class TCPConnection:
         self.snd.negotiated(peer_mss, min(self.our_mss, path_limit), self.ts_ok, self.sack_ok)
         self.rcv.open_queue()
 
+    def _resend_synack(self) -> None:
+        """A retransmitted SYN reached our half-open child: the SYN+ACK again at once, at most
+        one per tcp_invalid_ratelimit, and the timer restarted (Linux's tcp_check_req: "pure
+        retransmitted SYN", inet_rtx_syn_ack). Karn: no clock sample from the handshake now."""
+        if self._oow_rate_limited():
+            self.obs.stats["tcp.acks_skipped_synrecv"] += 1  # LINUX_MIB_TCPACKSKIPPEDSYNRECV
+            return
+        self.synack_resent = True
+        self.stats["retransmissions"] += 1
+        self.obs.stats["tcp.retransmitted_segments"] += 1
+        self._send(SYN | ACK, self.iss, options=self._options_for_syn())
+        if self.rto_timer.armed:
+            self.rto_timer.arm_in(self.snd.rtt.rto)
+
     def _handshake_rtt(self, ts: Timestamps | None) -> int | None:
         """The handshake's RTT sample: the time since our SYN (or SYN+ACK) if it went once
         (Karn), else the echoed timestamp, which says which copy was answered (Linux's
         tcp_synack_rtt_meas and tcp_ack_update_rtt); None: no sample."""
-        if self.syn_tries == 0:
+        if self.syn_tries == 0 and not self.synack_resent:
             return max(1, self.clock.now - self.syn_time)
         if ts is not None and ts.tsecr:
             rtt = ((self.ts_now - ts.tsecr) & 0xFFFFFFFF) * NS_PER_MS
@@ -756,6 +771,10 @@ class TCPConnection:
                 # FIN past the window, tcp_data_queue queues it), so EOF does not wait for space.
                 wnd == 0 and seg.seq == rcv.rcv_nxt and flags & FIN and not seg.payload and not flags & SYN):
             if not flags & RST:
+                if flags & (SYN | ACK) == SYN and seg.seq == rcv.irs and \
+                        state is State.SYN_RECEIVED and self.listener is not None:
+                    self._resend_synack()  # the peer's SYN again: our SYN+ACK was lost
+                    return
                 self.obs.stats["tcp.out_of_window"] += 1
                 if flags & SYN:
                     self._challenge_ack()  # RFC 5961 4.2 (Linux: tcp_validate_incoming's syn_challenge)
@@ -785,9 +804,6 @@ class TCPConnection:
             return
         # 4. SYN in a synchronized state (RFC 5961 4.2): challenge ACK, whatever its number.
         if flags & SYN:
-            if state is State.SYN_RECEIVED and self.listener is not None and seg.seq == rcv.irs:
-                self._send(SYN | ACK, self.iss, options=self._options_for_syn())  # our SYN+ACK was lost
-                return
             self._challenge_ack()
             return
         # 5. ACK

@@ -92,6 +92,8 @@ class RackRecovery(PRRRecovery):
         self.reo_wnd_steps = 1
         self.reo_wnd_persist = 0
         self.dsack_round = 0  # a D-SACK widens reo_wnd at most once per round trip
+        self.total_retrans = 0  # segments retransmitted, ever, and segments D-SACKed (Linux's
+        self.dsack_dups = 0  # total_retrans, dsack_dups): more D-SACKed than resent is dubious
         # TLP (RFC 8985 7)
         self.tlp_high_seq: int | None = None
         self.tlp_retrans = False
@@ -102,7 +104,7 @@ class RackRecovery(PRRRecovery):
         self.prior_ssthresh = 0
         self.retrans_ts: int | None = None  # our TSval at the first retransmission of the episode
         self.frto = False
-        self.frto_new = False  # F-RTO step 2b: this ACK sends new data, not retransmissions
+        self.frto_new = False  # F-RTO step 2b: the last ACK sends new data, not retransmissions
         # What the last ACK said (Linux's FLAG_* and the RTT samples of tcp_clean_rtx_queue)
         self.seq_rtt = -1
         self.delivered = 0
@@ -170,6 +172,7 @@ class RackRecovery(PRRRecovery):
             if self.undo_retrans < 0:
                 self.undo_retrans = 0
             self.undo_retrans += count
+            self.total_retrans += count
             if self.retrans_ts is None:
                 self.retrans_ts = self.snd.conn.ts_now
 
@@ -189,6 +192,13 @@ class RackRecovery(PRRRecovery):
         prior_fack = self.fack
         first_ackt = -1
         retrans_acked = False
+        if blocks:
+            # A D-SACK (RFC 2883 4) first, while the log still holds what this ACK acknowledges
+            # (Linux's tcp_check_dsack runs before tcp_clean_rtx_queue).
+            first = blocks[0]
+            if seq_le(first[1], ack) or (len(blocks) > 1 and seq_le(blocks[1][0], first[0])
+                                         and seq_le(first[1], blocks[1][1])):
+                self._on_dsack(first, una)
         if ack != una and seq_gt(ack, una):
             apos = self._pos(ack)
             segs = self.segs
@@ -239,10 +249,6 @@ class RackRecovery(PRRRecovery):
                 self.seq_rtt = now - first_ackt
         has_sack = False
         if blocks:
-            first = blocks[0]
-            if seq_le(first[1], ack) or (len(blocks) > 1 and seq_le(blocks[1][0], first[0])
-                                         and seq_le(first[1], blocks[1][1])):
-                self._on_dsack(first)
             cache: dict[int, int] = {}
             sack_rtt = -1
             for left, right in blocks:
@@ -253,8 +259,9 @@ class RackRecovery(PRRRecovery):
                 cached = self._sack_cache.get(left)
                 if cached is not None and seq_le(right, cached):
                     continue  # the usual repeat of what the last ACK said
-                t = self._sack(self._pos(cached if cached is not None else left), self._pos(right),
-                               now, prior_fack)
+                lpos = self._pos(left)
+                t = self._sack(lpos, self._pos(cached) if cached is not None else lpos,
+                               self._pos(right), now, prior_fack)
                 if t >= 0 and (sack_rtt < 0 or t < sack_rtt):
                     sack_rtt = t
             self._sack_cache = cache
@@ -264,29 +271,40 @@ class RackRecovery(PRRRecovery):
             self._sack_cache = {}
         return has_sack
 
-    def _sack(self, l: int, r: int, now: int, prior_fack: int) -> int:
-        """Mark [l, r) SACKed; returns the RTT of the oldest never-retransmitted segment newly
-        SACKed (Linux's sack_rtt), or -1."""
+    def _sack(self, l: int, frm: int, r: int, now: int, prior_fack: int) -> int:
+        """Mark the block [l, r) SACKed, walking from frm (what an earlier ACK said of the same
+        block is done); returns the RTT of the oldest never-retransmitted segment newly SACKed
+        (Linux's sack_rtt), or -1. As Linux's tcp_match_skb_to_sack, a block takes whole
+        segments: a record partly covered is split only at a multiple of the MSS from its start,
+        and a cover shorter than that is not taken -- so SACK blocks cut at odd bytes cannot
+        split the log into more records than segments sent."""
         segs = self.segs
-        if l < self.una_pos:
-            l = self.una_pos
-        i = bisect_right(segs, l, key=_start) - 1
+        if frm < self.una_pos:
+            frm = self.una_pos
+        i = bisect_right(segs, frm, key=_start) - 1
         if i < 0:
             i = 0
+        mss = self.mss
         rtt = -1
         while i < len(segs):
             rec = segs[i]
-            if rec.start >= r:
+            start = rec.start
+            if start >= r:
                 break
-            if rec.end <= l or rec.flags & SACKED:
+            if rec.end <= frm or rec.flags & SACKED:
                 i += 1
                 continue
-            if rec.start < l:
-                self._split(i, l)
+            if start < l:
+                at = start - (start - l) // mss * mss  # l rounded up to the record's MSS
+                if at < rec.end and at < r:
+                    self._split(i, at)
                 i += 1
                 continue
             if rec.end > r:
-                self._split(i, r)
+                at = start + (r - start) // mss * mss  # r rounded down
+                if at == start:
+                    break  # less than a segment of it: not taken
+                self._split(i, at)
             f = rec.flags
             ln = rec.end - rec.start
             self.sacked_bytes += ln
@@ -329,14 +347,47 @@ class RackRecovery(PRRRecovery):
         self.rack_end = r.end
         self.rack_advanced = True
 
-    def _on_dsack(self, block: tuple[int, int]) -> None:
-        """A D-SACK (RFC 2883): we retransmitted something that had arrived."""
-        self.dsack = True
-        self.snd.obs.stats["tcp.dsacks_received"] += 1
+    def _on_dsack(self, block: tuple[int, int], una: int) -> None:
+        """A D-SACK (RFC 2883): something arrived twice -- a retransmission we need not have
+        sent, or a copy the network made. Only a retransmission counts towards undo (Linux's
+        tcp_sacktag_one with TCPCB_RETRANS); a D-SACK longer than the peer's largest window,
+        or one that would make more segments D-SACKed than we ever retransmitted, is dubious
+        and ignored (tcp_dsack_seen), so a receiver cannot undo a real recovery with one."""
+        stats = self.snd.obs.stats
+        stats["tcp.dsacks_received"] += 1
         left, right = block
+        ln = seq_diff(right, left)
+        if ln <= 0 or ln > self.snd.max_snd_wnd:
+            stats["tcp.dsacks_dubious"] += 1  # LINUX_MIB_TCPDSACKIGNOREDDUBIOUS
+            return
+        dups = -(-ln // self.mss)
+        self.dsack_dups += dups
+        if self.dsack_dups > self.total_retrans:
+            stats["tcp.dsacks_dubious"] += 1
+            return
+        self.dsack = True
         if self.undo_marker is not None and self.undo_retrans > 0 and seq_gt(right, self.undo_marker):
-            segs = -(-seq_diff(right, left) // self.mss) if seq_gt(right, left) else 1
-            self.undo_retrans = max(0, self.undo_retrans - segs)
+            if seq_le(right, una):
+                # Below snd_una, its records are gone: count segments (tcp_check_dsack's "dumb
+                # counting"), which the check above bounds by what we retransmitted.
+                self.undo_retrans = max(0, self.undo_retrans - dups)
+            else:
+                segs = self.segs
+                lo, hi = self._pos(left), self._pos(right)
+                marker = self._pos(self.undo_marker)
+                i = bisect_right(segs, lo, key=_start) - 1
+                if i < 0:
+                    i = 0
+                n = 0
+                while i < len(segs):
+                    r = segs[i]
+                    if r.start >= hi:
+                        break
+                    if r.end > lo and r.end > marker and r.flags & RETRANS:
+                        n += 1
+                    i += 1
+                if n:
+                    self.undo_retrans = max(0, self.undo_retrans - n)
         if self.tlp_retrans and self.tlp_high_seq is not None and seq_le(right, self.tlp_high_seq):
             self.dsack_tlp = True
         # RFC 8985 6.2 step 4 / Linux's tcp_rack_update_reo_wnd: widen the window a step, at most
@@ -610,6 +661,9 @@ class RackRecovery(PRRRecovery):
         snd = self.snd
         una = snd.snd_una
         recovered = seq_ge(una, self.recover)
+        # Step 2.b holds for the one ACK that took it (Linux's *rexmit = REXMIT_NEW); from the
+        # next ACK on, what is marked lost is retransmitted (REXMIT_LOST).
+        self.frto_new = False
         if advanced and self._may_undo(ts):
             self._undo("loss")  # Eifel: the ACK is for the original transmission
             return
@@ -733,11 +787,12 @@ class RackRecovery(PRRRecovery):
                 # RTO, which resends the head into a closed window, comes next.
                 snd.arm_rto_from_now()
                 return
-            span = last.end - last.start
-            if span > limit + 1:  # send only the last MSS of a long record
-                self._split(len(self.segs) - 1, last.end - limit)
+            fin_seq = snd.fin_seq
+            room = limit + (1 if fin_seq is not None and self._pos(fin_seq) < last.end else 0)
+            if last.end - last.start > room:  # send only the last MSS (and FIN) of a long record
+                self._split(len(self.segs) - 1, last.end - room)
                 last = self.segs[-1]
-            self.tlp_retrans = self._resend(last, limit + 1)
+            self.tlp_retrans = self._resend(last, limit)
             sent = self.tlp_retrans
         if sent:
             self.tlp_high_seq = snd.snd_max

@@ -102,12 +102,19 @@ class NewRenoRecovery(LossRecovery):
         return self.dupacks >= DUPTHRESH
 
     def on_dupack_in_recovery(self) -> None:
+        # RFC 5681 3.2 step 4: inflate for the segment that left. No more segments can have left
+        # than were sent before the loss, less the lost one (Linux's tcp_limit_reno_sacked), so
+        # a flood of duplicates does not inflate cwnd without bound.
         snd = self.snd
-        snd.cc.cwnd += snd.mss  # RFC 5681 3.2 step 4: inflate for the segment that left
+        if self.dupacks < -(-seq_diff(self.recover, snd.snd_una) // snd.mss):
+            snd.cc.cwnd += snd.mss
 
     def on_partial_ack(self, ack: int, acked: int) -> None:
         # RFC 6582 3.2 step 5: retransmit the first unacknowledged segment, deflate by what left.
+        # The duplicates counted for the segments now acknowledged are spent, but for the hole
+        # (Linux's tcp_remove_reno_sacks).
         snd = self.snd
+        self.dupacks = max(0, self.dupacks - (-(-acked // snd.mss) - 1))
         data = snd.sendbuf.peek(ack, snd.payload_limit())
         if data:
             snd.transmit(ack, ACK, data)

@@ -419,9 +419,12 @@ class Sender:
         self.obs.stats["tcp.timeouts"] += 1
         self.stats["timeouts"] += 1
         recovery = self.recovery
+        # ssthresh from the flight, but no more than cwnd (Linux's ssthresh hooks take cwnd):
+        # NewReno's inflated recovery leaves snd_nxt - snd_una far above what the path holds.
+        flight = min(self.in_flight(), self.cc.cwnd)
         if recovery.rack:
             reduce = recovery.enter_loss()  # type: ignore[attr-defined]
-            self.cc.on_timeout(self.in_flight(), self.clock.now, reduce)
+            self.cc.on_timeout(flight, self.clock.now, reduce)
             self.cc.cwnd = recovery.pipe() + self.mss  # type: ignore[attr-defined]  # tcp_enter_loss
             self.trace_cc("timeout")
             self.rtt.backoff()
@@ -429,7 +432,8 @@ class Sender:
             self.arm_rto_from_now()
             self.output()
             return
-        self.cc.on_timeout(self.in_flight(), self.clock.now)
+        # A timeout during fast recovery does not lower ssthresh again (Linux's tcp_enter_loss).
+        self.cc.on_timeout(flight, self.clock.now, not recovery.in_recovery)
         self.trace_cc("timeout")
         self.rtt.backoff()
         self._go_back()
