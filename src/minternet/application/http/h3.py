@@ -147,7 +147,7 @@ class _ServerConnection:
 
     async def respond(self, stream_id: int, raw: list[tuple[bytes, bytes]], body: bytes) -> None:
         server = self.server
-        pseudo = {k: v.decode("latin-1") for k, v in raw if k.startswith(b":")}
+        pseudo = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw if k.startswith(b":")}
         headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw if not k.startswith(b":")])
         if ":authority" in pseudo and "host" not in headers:
             headers.add("Host", pseudo[":authority"])
