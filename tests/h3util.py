@@ -102,3 +102,46 @@ def udp_payload_at_least(n: int):
         ihl = (frame[14] & 15) * 4
         return len(frame) - 14 - ihl - 8 >= n
     return match
+
+
+def h3_scenario(out_dir: str, seed: int = 1, deterministic: bool = True, loss: float = 0.05) -> dict:
+    """A fresh HTTP/3 connection with three requests, then a 0-RTT resumed one, over a lossy
+    100 ms path; writes pcaps (one per interface), the trace (JSON lines) and the key log into
+    ``out_dir``. Returns {"bodies": [...], "resumed": bool, "keylog": path, "pcap": {name: path}}."""
+    import os
+
+    from minternet.application.http.h3 import H3Client, KeyLog, serve_h3
+    from minternet.application.http.message import Response
+
+    certs = ed25519_certs()
+    net = rtt100(seed=seed)
+    net.link("r1:eth1").set_params(loss=loss)
+    pcaps = net.capture(os.path.join(out_dir, "pcap"), nanosecond=True)
+    net.trace_to(os.path.join(out_dir, "trace.jsonl"))
+    keylog = KeyLog()
+    bodies = {p: p.encode() * 2000 for p in ("/a", "/b", "/c")}
+
+    async def handler(request):
+        return Response(200, {"Content-Type": "text/plain"}, bodies[request.path])
+
+    async def main():
+        await warm_arp(net)
+        await serve_h3(net["server"], handler, certificate=certs["cert_pem"], private_key=certs["key_pem"],
+                       keylog=keylog, deterministic=deterministic)
+        got, ticket, resumed = [], None, False
+        for _ in range(2):
+            client = H3Client(net["client"], "www.example.com", address="10.0.2.10", cadata=certs["ca_pem"],
+                              session_ticket=ticket, keylog=keylog, deterministic=deterministic)
+            await client.connect()
+            exchanges = [client.send_request("GET", p) for p in bodies]
+            got += [(await client.response(e)).body for e in exchanges]
+            await client.aclose(linger=1.0)
+            ticket = client.session_ticket
+            resumed = bool(client.handshake and client.handshake.early_data_accepted)
+        return got, resumed
+
+    got, resumed = net.run_app(main(), timeout="60s")
+    net.close()
+    return {"ok": got == list(bodies.values()) * 2, "resumed": resumed,
+            "keylog": keylog.save(os.path.join(out_dir, "sslkeylog.txt")),
+            "pcap": {os.path.basename(p): p for p in pcaps}, "trace": os.path.join(out_dir, "trace.jsonl")}
