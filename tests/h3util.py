@@ -106,11 +106,11 @@ def udp_payload_at_least(n: int):
 
 def h3_scenario(out_dir: str, seed: int = 1, deterministic: bool = True, loss: float = 0.05) -> dict:
     """A fresh HTTP/3 connection with three requests, then a 0-RTT resumed one, over a lossy
-    100 ms path; writes pcaps (one per interface), the trace (JSON lines) and the key log into
-    ``out_dir``. Returns {"bodies": [...], "resumed": bool, "keylog": path, "pcap": {name: path}}."""
+    100 ms path; writes pcaps (one per interface) and the key log beside them (``pcap/``), and
+    the trace (JSON lines) into ``out_dir``. Returns {"bodies": [...], "resumed": bool, "keylog": path, "pcap": {name: path}}."""
     import os
 
-    from minternet.application.http.h3 import H3Client, KeyLog, serve_h3
+    from minternet.application.http.h3 import H3Client, serve_h3
     from minternet.application.http.message import Response
 
     certs = ed25519_certs()
@@ -118,7 +118,6 @@ def h3_scenario(out_dir: str, seed: int = 1, deterministic: bool = True, loss: f
     net.link("r1:eth1").set_params(loss=loss)
     pcaps = net.capture(os.path.join(out_dir, "pcap"), nanosecond=True)
     net.trace_to(os.path.join(out_dir, "trace.jsonl"))
-    keylog = KeyLog()
     bodies = {p: p.encode() * 2000 for p in ("/a", "/b", "/c")}
 
     async def handler(request):
@@ -127,11 +126,11 @@ def h3_scenario(out_dir: str, seed: int = 1, deterministic: bool = True, loss: f
     async def main():
         await warm_arp(net)
         await serve_h3(net["server"], handler, certificate=certs["cert_pem"], private_key=certs["key_pem"],
-                       keylog=keylog, deterministic=deterministic)
+                       deterministic=deterministic)
         got, ticket, resumed = [], None, False
         for _ in range(2):
             client = H3Client(net["client"], "www.example.com", address="10.0.2.10", cadata=certs["ca_pem"],
-                              session_ticket=ticket, keylog=keylog, deterministic=deterministic)
+                              session_ticket=ticket, deterministic=deterministic)
             await client.connect()
             exchanges = [client.send_request("GET", p) for p in bodies]
             got += [(await client.response(e)).body for e in exchanges]
@@ -143,5 +142,5 @@ def h3_scenario(out_dir: str, seed: int = 1, deterministic: bool = True, loss: f
     got, resumed = net.run_app(main(), timeout="60s")
     net.close()
     return {"ok": got == list(bodies.values()) * 2, "resumed": resumed,
-            "keylog": keylog.save(os.path.join(out_dir, "sslkeylog.txt")),
+            "keylog": net.keylog.path,
             "pcap": {os.path.basename(p): p for p in pcaps}, "trace": os.path.join(out_dir, "trace.jsonl")}

@@ -25,6 +25,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from ..host import Host, Router
 from ..link.interface import Interface
+from ..observe.keylog import FILENAME as KEYLOG_FILENAME, KeyLog
 from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
 from ..wire.pcap import PcapWriter
 from .dns_registrar import DNSRegistrar
@@ -93,6 +94,7 @@ class Network:
         self._closers: list[Callable[[], None]] = []
         self._dns: DNSRegistrar | None = None
         self._tasks: set[asyncio.Task] = set()
+        self.keylog: KeyLog | None = None  # TLS/QUIC secrets of the run, once capture() is called
 
     # -- randomness -------------------------------------------------------------------------------
     def rng_for(self, *names: object) -> random.Random:
@@ -320,8 +322,14 @@ class Network:
     # -- observation ------------------------------------------------------------------------------
     def capture(self, directory: str, nanosecond: bool = False) -> list[str]:
         """Write a pcap per interface into ``directory`` (``node-iface.pcap``), like tcpdump -i on
-        each. Returns the file paths."""
+        each. Returns the file paths. The TLS/QUIC secrets of the programs' connections go beside
+        them, in ``sslkeylog.txt`` (SSLKEYLOGFILE format): ``tshark -o tls.keylog_file:PATH``."""
         os.makedirs(directory, exist_ok=True)
+        if self.keylog is None:
+            self.keylog = KeyLog(os.path.join(directory, KEYLOG_FILENAME))
+            self._closers.append(self.keylog.close)
+        for node in self.hosts:
+            node.keylog = self.keylog
         paths = []
         for node in self.hosts:
             for iface in node.interfaces.values():

@@ -31,7 +31,7 @@ def run(out: Path, seed: int, deterministic: bool = True) -> dict:
 def test_same_seed_gives_byte_identical_quic_packets(tmp_path):
     one = run(tmp_path / "1", seed=5)
     two = run(tmp_path / "2", seed=5)
-    assert {"pcap/client-eth0.pcap", "pcap/server-eth0.pcap", "trace.jsonl", "sslkeylog.txt"} <= set(one)
+    assert {"pcap/client-eth0.pcap", "pcap/server-eth0.pcap", "trace.jsonl", "pcap/sslkeylog.txt"} <= set(one)
     assert one == two
     trace = (tmp_path / "1" / "trace.jsonl").read_text()
     assert '"link-loss"' in trace  # the runs did retransmit
@@ -43,4 +43,4 @@ def test_without_seeded_aioquic_the_bytes_differ(tmp_path):
     one = run(tmp_path / "1", seed=5, deterministic=False)
     two = run(tmp_path / "2", seed=5, deterministic=False)
     assert one["pcap/client-eth0.pcap"] != two["pcap/client-eth0.pcap"]
-    assert one["sslkeylog.txt"] != two["sslkeylog.txt"]
+    assert one["pcap/sslkeylog.txt"] != two["pcap/sslkeylog.txt"]

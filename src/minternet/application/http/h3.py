@@ -96,6 +96,8 @@ class H3Server:
 
     async def start(self, host: Any, port: int = H3_PORT, address: str = "0.0.0.0") -> "H3Server":
         self._clock = host.clock
+        if self.keylog is None and getattr(host, "keylog", None) is not None:
+            self.configuration.secrets_log_file = host.keylog  # beside the run's pcaps
         endpoint = QuicEndpoint(host, server_configuration=self.configuration, on_connection=self._accept,
                                 deterministic=self._deterministic)
         transport, _ = await host.create_datagram_endpoint(lambda: endpoint, local_addr=(address, port))
@@ -251,6 +253,8 @@ class H3Client:
         self.handshake: qe.HandshakeCompleted | None = None
         self.handshake_at: int | None = None
         self._deterministic = deterministic
+        if keylog is None:
+            keylog = getattr(host, "keylog", None)  # set beside the pcaps by Network.capture
         config = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, server_name=server_name,
                                    secrets_log_file=keylog)
         if cadata is not None:

@@ -24,11 +24,14 @@ from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.packet import QuicPacketType, encode_quic_version_negotiation, pull_quic_header
 
+from ...observe.keylog import KeyLog
 from ...runtime import NS_PER_S, Timer
 from . import determinism
 
 # RFC 9000 14.1: a client's Initial datagram is at least 1200 bytes; smaller ones open nothing.
 MIN_INITIAL_DATAGRAM = 1200
+
+__all__ = ["KeyLog", "QuicEndpoint", "QuicPeer", "describe_event", "ns_at_or_after"]
 
 EventHandler = Callable[["QuicPeer", events.QuicEvent], None]
 
@@ -43,30 +46,6 @@ def ns_at_or_after(t: float) -> int:
     while ns / NS_PER_S < t:
         ns += 1
     return ns
-
-
-class KeyLog:
-    """TLS secrets in the SSLKEYLOGFILE format (NSS key log: ``LABEL client_random secret``),
-    one line per secret, as aioquic writes them to ``QuicConfiguration.secrets_log_file``.
-    Wireshark/tshark decrypt QUIC with it: ``-o tls.keylog_file:FILE``."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.lines.extend(line for line in text.splitlines() if line)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def text(self) -> str:
-        return "".join(line + "\n" for line in self.lines)
-
-    def save(self, path: str) -> str:
-        with open(path, "w", encoding="ascii") as f:
-            f.write(self.text())
-        return path
 
 
 class QuicPeer:

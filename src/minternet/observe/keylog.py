@@ -1,0 +1,59 @@
+"""TLS secrets in the SSLKEYLOGFILE format, for Wireshark and tshark to decrypt our captures.
+
+The format is NSS's key log: one ``LABEL client_random secret`` line per secret (TLS 1.3 labels:
+CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_TRAFFIC_SECRET_0, CLIENT_EARLY_TRAFFIC_SECRET, ...).
+aioquic writes them to ``QuicConfiguration.secrets_log_file``; Python's ``ssl`` to
+``SSLContext.keylog_filename``. Both ends of a simulated connection may log the same secret: a line
+is kept once.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+FILENAME = "sslkeylog.txt"
+
+
+def tshark_hint(keylog_path: str, pcap: str = "FILE.pcap") -> str:
+    """How to decrypt a capture with this key log (tshark; Wireshark's preference is the same)."""
+    return (f"tshark -r {pcap} -o tls.keylog_file:{keylog_path}   "
+            f"(Wireshark: Preferences > Protocols > TLS > (Pre)-Master-Secret log filename)")
+
+
+class KeyLog:
+    """Collects key log lines; with ``path``, also appends each new one to that file at once
+    (so the file is complete even if the run stops halfway). File-like: ``write``, ``flush``."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self.lines: list[str] = []
+        self._seen: set[str] = set()
+        self._file: TextIO | None = open(path, "w", encoding="ascii") if path else None
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and line not in self._seen:
+                self._seen.add(line)
+                self.lines.append(line)
+                if self._file is not None:
+                    self._file.write(line + "\n")
+                    self._file.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def text(self) -> str:
+        return "".join(line + "\n" for line in self.lines)
+
+    def save(self, path: str) -> str:
+        with open(path, "w", encoding="ascii") as f:
+            f.write(self.text())
+        return path
