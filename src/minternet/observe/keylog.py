@@ -22,13 +22,15 @@ def tshark_hint(keylog_path: str, pcap: str = "FILE.pcap") -> str:
 
 class KeyLog:
     """Collects key log lines; with ``path``, also appends each new one to that file at once
-    (so the file is complete even if the run stops halfway). File-like: ``write``, ``flush``."""
+    (so the file is complete even if the run stops halfway). The file is made at the first
+    secret: a run without TLS leaves none. File-like: ``write``, ``flush``."""
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path
         self.lines: list[str] = []
         self._seen: set[str] = set()
-        self._file: TextIO | None = open(path, "w", encoding="ascii") if path else None
+        self._file: TextIO | None = None
+        self._closed = False
 
     def write(self, text: str) -> int:
         for line in text.splitlines():
@@ -36,7 +38,9 @@ class KeyLog:
             if line and not line.startswith("#") and line not in self._seen:
                 self._seen.add(line)
                 self.lines.append(line)
-                if self._file is not None:
+                if self.path is not None and not self._closed:
+                    if self._file is None:
+                        self._file = open(self.path, "w", encoding="ascii")
                     self._file.write(line + "\n")
                     self._file.flush()
         return len(text)
@@ -49,6 +53,7 @@ class KeyLog:
         if self._file is not None:
             self._file.close()
             self._file = None
+        self._closed = True  # later lines are kept in memory only
 
     def text(self) -> str:
         return "".join(line + "\n" for line in self.lines)

@@ -78,3 +78,11 @@ def test_keylog_keeps_each_line_once_and_writes_through(tmp_path):
     assert log.text() == (tmp_path / "k.txt").read_text()
 
 
+
+
+def test_keylog_makes_its_file_only_at_the_first_secret(tmp_path):
+    log = KeyLog(str(tmp_path / "k.txt"))
+    log.flush()
+    assert not (tmp_path / "k.txt").exists()
+    log.write("CLIENT_RANDOM aa bb\n")
+    assert (tmp_path / "k.txt").exists()

@@ -398,6 +398,58 @@ class H3Client:
         await self.aclose()
 
 
+def alt_svc(port: int = H3_PORT, max_age: int = 86400) -> str:
+    """The Alt-Svc field value (RFC 7838) an HTTP/1.1 or HTTP/2 server sends to say that the same
+    origin speaks HTTP/3 on UDP ``port``: ``h3=":443"; ma=86400``."""
+    return f'h3=":{port}"; ma={max_age}'
+
+
+@dataclass(frozen=True)
+class HTTPSService:
+    """What an HTTPS record (RFC 9460) says about an origin: the protocols (ALPN ids), the port
+    (443 unless given) and address hints; ``target`` is the name to connect to."""
+
+    priority: int
+    target: str
+    alpn: tuple[str, ...]
+    port: int
+    ipv4hint: tuple[str, ...]
+
+    @property
+    def h3(self) -> bool:
+        return "h3" in self.alpn
+
+
+async def https_services(host: Any, name: str) -> list[HTTPSService]:
+    """Look up ``name``'s HTTPS records through ``host``'s resolver (following CNAMEs), best
+    (lowest priority) first; [] when there are none. AliasMode records (priority 0) are not
+    followed here."""
+    from ...wire.dns import SVC_KEYS, RRType, name_eq
+    response = await host.stub_resolver.query(name.rstrip("."), RRType.HTTPS)
+    current = name.rstrip(".")
+    for _ in range(8):
+        cname = [rr for rr in response.answers if name_eq(rr.name, current) and rr.type == RRType.CNAME]
+        if not cname:
+            break
+        current = cname[0].data.target
+    out = []
+    for rr in response.answers:
+        if rr.type != RRType.HTTPS or not name_eq(rr.name, current) or rr.data.priority == 0:
+            continue
+        params = dict(rr.data.params)
+        raw, alpn = params.get(SVC_KEYS["alpn"], b""), []
+        i = 0
+        while i < len(raw):
+            alpn.append(raw[i + 1:i + 1 + raw[i]].decode("ascii", "replace"))
+            i += 1 + raw[i]
+        port = int.from_bytes(params[SVC_KEYS["port"]], "big") if SVC_KEYS["port"] in params else H3_PORT
+        hint = params.get(SVC_KEYS["ipv4hint"], b"")
+        hints = tuple(".".join(str(b) for b in hint[j:j + 4]) for j in range(0, len(hint), 4))
+        target = current if rr.data.target in ("", ".") else rr.data.target.rstrip(".")
+        out.append(HTTPSService(rr.data.priority, target, tuple(alpn), port, hints))
+    return sorted(out, key=lambda s: s.priority)
+
+
 def split_https_url(url: str) -> tuple[str, int, str]:
     """(host name, port, request target) of an https:// URL (a URL without a scheme is https)."""
     if "://" not in url:
@@ -427,5 +479,5 @@ async def fetch_h3(host: Any, url: str, *, method: str = "GET", headers: HeaderI
         await client.aclose()
 
 
-__all__ = ["Exchange", "H3Client", "H3ConnectionNoDynamicTable", "H3Server", "KeyLog", "fetch_h3",
-           "serve_h3", "split_https_url"]
+__all__ = ["Exchange", "H3Client", "H3ConnectionNoDynamicTable", "H3Server", "HTTPSService", "KeyLog", "alt_svc",
+           "fetch_h3", "https_services", "serve_h3", "split_https_url"]
