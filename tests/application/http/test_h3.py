@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 
 import pytest
+from aioquic.h3.connection import H3Connection
 from h3util import FrameDropper, ed25519_certs, rtt100, udp_payload_at_least, warm_arp
 
 from minternet.application.http.h3 import H3Client, fetch_h3, serve_h3, split_https_url
@@ -158,7 +159,7 @@ PATHS = ["/a", "/b", "/c"]
 HOL_BODY = {p: p[1].encode() * 3000 for p in PATHS}
 
 
-def three_in_flight(drop: int | None):
+def three_in_flight(drop: int | None, client_class=H3Client):
     """Three requests on one fresh connection; returns each response's completion time (ms after
     connect) and the frames the server sent. ``drop``: index of a server frame (>= 200 B UDP
     payload) to lose."""
@@ -173,7 +174,7 @@ def three_in_flight(drop: int | None):
         if drop is not None:
             dropper.drop(drop)
         await start_server(net, handler)
-        client = H3Client(net["client"], "www.example.com", **options())
+        client = client_class(net["client"], "www.example.com", **options())
         await client.connect()
         exchanges = [client.send_request("GET", p) for p in PATHS]
         responses = [await client.response(e) for e in exchanges]
@@ -196,6 +197,28 @@ def test_one_lost_packet_holds_up_only_its_own_stream():
     # The other two finished exactly as without the loss: no head-of-line blocking between streams.
     assert done[0] == base[0] and done[2] == base[2]
     assert done[1] - base[1] > 80  # /b waited for the loss to be detected and the data resent
+
+
+class DynamicTableClient(H3Client):
+    h3_connection_class = H3Connection  # aioquic's default SETTINGS: a 4096-byte QPACK table
+
+
+def test_without_a_qpack_dynamic_table_no_single_loss_stalls_every_stream():
+    """Lose each of the response packets in turn. With the server allowed a dynamic table, one
+    of them carries encoder-stream instructions that every response's HEADERS refer to, and all
+    three streams wait for it (QPACK's own head-of-line blocking, RFC 9204 2.1.2); with ours, no
+    single loss holds up all three."""
+    def all_late(client_class):
+        base, _ = three_in_flight(None, client_class)
+        stalled = []
+        for drop in range(2, 9):
+            done, _ = three_in_flight(drop, client_class)
+            if all(d > b + 50 for d, b in zip(done, base)):
+                stalled.append(drop)
+        return stalled
+
+    assert all_late(H3Client) == []
+    assert all_late(DynamicTableClient) != []
 
 
 def test_split_https_url():

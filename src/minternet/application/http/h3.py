@@ -237,6 +237,10 @@ class H3Client:
     after it): the handshake resumes, and requests made right after :meth:`connect` go out as
     0-RTT data with the first flight. ``transcript`` holds curl -v style lines."""
 
+    #: The HTTP/3 layer: no QPACK dynamic table by default (see the module's docstring); aioquic's
+    #: H3Connection gives the server a 4096-byte table (and the QPACK blocking that comes with it).
+    h3_connection_class: type[H3Connection] = H3ConnectionNoDynamicTable
+
     def __init__(self, host: Any, server_name: str, *, address: str | None = None, port: int = H3_PORT,
                  cadata: bytes | str | None = None, verify: bool = True,
                  session_ticket: SessionTicket | None = None, keylog: KeyLog | None = None,
@@ -292,7 +296,7 @@ class H3Client:
                                 session_ticket_handler=self._ticket)
         peer.on_event = self._quic_event
         self._peer = peer
-        self._h3 = H3ConnectionNoDynamicTable(peer.quic)
+        self._h3 = self.h3_connection_class(peer.quic)
         loop.call_soon(peer.process)  # the first flight, with whatever requests were made by then
         return self
 
