@@ -9,6 +9,7 @@ is kept once.
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 FILENAME = "sslkeylog.txt"
@@ -23,7 +24,9 @@ def tshark_hint(keylog_path: str, pcap: str = "FILE.pcap") -> str:
 class KeyLog:
     """Collects key log lines; with ``path``, also appends each new one to that file at once
     (so the file is complete even if the run stops halfway). The file is made at the first
-    secret: a run without TLS leaves none. File-like: ``write``, ``flush``."""
+    secret: a run without TLS leaves none; one left by an earlier run is removed at once. It is
+    opened for appending, so ``ssl.SSLContext.keylog_filename = keylog.path`` (which appends too)
+    can share it. File-like: ``write``, ``flush``."""
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path
@@ -31,6 +34,8 @@ class KeyLog:
         self._seen: set[str] = set()
         self._file: TextIO | None = None
         self._closed = False
+        if path is not None and os.path.exists(path):
+            os.remove(path)
 
     def write(self, text: str) -> int:
         for line in text.splitlines():
@@ -40,7 +45,7 @@ class KeyLog:
                 self.lines.append(line)
                 if self.path is not None and not self._closed:
                     if self._file is None:
-                        self._file = open(self.path, "w", encoding="ascii")
+                        self._file = open(self.path, "a", encoding="ascii")
                     self._file.write(line + "\n")
                     self._file.flush()
         return len(text)

@@ -86,3 +86,15 @@ def test_keylog_makes_its_file_only_at_the_first_secret(tmp_path):
     assert not (tmp_path / "k.txt").exists()
     log.write("CLIENT_RANDOM aa bb\n")
     assert (tmp_path / "k.txt").exists()
+
+
+def test_keylog_starts_a_new_file_and_shares_it_with_other_writers(tmp_path):
+    path = tmp_path / "k.txt"
+    path.write_text("OLD stale line\n")
+    log = KeyLog(str(path))
+    assert not path.exists()  # the earlier run's secrets are gone
+    with open(path, "a") as other:  # as ssl's keylog_filename would append
+        other.write("CLIENT_RANDOM 11 22\n")
+    log.write("SERVER_TRAFFIC_SECRET_0 aa cc\n")
+    log.close()
+    assert path.read_text() == "CLIENT_RANDOM 11 22\nSERVER_TRAFFIC_SECRET_0 aa cc\n"
