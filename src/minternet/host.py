@@ -42,6 +42,9 @@ class Host:
         self.rng = rng if rng is not None else random.Random(name)
         self.tracer = tracer if tracer is not None else Tracer(clock)
         self.obs = Observer(name, self.tracer)
+        # Where TLS/QUIC programs on this host log their secrets (SSLKEYLOGFILE lines, a file-like
+        # object); Network.capture sets one beside the pcaps so that Wireshark can decrypt them.
+        self.keylog: Any = None
         self.stats: Counter[str] = self.obs.stats
         self.interfaces: dict[str, Interface] = {}
         self.routes = RoutingTable()

@@ -16,7 +16,7 @@ from ..application.dns.resolver import RecursiveResolver
 from ..application.dns.server import AuthoritativeServer, ResolverService
 from ..application.dns.stub import StubResolver
 from ..application.dns.zone import Zone
-from ..wire.dns import A, CNAME, NS, SOA, ResourceRecord, RRClass, RRType, canonical, is_subdomain, name_to_labels
+from ..wire.dns import HTTPS, SVC_KEYS, A, CNAME, NS, SOA, ResourceRecord, RRClass, RRType, canonical, is_subdomain, name_to_labels
 
 if TYPE_CHECKING:
     from ..host import Host
@@ -100,9 +100,13 @@ class DNSRegistrar:
         self.root_zone.add(_rr(tld, RRType.NS, NS(ns_name), NS_TTL))
         self.root_zone.add(_rr(ns_name, RRType.A, A(address), NS_TTL))
 
-    def register(self, domain: str, address: str, server: "Host", ns_name: str | None = None) -> Zone:
+    def register(self, domain: str, address: str, server: "Host", ns_name: str | None = None,
+                 https: tuple[str, ...] | list[str] | None = None) -> Zone:
         """Register ``domain`` (say "example.com"): its zone, on ``server``, says the domain and
-        www.domain are at ``address``; the TLD's zone gets the delegation (NS and glue)."""
+        www.domain are at ``address``; the TLD's zone gets the delegation (NS and glue).
+        ``https``: ALPN ids (("h3", "h2")) for an HTTPS record (RFC 9460) at the domain, which
+        tells browsers before any connection that https://domain (and www, a CNAME) speaks them,
+        HTTP/3 on UDP 443 included: ``HTTPS 1 . alpn="h3,h2" ipv4hint=ADDRESS``."""
         domain = canonical(domain.strip("."))
         labels = domain.split(".")
         if len(labels) < 2:
@@ -117,6 +121,12 @@ class DNSRegistrar:
         zone = new_zone(domain, ns_name, server_address)
         zone.add(_rr(domain, RRType.A, A(address), ADDRESS_TTL))
         zone.add(_rr(f"www.{domain}", RRType.CNAME, CNAME(domain), ADDRESS_TTL))
+        if https:
+            alpn = b"".join(len(p).to_bytes(1, "big") + p.encode("ascii") for p in https)
+            hint = bytes(int(x) for x in address.split("."))
+            # ServiceMode (priority 1), target "." = the owner name itself (RFC 9460 2.5.2).
+            zone.add(_rr(domain, RRType.HTTPS, HTTPS(1, ".", ((SVC_KEYS["alpn"], alpn), (SVC_KEYS["ipv4hint"], hint))),
+                         ADDRESS_TTL))
         self.authority_on(server).add_zone(zone)
         tld_zone.add(_rr(domain, RRType.NS, NS(ns_name), NS_TTL))
         if is_subdomain(ns_name, domain):

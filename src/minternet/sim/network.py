@@ -25,6 +25,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from ..host import Host, Router
 from ..link.interface import Interface
+from ..observe.keylog import FILENAME as KEYLOG_FILENAME, KeyLog
 from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
 from ..wire.pcap import PcapWriter
 from .dns_registrar import DNSRegistrar
@@ -73,7 +74,6 @@ def make_params(base: LinkParams | None = None, **kw: Any) -> LinkParams:
     return replace(p, **changes)
 
 
-KEYLOG_NAME = "sslkeylog.txt"  # in a pcap directory: tshark -o tls.keylog_file:DIR/sslkeylog.txt
 
 
 class Network:
@@ -98,6 +98,7 @@ class Network:
         self._ca: Any = None
         self._keylog: str | None = None
         self._tasks: set[asyncio.Task] = set()
+        self.keylog: KeyLog | None = None  # TLS/QUIC secrets of the run, once capture() is called
 
     # -- randomness -------------------------------------------------------------------------------
     def rng_for(self, *names: object) -> random.Random:
@@ -351,8 +352,14 @@ class Network:
     # -- observation ------------------------------------------------------------------------------
     def capture(self, directory: str, nanosecond: bool = False) -> list[str]:
         """Write a pcap per interface into ``directory`` (``node-iface.pcap``), like tcpdump -i on
-        each. Returns the file paths."""
+        each. Returns the file paths. The TLS/QUIC secrets of the programs' connections go beside
+        them, in ``sslkeylog.txt`` (SSLKEYLOGFILE format): ``tshark -o tls.keylog_file:PATH``."""
         os.makedirs(directory, exist_ok=True)
+        if self.keylog is None:
+            self.keylog = KeyLog(os.path.join(directory, KEYLOG_FILENAME))
+            self._closers.append(self.keylog.close)
+        for node in self.hosts:
+            node.keylog = self.keylog
         paths = []
         for node in self.hosts:
             for iface in node.interfaces.values():
@@ -363,9 +370,10 @@ class Network:
                 self._pcaps.append(writer)
                 iface.taps.append(lambda t, frame, _d, w=writer: w.write(t, frame))
                 paths.append(path)
-        # The TLS secrets beside the pcaps, so that Wireshark can decrypt them (the file appears
-        # when the first TLS context is made: a run without TLS leaves none).
-        self._keylog = os.path.join(directory, KEYLOG_NAME)
+        # The TLS secrets beside the pcaps, so that Wireshark can decrypt them: OpenSSL appends
+        # TLS-over-TCP secrets to the key log's file, aioquic writes QUIC's through the KeyLog (the
+        # file appears with the first secret: a run without TLS leaves none).
+        self._keylog = self.keylog.path
         if self._ca is not None:
             self._ca.keylog_file = self._keylog
         return paths

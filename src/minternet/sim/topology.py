@@ -36,7 +36,7 @@ KEYS = {
     "link": {"endpoints", "name", "cost"} | LINK_PARAM_KEYS,
     "route": {"node", "prefix", "via", "dev", "metric"},
     "event": {"at", "down", "up", "link", "ping", "traceroute"} | LINK_PARAM_KEYS,
-    "domain": {"name", "address", "server"},
+    "domain": {"name", "address", "server", "https"},
 }
 DNS_ROLES = ("root", "tld", "authoritative", "resolver")
 DNS_KEYS = {"role", "zone", "zone_files", "ns_name"}
@@ -212,8 +212,13 @@ class _Builder:
             if server not in net.dns.authorities:
                 raise self.error("domain", i, "server", f"{what}: server {server!r} is not a DNS server; give it "
                                  "dns = \"authoritative\" in its [[host]] table")
+            https = spec.get("https")
+            if https is not None and (not isinstance(https, list) or not https or not all(
+                    isinstance(p, str) and 0 < len(p) < 256 and p.isascii() for p in https)):
+                raise self.error("domain", i, "https", f"{what}: https is the list of ALPN ids its HTTPS "
+                                 "record (RFC 9460) advertises, like https = [\"h3\", \"h2\"]")
             try:
-                net.dns.register(name, address, net.host(server))
+                net.dns.register(name, address, net.host(server), https=https)
             except ValueError as exc:
                 raise self.error("domain", i, "name", f"{what}: {exc}") from None
         for i, spec in self.items("host"):

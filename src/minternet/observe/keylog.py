@@ -1,0 +1,69 @@
+"""TLS secrets in the SSLKEYLOGFILE format, for Wireshark and tshark to decrypt our captures.
+
+The format is NSS's key log: one ``LABEL client_random secret`` line per secret (TLS 1.3 labels:
+CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_TRAFFIC_SECRET_0, CLIENT_EARLY_TRAFFIC_SECRET, ...).
+aioquic writes them to ``QuicConfiguration.secrets_log_file``; Python's ``ssl`` to
+``SSLContext.keylog_filename``. Both ends of a simulated connection may log the same secret: a line
+is kept once.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+FILENAME = "sslkeylog.txt"
+
+
+def tshark_hint(keylog_path: str, pcap: str = "FILE.pcap") -> str:
+    """How to decrypt a capture with this key log (tshark; Wireshark's preference is the same)."""
+    return (f"tshark -r {pcap} -o tls.keylog_file:{keylog_path}   "
+            f"(Wireshark: Preferences > Protocols > TLS > (Pre)-Master-Secret log filename)")
+
+
+class KeyLog:
+    """Collects key log lines; with ``path``, also appends each new one to that file at once
+    (so the file is complete even if the run stops halfway). The file is made at the first
+    secret: a run without TLS leaves none; one left by an earlier run is removed at once. It is
+    opened for appending, so ``ssl.SSLContext.keylog_filename = keylog.path`` (which appends too)
+    can share it. File-like: ``write``, ``flush``."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self.lines: list[str] = []
+        self._seen: set[str] = set()
+        self._file: TextIO | None = None
+        self._closed = False
+        if path is not None and os.path.exists(path):
+            os.remove(path)
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and line not in self._seen:
+                self._seen.add(line)
+                self.lines.append(line)
+                if self.path is not None and not self._closed:
+                    if self._file is None:
+                        self._file = open(self.path, "a", encoding="ascii")
+                    self._file.write(line + "\n")
+                    self._file.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._closed = True  # later lines are kept in memory only
+
+    def text(self) -> str:
+        return "".join(line + "\n" for line in self.lines)
+
+    def save(self, path: str) -> str:
+        with open(path, "w", encoding="ascii") as f:
+            f.write(self.text())
+        return path
