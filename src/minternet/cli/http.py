@@ -210,7 +210,7 @@ def cmd_curl(args: argparse.Namespace) -> int:
     code = net.run_app(run())
     finish_run(args, topo)
     if args.pcap and "https" in schemes:
-        from ..sim.network import KEYLOG_NAME
+        from ..observe.keylog import FILENAME as KEYLOG_NAME
         keylog = os.path.join(args.pcap, KEYLOG_NAME)
         print(f"TLS secrets written to {keylog}: tshark -r {args.pcap}/FILE.pcap -o tls.keylog_file:{keylog} "
               "(Wireshark: Preferences > Protocols > TLS > (Pre)-Master-Secret log filename)", file=sys.stderr)
