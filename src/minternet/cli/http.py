@@ -155,11 +155,13 @@ def cmd_curl(args: argparse.Namespace) -> int:
     async def run() -> int:
         servers = []
         for node, port, https in places:
-            server = await serve(node, port, builtin_site(), tls=True if https else None)
+            # https: HTTPS on TCP and HTTP/3 on UDP, the same port, advertised by Alt-Svc.
+            server = await serve(node, port, builtin_site(), tls=True if https else None, http3=https)
             net.spawn(server.serve_forever())
             servers.append(server)
             if out:
-                out(f"* (minternet started its built-in web site on {node.name} ({node.address}) port {port}; "
+                what = f"TCP and UDP port {port} (HTTPS, HTTP/3)" if https else f"port {port}"
+                out(f"* (minternet started its built-in web site on {node.name} ({node.address}) {what}; "
                     "--no-server to leave it out)")
         t0 = net.now
         code = 0
@@ -202,8 +204,11 @@ def cmd_curl(args: argparse.Namespace) -> int:
                     _write_body(response.body)  # type: ignore[arg-type]
             if out:
                 n = http.requests
-                out(f"* {n} request{'s' * (n != 1)} over {http.connections_opened} TCP "
-                    f"connection{'s' * (http.connections_opened != 1)} in {(net.now - t0) / 1e9:.3f} s "
+                tcp = http.connections_opened - http.quic_connections_opened
+                over = " and ".join(f"{k} {kind} connection{'s' * (k != 1)}" for k, kind in
+                                    ((tcp, "TCP"), (http.quic_connections_opened, "QUIC"))
+                                    if k or (kind == "TCP" and not http.quic_connections_opened))
+                out(f"* {n} request{'s' * (n != 1)} over {over} in {(net.now - t0) / 1e9:.3f} s "
                     "of simulated time")
         return code
 
@@ -274,7 +279,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         epilog="examples: minternet curl client http://www.example.com/ -v   |   "
                "minternet curl client http://www.example.com/ http://www.example.com/about.html -v   |   "
                "minternet curl client http://www.example.com/ -I   |   minternet curl client http://www.example.com/ -d hello   |   "
-               "minternet curl client https://www.example.com/ https://www.example.com/about.html -Z -v")
+               "minternet curl client https://www.example.com/ https://www.example.com/about.html -Z -v   |   "
+               "minternet curl client --http3 https://www.example.com/ -v")
     p.add_argument("host", metavar="HOST", help="the simulated host that runs curl (e.g. client)")
     p.add_argument("urls", metavar="URL", nargs="+",
                    help="http://NAME[:PORT]/PATH; NAME is a DNS name, an address or a node's name")
@@ -302,8 +308,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="https: offer only HTTP/1.1 by ALPN")
     p.add_argument("--http2", dest="http_version", action="store_const", const="2",
                    help="https: offer HTTP/2, then HTTP/1.1 (the default for https://, as curl)")
+    p.add_argument("--http3", dest="http_version", action="store_const", const="3",
+                   help="https: HTTP/3 on QUIC (UDP 443); falls back to TCP if QUIC does not get through, as curl")
+    p.add_argument("--http3-only", dest="http_version", action="store_const", const="3only",
+                   help="https: HTTP/3 on QUIC only, no fallback (curl --http3-only)")
     p.add_argument("-Z", "--parallel", action="store_true",
-                   help="send all the requests at once (curl -Z); over HTTP/2 they are streams of one connection")
+                   help="send all the requests at once (curl -Z); over HTTP/2 and HTTP/3 they are streams of one connection")
     add_common(p)
     for action in p._actions:  # -v means what it means to curl; the packet timeline moves up one v
         if action.dest == "verbose":

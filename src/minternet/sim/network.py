@@ -342,7 +342,11 @@ class Network:
             from ..application.http.where import where_is
             return where_is(self, node, name) in node.addresses
 
-        return HostCertificates(lambda: self.ca, names, owns)
+        def dns_names() -> list[str]:
+            return [name.rstrip(".") for authority in self.dns.authorities.values() for zone in authority.zones
+                    for name in zone.names() if "*" not in name]
+
+        return HostCertificates(lambda: self.ca, names, owns, dns_names)
 
     def at(self, when: str | int, action: Callable[..., Any], *args: Any) -> None:
         """Schedule ``action(*args)`` at a virtual time ("2s" or nanoseconds)."""

@@ -25,6 +25,10 @@ USER_AGENT = f"minternet-curl/{__version__}"
 READ_SIZE = 65536
 CHUNK = 16 * 1024  # piece size when a bytes body is sent chunked
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+HTTP_VERSIONS = (None, "1.1", "2", "3", "3only")
+# curl --http3: if the QUIC handshake has not finished after this long (or an ICMP error says
+# nothing listens on UDP 443), try HTTPS over TCP instead; --http3-only ("3only") does not.
+H3_FALLBACK_SECONDS = 3.0
 
 
 class ProtocolError(Exception):
@@ -97,7 +101,9 @@ class HTTPClient:
     https:// URLs go over TLS 1.3; ``http_version`` is what to offer there by ALPN: None (h2, then
     http/1.1, as curl), "2" (curl --http2: the same) or "1.1" (curl --http1.1: http/1.1 only).
     Over HTTP/2, requests sent at once (``asyncio.gather``) share one connection, each on its
-    own stream. ``verify=False`` is curl's -k; ``cafile`` (curl's --cacert) adds a CA to trust
+    own stream. ``http_version="3"`` (curl --http3) goes over HTTP/3 on QUIC (UDP 443), and
+    falls back to TCP when QUIC does not get through; ``"3only"`` (curl --http3-only) does not
+    fall back. ``verify=False`` is curl's -k; ``cafile`` (curl's --cacert) adds a CA to trust
     besides the host's own (a simulated host trusts the network's CA); ``keylog`` writes the TLS
     secrets in SSLKEYLOGFILE format (a simulated host writes them beside the pcaps, if any).
     """
@@ -107,8 +113,8 @@ class HTTPClient:
                  user_agent: str = USER_AGENT, max_body_bytes: int = 256 * 1024 * 1024,
                  http_version: str | None = None, verify: bool = True, cafile: str | None = None,
                  keylog: str | None = None) -> None:
-        if http_version not in (None, "1.1", "2"):
-            raise ValueError(f"http_version {http_version!r}: None, '1.1' or '2'")
+        if http_version not in HTTP_VERSIONS:
+            raise ValueError(f"http_version {http_version!r}: None, '1.1', '2', '3' or '3only'")
         self.host = host
         self.http_version = http_version
         self.verify = verify
@@ -125,6 +131,10 @@ class HTTPClient:
         self.requests = 0
         self._pool: dict[tuple[str, str, int], Any] = {}
         self._opening: dict[tuple[str, str, int], asyncio.Lock] = {}
+        self._h3: dict[tuple[str, int], Any] = {}  # HTTP/3 connections (H3Client) by (name, port)
+        self._no_h3: set[tuple[str, int]] = set()  # where HTTP/3 failed and TCP took over
+        self.quic_connections_opened = 0
+        self._keylog_file: Any = None
 
     async def __aenter__(self) -> "HTTPClient":
         return self
@@ -136,6 +146,12 @@ class HTTPClient:
         """Close every kept-alive connection."""
         for conn in list(self._pool.values()):
             self._drop(conn)
+        for h3 in list(self._h3.values()):
+            await h3.aclose()
+        self._h3.clear()
+        if self._keylog_file is not None:
+            self._keylog_file.close()
+            self._keylog_file = None
 
     async def get(self, url: str, **kw: Any) -> Response:
         return await self.request("GET", url, **kw)
@@ -156,6 +172,11 @@ class HTTPClient:
         scheme = url_scheme(url)
         lines: list[str] = []
         self.requests += 1
+        if scheme == "https" and self.http_version in ("3", "3only") and (name, port) not in self._no_h3:
+            response = await self._request_h3(method, name, port, target, Headers(headers), body, lines)
+            if response is not None:
+                response.transcript = lines
+                return response
         for attempt in (1, 2):
             conn, reused = await self._connection(scheme, name, port, lines)
             try:
@@ -234,12 +255,95 @@ class HTTPClient:
         else:
             conn.writer.close()
 
+    # -- HTTP/3 ---------------------------------------------------------------------------------------
+    async def _request_h3(self, method: str, name: str, port: int, target: str, headers: Headers,
+                          body: bytes | AsyncIterable[bytes] | None, lines: list[str]) -> Response | None:
+        """One request over HTTP/3; None when QUIC did not get through and --http3 may fall back."""
+        client = await self._h3_connection(name, port, lines)
+        if client is None:
+            return None
+        head = Headers([("User-Agent", self.user_agent), ("Accept", "*/*")])
+        for k, v in [*self.default_headers, *headers]:
+            head.set(k, v)
+        if _is_stream(body):
+            body = b"".join([piece async for piece in body])  # type: ignore[union-attr]
+        try:
+            response = await asyncio.wait_for(client.request(method, target, head, body or b""), self.timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(errno.ETIMEDOUT, f"no answer from {name} for {self.timeout:g} s") from None
+        except ConnectionError:
+            self._h3.pop((name, port), None)
+            raise
+        self._note(lines, f"* Connection #{client.number} to host {name} left intact")
+        return response
+
+    async def _h3_connection(self, name: str, port: int, lines: list[str]) -> Any:
+        from .h3 import H3Client
+        key = (name, port)
+        lock = self._opening.setdefault(("h3", name, port), asyncio.Lock())
+        async with lock:  # requests sent at once share one QUIC connection, each on its stream
+            client = self._h3.get(key)
+            if client is not None and client._closed_error is None:
+                self._note(lines, f"* Re-using existing connection #{client.number} with host {name}")
+                return client
+            clock = self.host.clock
+            address = name
+            if not _is_ipv4(name) and hasattr(self.host, "resolve"):
+                t0 = clock.now
+                address = await asyncio.wait_for(self.host.resolve(name), self.timeout)
+                self._note(lines, f"* Resolved {name} to {address} in {(clock.now - t0) / 1e6:.1f} ms")
+            client = H3Client(self.host, name, address=address, port=port, cadata=self._h3_cadata(),
+                              verify=self.verify, keylog=self._h3_keylog(),
+                              out=(lambda line: self._note(lines, line)) if self.verbose else None,
+                              number=self.connections_opened)
+            if self.cafile:
+                self._note(lines, f"*  CAfile: {self.cafile}")
+            wait = self.timeout if self.http_version == "3only" else min(self.timeout, H3_FALLBACK_SECONDS)
+            await client.connect()
+            try:
+                await asyncio.wait_for(client.wait_connected(), wait)
+            except (asyncio.TimeoutError, ConnectionError) as exc:
+                await client.aclose()
+                why = (f"no QUIC handshake after {wait:g} s" if isinstance(exc, asyncio.TimeoutError)
+                       else exc.strerror or str(exc))
+                if self.http_version == "3only":
+                    if isinstance(exc, asyncio.TimeoutError):
+                        raise TimeoutError(errno.ETIMEDOUT, f"QUIC connect to {name} ({address}) port {port} "
+                                                            f"timed out after {wait:g} s") from None
+                    raise
+                self._note(lines, f"* HTTP/3 to {name} port {port} failed ({why}); falling back to TCP")
+                self._no_h3.add(key)
+                return None
+            self.connections_opened += 1
+            self.quic_connections_opened += 1
+            self._h3[key] = client
+            return client
+
+    def _h3_cadata(self) -> str | None:
+        """The CAs an HTTP/3 connection trusts: the host's (the simulated internet's CA) and
+        --cacert's file."""
+        pems = []
+        pki = getattr(self.host, "pki", None)
+        if pki is not None:
+            pems.append(pki.ca.cert_pem)
+        if self.cafile:
+            with open(self.cafile, encoding="ascii") as f:
+                pems.append(f.read())
+        return "".join(pems) or None
+
+    def _h3_keylog(self) -> Any:
+        if self.keylog is None:
+            return None  # the host's (beside the pcaps), if any
+        if self._keylog_file is None:
+            self._keylog_file = open(self.keylog, "a", encoding="ascii")  # appends, as ssl does
+        return self._keylog_file
+
     # -- HTTPS ----------------------------------------------------------------------------------------
     def _tls_context(self, notes: Any) -> Any:
         from ..tls.contexts import ALPN, client_context
         pki = getattr(self.host, "pki", None)
         keylog = self.keylog or (pki.ca.keylog_file if pki is not None else None)
-        alpn = ("http/1.1",) if self.http_version == "1.1" else ALPN
+        alpn = ("http/1.1",) if self.http_version == "1.1" else ALPN  # --http3's fallback: h2, http/1.1
         return client_context(cadata=pki.ca.cert_pem if pki is not None else None, cafile=self.cafile,
                               verify=self.verify, alpn=alpn, keylog=keylog, notes=notes), alpn
 
@@ -416,7 +520,7 @@ async def fetch(host: Any, url: str, method: str = "GET", headers: HeaderInput =
     the host's DNS, connect, send, read the whole answer, close. Returns the :class:`Response`
     (status, reason, headers, body; ``transcript`` holds curl -v lines when ``verbose``).
     https:// goes over TLS 1.3, HTTP/2 or HTTP/1.1 as ALPN agrees (``http_version``, ``verify``,
-    ``cafile``, ``keylog``: as :class:`HTTPClient`)."""
+    ``cafile``, ``keylog``: as :class:`HTTPClient`; ``http_version="3"`` is HTTP/3 on QUIC)."""
     async with HTTPClient(host, timeout=timeout, verbose=verbose, out=out, http_version=http_version,
                           verify=verify, cafile=cafile, keylog=keylog) as client:
         return await client.request(method, url, headers=headers, body=body)

@@ -25,7 +25,8 @@ from aioquic.h3.connection import H3_ALPN, H3Connection, Setting
 from aioquic.h3.events import DataReceived, H3Event, HeadersReceived
 from aioquic.quic import events as qe
 from aioquic.quic.configuration import QuicConfiguration
-from aioquic.tls import SessionTicket
+from aioquic.quic.connection import QuicConnection
+from aioquic.tls import Epoch, SessionTicket
 
 from ... import __version__
 from ...runtime import NS_PER_S
@@ -48,6 +49,59 @@ class H3ConnectionNoDynamicTable(H3Connection):
         settings[Setting.QPACK_MAX_TABLE_CAPACITY] = 0
         settings[Setting.QPACK_BLOCKED_STREAMS] = 0
         return settings
+
+
+# IANA names of the TLS 1.3 cipher suites (what curl prints), by number.
+_CIPHERS = {0x1301: "TLS_AES_128_GCM_SHA256", 0x1302: "TLS_AES_256_GCM_SHA384",
+            0x1303: "TLS_CHACHA20_POLY1305_SHA256", 0x1304: "TLS_AES_128_CCM_SHA256"}
+_EPOCHS = {Epoch.INITIAL: "Initial", Epoch.ZERO_RTT: "0-RTT", Epoch.HANDSHAKE: "Handshake", Epoch.ONE_RTT: "1-RTT"}
+
+
+def _handshake_messages(data: bytes) -> tuple[list[int], bytes]:
+    """The TLS handshake message types in ``data`` (type, 3-byte length, body), and what is left
+    of an incomplete last message."""
+    types = []
+    while len(data) >= 4:
+        length = 4 + int.from_bytes(data[1:4], "big")
+        if len(data) < length:
+            break
+        types.append(data[0])
+        data = data[length:]
+    return types, data
+
+
+class TracedQuicConnection(QuicConnection):
+    """A QuicConnection that tells its TLS handshake as curl -v does, one line per message
+    (``* QUIC (OUT), Initial, TLS handshake, Client hello (1):``) to ``notes``: it watches
+    what aioquic's TLS context takes from and puts into the CRYPTO streams. Nothing it sends
+    changes."""
+
+    def __init__(self, *args: Any, notes: Callable[[str], None], **kwargs: Any) -> None:
+        self._notes = notes
+        self._crypto_in = b""
+        super().__init__(*args, **kwargs)
+
+    def _initialize(self, peer_cid: bytes) -> None:
+        super()._initialize(peer_cid)
+        from ..tls.contexts import _HANDSHAKE
+        tls = self.tls
+        suites = ":".join(_CIPHERS.get(int(c), f"{int(c):#06x}") for c in tls._cipher_suites)
+        self._notes(f"* QUIC cipher selection: {suites}")
+        inner = tls.handle_message
+
+        def handle_message(input_data: bytes, output_buf: dict) -> None:
+            before = {epoch: buf.tell() for epoch, buf in output_buf.items()}
+            inner(input_data, output_buf)
+            received, self._crypto_in = _handshake_messages(self._crypto_in + input_data)
+            for mt in received:
+                self._notes(f"* QUIC (IN), TLS handshake, {_HANDSHAKE.get(mt, 'Unknown')} ({mt}):")
+            for epoch, buf in output_buf.items():
+                sent, _ = _handshake_messages(buf.data_slice(before.get(epoch, 0), buf.tell()))
+                for mt in sent:
+                    self._notes(f"* QUIC (OUT), {_EPOCHS.get(epoch, epoch)}, TLS handshake, "
+                                f"{_HANDSHAKE.get(mt, 'Unknown')} ({mt}):")
+
+        tls.handle_message = handle_message  # type: ignore[method-assign]
 
 
 def _pem(value: Any) -> Any:
@@ -244,7 +298,8 @@ class H3Client:
     def __init__(self, host: Any, server_name: str, *, address: str | None = None, port: int = H3_PORT,
                  cadata: bytes | str | None = None, verify: bool = True,
                  session_ticket: SessionTicket | None = None, keylog: KeyLog | None = None,
-                 deterministic: bool = True, verbose: bool = False) -> None:
+                 deterministic: bool = True, verbose: bool = False,
+                 out: Callable[[str], None] | None = None, number: int = 0) -> None:
         self.host = host
         self.server_name = server_name
         self.address = address
@@ -252,7 +307,9 @@ class H3Client:
         self.session_ticket: SessionTicket | None = None
         self.exchanges: dict[int, Exchange] = {}
         self.transcript: list[str] = []
-        self.verbose = verbose
+        self.verbose = verbose or out is not None
+        self.out = out  # gets each curl -v line as it happens
+        self.number = number  # curl's connection number (#0), for the transcript
         self.connect_at: int | None = None
         self.handshake: qe.HandshakeCompleted | None = None
         self.handshake_at: int | None = None
@@ -278,6 +335,8 @@ class H3Client:
     def _say(self, line: str) -> None:
         if self.verbose:
             self.transcript.append(line)
+            if self.out is not None:
+                self.out(line)
 
     async def connect(self) -> "H3Client":
         """Open the connection. Returns at once (the handshake goes on; requests may be made at
@@ -287,13 +346,21 @@ class H3Client:
             address = self.server_name if is_ipv4(self.server_name) else await self.host.resolve(self.server_name)
         loop = asyncio.get_running_loop()
         self._connected = loop.create_future()
+        self.address = address
         endpoint = QuicEndpoint(self.host, deterministic=self._deterministic)
+        endpoint.on_error = self._socket_error
         await self.host.create_datagram_endpoint(lambda: endpoint, remote_addr=(address, self.port))
         self._endpoint = endpoint
         self.connect_at = self.host.clock.now
-        self._say(f"*   Trying {address}:{self.port} (UDP, QUIC)...")
+        self._say(f"*   Trying {address}:{self.port}...")
+        self._say(f"* Connect socket over QUIC to {address}:{self.port}")
+        self._say(f"* ALPN: offers {','.join(H3_ALPN)}")
+        connection_class: Any = QuicConnection
+        if self.verbose:
+            def connection_class(**kw: Any) -> QuicConnection:
+                return TracedQuicConnection(notes=self._say, **kw)
         peer = endpoint.connect(self.configuration, (address, self.port),
-                                session_ticket_handler=self._ticket)
+                                session_ticket_handler=self._ticket, connection_class=connection_class)
         peer.on_event = self._quic_event
         self._peer = peer
         self._h3 = self.h3_connection_class(peer.quic)
@@ -307,11 +374,45 @@ class H3Client:
     def _ticket(self, ticket: SessionTicket) -> None:
         self.session_ticket = ticket
 
+    def _socket_error(self, exc: Exception) -> None:
+        """An ICMP error for our datagrams (port unreachable: nothing listens on UDP 443): the
+        handshake fails now, instead of after QUIC's retransmissions give up."""
+        if self._connected is not None and not self._connected.done() and isinstance(exc, ConnectionError):
+            self._say(f"* QUIC connect to {self.address} port {self.port} failed: {exc.strerror or exc}")
+            self._connected.set_exception(exc)
+
+    def _tell_handshake(self, event: qe.HandshakeCompleted) -> None:
+        """What curl -v says once the handshake is done: cipher, ALPN, the server's certificate."""
+        assert self._peer is not None
+        tls = self._peer.quic.tls
+        took = (self.handshake_at or 0) - (self.connect_at or 0)
+        suite = tls.key_schedule.cipher_suite if tls.key_schedule is not None else None
+        name = _CIPHERS.get(int(suite), "?") if suite is not None else "?"
+        self._say(f"* SSL connection using TLSv1.3 / {name} (handshake {took / 1e6:.1f} ms)")
+        self._say(f"* ALPN: server accepted {event.alpn_protocol}")
+        cert = getattr(tls, "_peer_certificate", None)  # aioquic keeps the leaf it verified here
+        if cert is not None:
+            self._say("* Server certificate:")
+            self._say(f"*  subject: {cert.subject.rfc4514_string()}")
+            self._say(f"*  start date: {cert.not_valid_before_utc:%b %d %H:%M:%S %Y} GMT")
+            self._say(f"*  expire date: {cert.not_valid_after_utc:%b %d %H:%M:%S %Y} GMT")
+            self._say(f"*  issuer: {cert.issuer.rfc4514_string()}")
+            import ssl
+            if self.configuration.verify_mode == ssl.CERT_NONE:
+                self._say("*  SSL certificate verify result: not checked (-k), continuing anyway.")
+            else:
+                self._say(f"*  subjectAltName: host \"{self.server_name}\" matched cert's \"{self.server_name}\"")
+                self._say("*  SSL certificate verify ok.")
+        self._say(f"* Connected to {self.server_name} ({self.address}) port {self.port} (#{self.number})")
+        self._say("* using HTTP/3")
+
     def _quic_event(self, peer: QuicPeer, event: qe.QuicEvent) -> None:
         now = self.host.clock.now
         if isinstance(event, qe.HandshakeCompleted):
             self.handshake, self.handshake_at = event, now
             self._say(f"* {describe_event(event)}")
+            if self.verbose:
+                self._tell_handshake(event)
             if self._connected is not None and not self._connected.done():
                 self._connected.set_result(event)
         elif isinstance(event, qe.ConnectionTerminated):
@@ -367,7 +468,14 @@ class H3Client:
         ex = Exchange(stream_id, method, target, self.host.clock.now)
         self.exchanges[stream_id] = ex
         self._waiters[stream_id] = asyncio.get_running_loop().create_future()
-        self._say(f"> {method} {target} HTTP/3 (stream {stream_id})")
+        if self.verbose:
+            self._say(f"* Using HTTP/3 Stream ID: {stream_id}")
+            self._say(f"> {method} {target} HTTP/3")
+            self._say(f"> Host: {authority}")  # sent as :authority (curl shows it so too)
+            for k, v in extra.items():
+                if k.lower() != "host":
+                    self._say(f"> {k}: {v}")
+            self._say(">")
         self._peer.process()
         return ex
 
@@ -377,7 +485,11 @@ class H3Client:
             await fut
         headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in exchange.headers
                            if not k.startswith(b":")])
-        self._say(f"< HTTP/3 {exchange.status}")
+        if self.verbose:
+            self._say(f"< HTTP/3 {exchange.status}")
+            for k, v in headers:
+                self._say(f"< {k}: {v}")
+            self._say("<")
         return Response(exchange.status or 0, headers, bytes(exchange.body), http_version="3",
                         transcript=self.transcript)
 

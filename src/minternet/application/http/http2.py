@@ -166,6 +166,8 @@ class H2ServerConnection:
         out = [(":status", str(response.status)), ("server", server.name), ("date", http_date(server.unix_time()))]
         hop = {"connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "server", "date"}
         out += [(k.lower(), v) for k, v in response.headers if k.lower() not in hop]
+        if server.alt_svc and not any(k == "alt-svc" for k, _ in out):
+            out.append(("alt-svc", server.alt_svc))  # the same origin on HTTP/3 (RFC 7838)
         body = response.body
         has_body = response.status not in NO_BODY_STATUSES and method != "HEAD"
         chunks: list[bytes] = []

@@ -82,13 +82,21 @@ class HTTPServer:
     def __init__(self, handler: Handler, *, limits: Limits | None = None,
                  log: Callable[[str], None] | None = None, unix_time: Callable[[], float] | None = None,
                  name: str = SERVER_NAME, methods: tuple[str, ...] = ("GET", "HEAD", "POST"),
-                 tls: Any = None, alpn: tuple[str, ...] = ("h2", "http/1.1")) -> None:
+                 tls: Any = None, alpn: tuple[str, ...] = ("h2", "http/1.1"), http3: bool = False,
+                 h3_certificate: tuple[Any, Any] | None = None) -> None:
         self.handler = handler
         # HTTPS: None (plain HTTP), True (the host's certificates from the network's CA), or an
         # ssl.SSLContext of the caller's. ``alpn``: the versions offered, in order of preference.
         self.tls = tls
         self.alpn = tuple(alpn)
         self._tls_context: Any = None
+        # HTTP/3 on the same port number over UDP, with the same handler; advertised by Alt-Svc.
+        # ``h3_certificate``: (certificate, private key), PEM or cryptography objects; by default
+        # the host's, from the network's CA, for every DNS name that points at it.
+        self.http3 = http3
+        self.h3_certificate = h3_certificate
+        self.h3: Any = None  # the H3Server, once started
+        self.alt_svc: str | None = None
         self.limits = limits or Limits()
         self.log = log
         self.name = name
@@ -114,7 +122,28 @@ class HTTPServer:
         sock = self._listener.sockets[0]
         name = sock.getsockname() if hasattr(sock, "getsockname") else sock
         self.address = (name[0], name[1])
+        if self.http3:
+            await self._start_h3(host, self.address[1], address)
         return self
+
+    async def _start_h3(self, host: Any, port: int, address: str) -> None:
+        """HTTP/3 (QUIC) on UDP ``port`` beside the TCP listener, serving the same handler."""
+        from .h3 import H3Server, alt_svc
+        if self.tls is None or self.tls is False:
+            raise ValueError("http3=True needs tls= too: HTTP/3 is always encrypted, and Alt-Svc is "
+                             "only sent over HTTPS (RFC 7838 2.1)")
+        if self.h3_certificate is not None:
+            certificate, key = self.h3_certificate
+        else:
+            pki = getattr(host, "pki", None)
+            if pki is None:
+                raise ValueError(f"{getattr(host, 'name', host)} has no certificates: give h3_certificate="
+                                 "(certificate PEM, key PEM)")
+            issued = pki.for_all_names()
+            certificate, key = issued.cert_pem, issued.key_pem
+        self.h3 = await H3Server(self.handler, certificate=certificate, private_key=key, name=self.name,
+                                 log=self.log).start(host, port, address)
+        self.alt_svc = alt_svc(port)
 
     async def serve_forever(self) -> None:
         """Serve until cancelled; then stop listening and end every open connection."""
@@ -131,6 +160,8 @@ class HTTPServer:
         """Stop listening and end the connections being served."""
         if self._listener is not None:
             self._listener.close()
+        if self.h3 is not None:
+            await self.h3.aclose()
         tasks = [t for t in self._tasks if not t.done() and t is not asyncio.current_task()]
         for t in tasks:
             t.cancel()
@@ -343,6 +374,8 @@ class _Connection:
             headers.set("Content-Length", str(len(body)))
         if close:
             headers.set("Connection", "close")
+        if self.server.alt_svc and "alt-svc" not in headers:
+            headers.set("Alt-Svc", self.server.alt_svc)  # the same origin on HTTP/3 (RFC 7838)
         out = h.send(h11.Response(status_code=response.status, reason=(response.reason or "").encode("latin-1"),
                                   headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]))
         sent = 0
@@ -423,7 +456,8 @@ async def serve(host: Any, port: int, handler: Handler, *, address: str = "0.0.0
                 **options: Any) -> HTTPServer:
     """Start an HTTP server for ``handler`` on ``host`` (a simulated Host, or an OSHost for real
     sockets) and return it once it listens. ``options`` go to :class:`HTTPServer` (limits, log,
-    unix_time, name, methods). ``await server.serve_forever()`` (or ``net.spawn`` it) to keep it
+    unix_time, name, methods, tls, alpn, http3, h3_certificate): ``serve(host, 443, handler,
+    tls=True, http3=True)`` answers HTTPS over TCP (HTTP/2, HTTP/1.1) and HTTP/3 over UDP 443. ``await server.serve_forever()`` (or ``net.spawn`` it) to keep it
     until cancelled, ``await server.aclose()`` to stop it."""
     return await HTTPServer(handler, **options).start(host, port, address)
 

@@ -133,6 +133,7 @@ class QuicEndpoint(asyncio.DatagramProtocol):
         self._by_cid: dict[bytes, QuicPeer] = {}
         self._tickets = session_tickets if session_tickets is not None else {}
         self.dropped = 0
+        self.on_error: Callable[[Exception], None] | None = None
         self.source: determinism.Source | None = None
         if deterministic:
             clock = self.clock
@@ -146,7 +147,10 @@ class QuicEndpoint(asyncio.DatagramProtocol):
         self.transport = None
 
     def error_received(self, exc: Exception) -> None:
-        pass  # QUIC's loss recovery deals with what an ICMP error would tell
+        # QUIC's loss recovery deals with what an ICMP error would tell; a client that wants to
+        # give up early (curl --http3 falling back to TCP) may listen.
+        if self.on_error is not None:
+            self.on_error(exc)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if self.server_configuration is None:
@@ -177,10 +181,12 @@ class QuicEndpoint(asyncio.DatagramProtocol):
 
     # -- connections ----------------------------------------------------------------------------
     def connect(self, configuration: QuicConfiguration, addr: tuple[str, int],
-                session_ticket_handler: Callable[[Any], None] | None = None) -> QuicPeer:
+                session_ticket_handler: Callable[[Any], None] | None = None,
+                connection_class: Callable[..., QuicConnection] = QuicConnection) -> QuicPeer:
         """Open a client connection to ``addr``; nothing is sent until ``peer.process()`` (so
-        requests queued first can go out as 0-RTT data with a session ticket)."""
-        quic = determinism.call(self.source, QuicConnection, configuration=configuration,
+        requests queued first can go out as 0-RTT data with a session ticket).
+        ``connection_class``: a QuicConnection subclass (one that tells its handshake, say)."""
+        quic = determinism.call(self.source, connection_class, configuration=configuration,
                                 session_ticket_handler=session_ticket_handler)
         peer = QuicPeer(self, quic, addr)
         self.peers.append(peer)

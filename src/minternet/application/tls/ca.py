@@ -153,10 +153,12 @@ class HostCertificates:
     for the host's own default names (its node name and address)."""
 
     def __init__(self, ca: CertificateAuthority | Callable[[], CertificateAuthority],
-                 default_names: Callable[[], list[str]], owns: Callable[[str], bool]) -> None:
+                 default_names: Callable[[], list[str]], owns: Callable[[str], bool],
+                 dns_names: Callable[[], list[str]] | None = None) -> None:
         self._ca = ca  # or a function making it on first use (a network makes its CA only if asked)
         self.default_names = default_names
         self.owns = owns
+        self.dns_names = dns_names or (lambda: [])  # every DNS name the world points at the host
 
     @property
     def ca(self) -> CertificateAuthority:
@@ -169,3 +171,9 @@ class HostCertificates:
         if server_name and server_name.lower() not in (d.lower() for d in defaults) and self.owns(server_name):
             return self.ca.issue([server_name, *defaults])
         return self.ca.issue(defaults)
+
+    def for_all_names(self) -> Issued:
+        """One certificate for every DNS name that points at the host and its default names: for
+        a server that cannot choose by SNI (aioquic's QUIC server has one certificate)."""
+        names = [n for n in self.dns_names() if self.owns(n)]
+        return self.ca.issue([*names, *(d for d in self.default_names() if d not in names)])
