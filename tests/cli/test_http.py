@@ -123,3 +123,34 @@ def test_curl_https_shows_the_tls_handshake_and_writes_the_key_log(capsys, tmp_p
     assert "BEGIN CERTIFICATE" in (tmp_path / "ca.pem").read_text()
     code, out, err = curl(capsys, "client", "https://www.example.com/", "--http1.1", "-v")
     assert code == 0 and "* ALPN: server accepted http/1.1" in err and "< HTTP/1.1 200 OK" in err
+
+
+def test_curl_http3_v_tells_the_quic_handshake_like_curl(capsys, tmp_path):
+    pcap = str(tmp_path / "p")
+    code, out, err = curl(capsys, "client", "--http3", "https://www.example.com/", "https://www.example.com/about.html",
+                          "-Z", "-v", "--pcap", pcap)
+    lines = err.splitlines()
+    assert code == 0 and out.encode().startswith(INDEX)
+    assert lines[0].startswith("* (minternet started its built-in web site on server (10.0.2.10) "
+                               "TCP and UDP port 443 (HTTPS, HTTP/3)")
+    assert lines[2:5] == ["*   Trying 10.0.2.10:443...", "* Connect socket over QUIC to 10.0.2.10:443",
+                          "* ALPN: offers h3"]
+    assert lines[5].startswith("* QUIC cipher selection: TLS_AES_256_GCM_SHA384:")
+    assert lines[6] == "* QUIC (OUT), Initial, TLS handshake, Client hello (1):"
+    at = lines.index("* Connected to www.example.com (10.0.2.10) port 443 (#0)")
+    assert lines[at + 1] == "* using HTTP/3" and "* ALPN: server accepted h3" in lines[:at]
+    assert "> GET / HTTP/3" in lines and "> GET /about.html HTTP/3" in lines
+    assert lines.count("< HTTP/3 200") == 2 and f"< content-length: {len(INDEX)}" in lines
+    assert "* 2 requests over 1 QUIC connection in " in err
+    keylog = (tmp_path / "p" / "sslkeylog.txt").read_text()
+    assert "CLIENT_HANDSHAKE_TRAFFIC_SECRET" in keylog and "SERVER_TRAFFIC_SECRET_0" in keylog
+
+
+def test_curl_http3_runs_are_identical_and_http3_only(capsys):
+    runs = [curl(capsys, "client", "--http3", "https://www.example.com/", "-v", "--seed", "7") for _ in range(2)]
+    assert runs[0][0] == 0 and runs[0] == runs[1]
+    code, out, err = curl(capsys, "client", "--http3-only", "https://www.example.com/", "-i")
+    assert code == 0 and out.startswith("HTTP/3 200\n") and out.encode().endswith(INDEX)
+    # Over TCP the answer says the origin speaks HTTP/3 too.
+    code, out, err = curl(capsys, "client", "https://www.example.com/", "-I")
+    assert code == 0 and 'alt-svc: h3=":443"; ma=86400' in out.splitlines()

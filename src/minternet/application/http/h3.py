@@ -490,7 +490,8 @@ class H3Client:
             for k, v in headers:
                 self._say(f"< {k}: {v}")
             self._say("<")
-        return Response(exchange.status or 0, headers, bytes(exchange.body), http_version="3",
+        # No reason phrase in HTTP/3 (RFC 9114 4.3.2: only :status), as HTTP/2's responses here.
+        return Response(exchange.status or 0, headers, bytes(exchange.body), "", http_version="3",
                         transcript=self.transcript)
 
     async def request(self, method: str, target: str, headers: HeaderInput = None, body: bytes = b"") -> Response:
