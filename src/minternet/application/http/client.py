@@ -112,7 +112,7 @@ class HTTPClient:
                  out: Callable[[str], None] | None = None, headers: HeaderInput = None,
                  user_agent: str = USER_AGENT, max_body_bytes: int = 256 * 1024 * 1024,
                  http_version: str | None = None, verify: bool = True, cafile: str | None = None,
-                 keylog: str | None = None) -> None:
+                 keylog: str | None = None, deterministic: bool = True) -> None:
         if http_version not in HTTP_VERSIONS:
             raise ValueError(f"http_version {http_version!r}: None, '1.1', '2', '3' or '3only'")
         self.host = host
@@ -120,6 +120,7 @@ class HTTPClient:
         self.verify = verify
         self.cafile = cafile
         self.keylog = keylog
+        self.deterministic = deterministic  # HTTP/3: seed aioquic from the host (False on real sockets)
         self.timeout = timeout
         self.verbose = verbose or out is not None
         self.out = out
@@ -295,7 +296,7 @@ class HTTPClient:
             client = H3Client(self.host, name, address=address, port=port, cadata=self._h3_cadata(),
                               verify=self.verify, keylog=self._h3_keylog(),
                               out=(lambda line: self._note(lines, line)) if self.verbose else None,
-                              number=self.connections_opened)
+                              number=self.connections_opened, deterministic=self.deterministic)
             if self.cafile:
                 self._note(lines, f"*  CAfile: {self.cafile}")
             wait = self.timeout if self.http_version == "3only" else min(self.timeout, H3_FALLBACK_SECONDS)
