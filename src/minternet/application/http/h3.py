@@ -469,12 +469,14 @@ class H3Client:
         self.exchanges[stream_id] = ex
         self._waiters[stream_id] = asyncio.get_running_loop().create_future()
         if self.verbose:
-            self._say(f"* Using HTTP/3 Stream ID: {stream_id}")
+            self._say(f"* [HTTP/3] [{stream_id}] OPENED stream for https://{authority}{target}")
+            for k, v in head:
+                self._say(f"* [HTTP/3] [{stream_id}] [{k.decode('latin-1')}: {v.decode('latin-1')}]")
             self._say(f"> {method} {target} HTTP/3")
             self._say(f"> Host: {authority}")  # sent as :authority (curl shows it so too)
             for k, v in extra.items():
                 if k.lower() != "host":
-                    self._say(f"> {k}: {v}")
+                    self._say(f"> {k.lower()}: {v}")  # as sent: lower case (RFC 9114 4.2)
             self._say(">")
         self._peer.process()
         return ex
