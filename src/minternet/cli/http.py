@@ -274,7 +274,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     "through the host's DNS, open a TCP connection, send the request, print the body. "
                     "Several URLs to one server share one kept-alive connection. Unless --no-server is "
                     "given, a web server with a small built-in site is first started on port 80 (or the "
-                    "URL's port; 443 with TLS for https://) of the host the name points to (in the built-in example, www.example.com "
+                    "URL's port; 443 with TLS for https://, and HTTP/3 on UDP 443 beside it) of the host the name points to (in the built-in example, www.example.com "
                     "is the host 'server').",
         epilog="examples: minternet curl client http://www.example.com/ -v   |   "
                "minternet curl client http://www.example.com/ http://www.example.com/about.html -v   |   "

@@ -120,14 +120,14 @@ def test_http3_trusts_only_the_simulated_ca_and_k_skips_the_check(net):
     assert net.run_app(main()).http_version == "3"
 
 
-def _example_h3(seed: int):
+def _example_h3(seed: int, verbose: bool = False):
     net = loads(example_text(), seed=seed).network
     frames: list[tuple[int, bytes]] = []
     net["client"].interfaces["eth0"].taps.append(lambda t, frame, _d: frames.append((t, bytes(frame))))
 
     async def main():
         await serve(net["server"], 443, builtin_site(), tls=True, http3=True)
-        async with HTTPClient(net["client"], http_version="3") as client:
+        async with HTTPClient(net["client"], http_version="3", verbose=verbose) as client:
             return await asyncio.gather(*[client.get(f"https://www.example.com{p}") for p in ("/", "/about.html")])
     answers = net.run_app(main())
     net.close()
@@ -144,3 +144,10 @@ def test_http3_same_seed_same_timeline_and_same_bytes():
     assert frames_a == frames_b  # every frame's time and bytes, QUIC ciphertext included
     _, frames_c = _example_h3(6)
     assert [f for f in frames_c if f[1][23] == 17] != udp  # another seed, other QUIC bytes
+
+
+def test_telling_the_handshake_changes_nothing_on_the_wire():
+    _, quiet = _example_h3(5)
+    told, loud = _example_h3(5, verbose=True)
+    assert "* QUIC (OUT), Initial, TLS handshake, Client hello (1):" in told[0].transcript
+    assert loud == quiet
