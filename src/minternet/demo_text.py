@@ -216,10 +216,12 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "outro": {
         "en": "That is the whole trip: a name became an address (DNS over UDP), IP carried packets hop "
-              "by hop without promises, TCP made them a reliable, ordered stream, and HTTP rode on top.",
+              "by hop without promises, TCP made them a reliable, ordered stream, and HTTP rode on top; HTTP/3 "
+              "makes its own reliable streams on UDP instead.",
         "ko": "이것이 전체 여정입니다: 이름은 주소가 되었고(UDP 위의 DNS), IP는 아무것도 보장하지 "
               "않은 채 패킷을 한 구간씩 옮겼고, TCP는 그것을 믿을 수 있고 순서가 맞는 흐름으로 "
-              "만들었으며, 그 위에 HTTP가 올라탔습니다.",
+              "만들었으며, 그 위에 HTTP가 올라탔습니다. HTTP/3는 그 대신 UDP 위에 "
+              "스스로 믿을 수 있는 스트림을 만듭니다.",
     },
     "press": {"en": "[Enter: next stage]", "ko": "[Enter: 다음 단계]"},
     "file.pcap": {"en": "pcap files, one per interface (open them in Wireshark):",
