@@ -209,6 +209,10 @@ def test_stage8_one_lost_packet_stalls_every_http2_stream_and_one_http3_stream(s
     assert done[2][0] - done[1][0] > rtt / 2 and done[1][0] - done[0][0] < rtt / 2
     assert done[1][0] < h2["/a"] and done[1][0] - h3["lost"] < waited
     late = done[2][1]
+    # The closing sentences quote the same numbers.
+    tail = " ".join(re.split(r"(?:complete|완료)\n", stage8(text))[-1].split())
+    assert f"{max(h2[p] for p in ('/a', '/b', '/c')):.1f} ms" in tail
+    assert f"{done[2][0]:.1f} ms" in tail and f"{done[1][0]:.1f} ms" in tail
     sentence = stage8(text).split("HTTP/3", 1)[1]
     assert re.search(rf"only {late} waited|{late}만 기다렸고", text)
     assert all(p in sentence for p in ("/a", "/b", "/c"))

@@ -185,7 +185,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "stage8.hol.result": {
         "en": "Over HTTP/2 all three answers waited for the lost segment: TCP hands over bytes only "
-              "in order, so X Over HTTP/3 only {late3} "
+              "in order, so the streams behind the hole stalled together and finished together "
+              "(at most {spread2:.1f} ms apart), the last at {last2:.1f} ms. Over HTTP/3 only {late3} "
               "waited (until {last3:.1f} ms); {on_time3} finished by {first3:.1f} ms: QUIC keeps "
               "order per stream, not for the whole connection. This head-of-line blocking is the "
               "other reason HTTP/3 left TCP.",
