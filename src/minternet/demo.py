@@ -166,6 +166,9 @@ class Story:
         self.print_stage6()
         self.pause()
         self.stage7(first)
+        self.pause()
+        from .demo_h3 import run_stage8  # imports demo's helpers: not at the top
+        run_stage8(self, 8)
         self.finish(first)
         return 0
 

@@ -143,16 +143,86 @@ TEXT: dict[str, dict[str, str]] = {
               "연결 설정, 데이터, 확인 응답, 종료. UDP는 단순하고 빠르고, TCP는 데이터 전달 보증, "
               "순서 보장, 흐름 제어의 대가로 패킷과 왕복이 더 듭니다.",
     },
+    "stage8": {
+        "en": "HTTPS and HTTP/3: why the newest HTTP runs on UDP",
+        "ko": "HTTPS와 HTTP/3: 최신 HTTP는 왜 UDP 위에서 동작할까",
+    },
+    "stage8.text": {
+        "en": "TCP's handshake costs a round trip before any data, and HTTPS (port 443) adds TLS's "
+              "own handshake on top. TCP is built into every operating system and every box on the "
+              "way, so it cannot be changed; HTTP/3 builds instead on UDP, the blank page: QUIC, a "
+              "new transport run by the application itself, does delivery, order and encryption in "
+              "one handshake. The same page, fetched four ways:",
+        "ko": "TCP는 데이터를 보내기 전에 3-way handshake로 왕복 한 번을 쓰고, HTTPS(포트 443)는 그 "
+              "위에 TLS 핸드셰이크를 더합니다. TCP는 모든 운영체제와 길 위의 장비에 이미 들어가 "
+              "있어서 손댈 수 없습니다. 그래서 HTTP/3(HTTP 3.0)은 하얀 도화지 같은 UDP 위에 "
+              "애플리케이션이 직접 QUIC이라는 새 전송 계층을 얹어, 데이터 전달 보증, 순서 보장, "
+              "암호화를 한 번의 핸드셰이크로 해결합니다. 같은 페이지를 네 가지 방법으로 받아 봅니다:",
+    },
+    "stage8.rtt": {
+        "en": "One round trip between client and server takes {rtt:.1f} ms here (the SYN and its "
+              "SYN+ACK). Time from the client's first packet to the first byte of the answer:",
+        "ko": "여기서 클라이언트와 서버 사이의 왕복 한 번은 {rtt:.1f} ms입니다(SYN과 SYN+ACK). "
+              "클라이언트의 첫 패킷부터 응답의 첫 바이트까지 걸린 시간:",
+    },
+    "stage8.result": {
+        "en": "HTTP/1.1: {h1} round trips (TCP's handshake, then the request). HTTPS: {h2} (TCP, then "
+              "TLS 1.3, then the request). HTTP/3: {h3}, because QUIC sets up the connection and the "
+              "encryption in the same round trip. Coming back with the session ticket of the last "
+              "visit, the request rides in the very first packets (0-RTT): {h3r}.",
+        "ko": "HTTP/1.1: 왕복 {h1}번(TCP 핸드셰이크, 그다음 요청). HTTPS: {h2}번(TCP, TLS 1.3, 그다음 "
+              "요청). HTTP/3: {h3}번. QUIC은 연결과 암호화를 같은 왕복 안에서 준비하기 때문입니다. "
+              "지난 방문에서 받은 세션 티켓을 가지고 다시 오면 요청이 첫 패킷에 바로 실립니다"
+              "(0-RTT): 왕복 {h3r}번.",
+    },
+    "stage8.hol": {
+        "en": "HTTP/2 and HTTP/3 both carry several requests at once on one connection. Now {n} "
+              "requests ({size} bytes each) are in flight when the first packet of the answers is "
+              "lost, once over HTTP/2 (TLS on TCP) and once over HTTP/3 (QUIC on UDP):",
+        "ko": "HTTP/2와 HTTP/3는 둘 다 연결 하나로 여러 요청을 동시에 주고받습니다. 이번에는 요청 "
+              "{n}개(각 {size}바이트)가 오가는 도중에 응답의 첫 패킷이 사라집니다. 한 번은 "
+              "HTTP/2(TCP 위의 TLS)로, 한 번은 HTTP/3(UDP 위의 QUIC)로:",
+    },
+    "stage8.hol.result": {
+        "en": "Over HTTP/2 all three answers waited for the lost segment: TCP hands over bytes only "
+              "in order, so the streams behind the hole stalled together and finished together "
+              "(at most {spread2:.1f} ms apart), the last at {last2:.1f} ms. Over HTTP/3 only {late3} "
+              "waited (until {last3:.1f} ms); {on_time3} finished by {first3:.1f} ms: QUIC keeps "
+              "order per stream, not for the whole connection. This head-of-line blocking is the "
+              "other reason HTTP/3 left TCP.",
+        "ko": "HTTP/2에서는 세 응답 모두 사라진 세그먼트를 기다렸습니다. TCP는 순서대로만 바이트를 "
+              "넘겨주므로 빈 곳 뒤의 스트림들이 함께 멈췄다가 함께 끝났습니다(차이 최대 "
+              "{spread2:.1f} ms, 마지막은 {last2:.1f} ms). HTTP/3에서는 {late3}만 기다렸고({last3:.1f} ms까지), "
+              "{on_time3}는 {first3:.1f} ms까지 끝났습니다. QUIC은 연결 전체가 아니라 스트림마다 순서를 "
+              "보장하기 때문입니다. 이 head-of-line blocking이 HTTP/3가 TCP를 떠난 또 하나의 "
+              "이유입니다.",
+    },
+    "h8.h1": {"en": "HTTP/1.1 on TCP (port 80)", "ko": "TCP 위의 HTTP/1.1 (포트 80)"},
+    "h8.h2": {"en": "HTTPS: TLS 1.3 + HTTP/2 on TCP (port 443)", "ko": "HTTPS: TCP 위의 TLS 1.3 + HTTP/2 (포트 443)"},
+    "h8.h3": {"en": "HTTP/3 on QUIC on UDP (port 443), new", "ko": "UDP 위의 QUIC 위의 HTTP/3 (포트 443), 처음"},
+    "h8.h3-0rtt": {"en": "HTTP/3, resumed with 0-RTT", "ko": "HTTP/3, 0-RTT로 재개"},
+    "h8.trip": {"en": "{n} round trip", "ko": "왕복 {n}번"},
+    "h8.trips": {"en": "{n} round trips", "ko": "왕복 {n}번"},
+    "h8.hol.h2": {"en": "HTTP/2 (TLS on TCP), ms after the three requests:",
+                  "ko": "HTTP/2 (TCP 위의 TLS), 세 요청을 보낸 뒤 ms:"},
+    "h8.hol.h3": {"en": "HTTP/3 (QUIC on UDP), ms after the three requests:",
+                  "ko": "HTTP/3 (UDP 위의 QUIC), 세 요청을 보낸 뒤 ms:"},
+    "h8.lost": {"en": "server: the first packet of the answers is lost (link-loss)",
+                "ko": "서버: 응답의 첫 패킷이 사라짐 (link-loss)"},
+    "h8.resent": {"en": "sent again at", "ko": "다시 보낸 시각"},
+    "h8.done": {"en": "complete", "ko": "완료"},
     "files": {
         "en": "Written:",
         "ko": "만든 파일:",
     },
     "outro": {
         "en": "That is the whole trip: a name became an address (DNS over UDP), IP carried packets hop "
-              "by hop without promises, TCP made them a reliable, ordered stream, and HTTP rode on top.",
+              "by hop without promises, TCP made them a reliable, ordered stream, and HTTP rode on top; HTTP/3 "
+              "makes its own reliable streams on UDP instead.",
         "ko": "이것이 전체 여정입니다: 이름은 주소가 되었고(UDP 위의 DNS), IP는 아무것도 보장하지 "
               "않은 채 패킷을 한 구간씩 옮겼고, TCP는 그것을 믿을 수 있고 순서가 맞는 흐름으로 "
-              "만들었으며, 그 위에 HTTP가 올라탔습니다.",
+              "만들었으며, 그 위에 HTTP가 올라탔습니다. HTTP/3는 그 대신 UDP 위에 "
+              "스스로 믿을 수 있는 스트림을 만듭니다.",
     },
     "press": {"en": "[Enter: next stage]", "ko": "[Enter: 다음 단계]"},
     "file.pcap": {"en": "pcap files, one per interface (open them in Wireshark):",

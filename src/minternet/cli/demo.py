@@ -17,7 +17,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                    "DNS finding www.example.com (UDP), TCP's 3-way handshake, HTTP inside TCP "
                                    "inside IP inside Ethernet hop by hop, a lossy link and retransmission, a "
                                    "router failing and TCP recovering over another path, the close with FIN and "
-                                   "TIME-WAIT, and UDP beside TCP. Writes pcap files, the trace and a sequence "
+                                   "TIME-WAIT, UDP beside TCP, and the same page over HTTPS (TLS 1.3, HTTP/2) "
+                                   "and HTTP/3 on QUIC: round trips to the first byte, fresh and 0-RTT, and "
+                                   "one lost packet stalling every HTTP/2 stream but one HTTP/3 stream. Writes pcap files, the trace and a sequence "
                                    "diagram.")
     p.add_argument("--lang", choices=["en", "ko"], default=None,
                    help="language of the narration (default: from the locale, else English)")
