@@ -15,6 +15,7 @@ bytes, the ALPN and 0-RTT, and curl's check that the certificate verifies agains
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -23,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,8 +59,8 @@ def need(tool: str, package: str) -> None:
         pytest.skip(f"{tool} is not installed (apt-get install {package}, or make system-deps)")
 
 
-def ns_run(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(["ip", "netns", "exec", NETNS, *argv], capture_output=True, text=True, timeout=timeout)
+def ns_run(*argv: str, timeout: float = 60, netns: str = NETNS) -> subprocess.CompletedProcess:
+    return subprocess.run(["ip", "netns", "exec", netns, *argv], capture_output=True, text=True, timeout=timeout)
 
 
 class Attached:
@@ -80,17 +82,17 @@ class Attached:
         return self.stderr.read_text(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def attached(tmp_path_factory):
-    files = tmp_path_factory.mktemp("attach-https")
+@contextlib.contextmanager
+def running(files: Path, netns: str, *extra: str) -> Iterator[Attached]:
+    """``minternet attach --serve-https`` in namespace (and TAP) ``netns``, stopped at the end."""
     www = files / "www"
     www.mkdir()
     (www / "index.html").write_bytes(INDEX)
     (www / "1MB.bin").write_bytes(random.Random(1).randbytes(1_000_000))
-    subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
-    argv = [sys.executable, "-m", "minternet", "attach", "--tap", TAP, "--address", f"{OURS}/24",
-            "--create-netns", NETNS, "--serve-https", str(www), "--cacert", str(files / "ca.pem"),
-            "--tls-name", NAME, "--keylog", str(files / "keys.txt"), "--duration", "300s"]
+    subprocess.run(["ip", "netns", "del", netns], capture_output=True)
+    argv = [sys.executable, "-m", "minternet", "attach", "--tap", netns, "--address", f"{OURS}/24",
+            "--create-netns", netns, "--serve-https", str(www), "--cacert", str(files / "ca.pem"),
+            "--tls-name", NAME, "--keylog", str(files / "keys.txt"), "--duration", "300s", *extra]
     with open(files / "trace.txt", "wb") as out, open(files / "log.txt", "wb") as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, "PYTHONPATH": SRC})
     a = Attached(proc, files)
@@ -110,11 +112,17 @@ def attached(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
-        left = NETNS in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
-        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
+        left = netns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+        subprocess.run(["ip", "netns", "del", netns], capture_output=True)
         # Stopped by SIGTERM, the command ends cleanly and removes the namespace it made.
         assert stopped in (None, 0), f"minternet attach exited {stopped}:\n{a.log()[-3000:]}"
-        assert stopped is None or not left, f"namespace {NETNS} left behind"
+        assert stopped is None or not left, f"namespace {netns} left behind"
+
+
+@pytest.fixture(scope="module")
+def attached(tmp_path_factory):
+    with running(tmp_path_factory.mktemp("attach-https"), NETNS) as a:
+        yield a
 
 
 def test_the_ca_is_written_out(attached):
@@ -158,11 +166,11 @@ def test_curl_without_the_ca_does_not_trust_us(attached):
     assert done.returncode == 60, (done.returncode, done.stderr)  # CURLE_PEER_FAILED_VERIFICATION
 
 
-def gtlsclient(tmp_path: Path, *extra: str, path: str = "1MB.bin") -> subprocess.CompletedProcess:
+def gtlsclient(tmp_path: Path, *extra: str, path: str = "1MB.bin", netns: str = NETNS) -> subprocess.CompletedProcess:
     (tmp_path / "dl").mkdir(exist_ok=True)
     return ns_run("timeout", "60", "gtlsclient", "--exit-on-all-streams-close", "--no-quic-dump",
                   "--no-http-dump", "--download", str(tmp_path / "dl"), *extra,
-                  OURS, "443", f"https://{OURS}/{path}", timeout=90)
+                  OURS, "443", f"https://{OURS}/{path}", timeout=90, netns=netns)
 
 
 def test_gtlsclient_http3_download(attached, tmp_path):
@@ -212,3 +220,25 @@ def test_keylog_has_tls_and_quic_secrets(attached, tmp_path):
     assert len(after_tls - before) == 1
     assert gtlsclient(tmp_path, path="index.html").returncode == 0
     assert len(secrets(attached) - after_tls) == 1
+
+
+def test_tshark_decrypts_the_capture_with_the_keylog(tmp_path):
+    """--pcap and --keylog together: tshark reads the HTTP/2 and HTTP/3 requests and responses."""
+    need("curl", "curl")
+    need("gtlsclient", "ngtcp2-client")
+    need("tshark", "tshark")
+    netns = NETNS + "b"
+    pcap = tmp_path / "mini.pcap"
+    with running(tmp_path, netns, "-q", "--pcap", str(pcap)) as a:
+        done = ns_run("curl", "-sS", "--cacert", str(a.cacert), "-o", "/dev/null", f"https://{OURS}/index.html",
+                      netns=netns)
+        assert done.returncode == 0, done.stderr
+        assert gtlsclient(tmp_path, path="index.html", netns=netns).returncode == 0
+    out = subprocess.run(["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{a.keylog}", "-Y", "http2 || http3",
+                          "-T", "fields", "-e", "http2.header.value", "-e", "http3.frame_type"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "/index.html" in out.stdout  # the HTTP/2 request's :path, decrypted
+    # HTTP/3 frames seen decrypted: HEADERS (1) both ways and DATA (0).
+    h3_types = [t for line in out.stdout.splitlines() for t in line.split("\t")[-1].split(",") if t]
+    assert "1" in h3_types and "0" in h3_types, out.stdout

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import os
 import shutil
 import signal
 import subprocess
@@ -379,7 +380,10 @@ async def start_https(host: Any, folder: str, *, names: list[str], port: int = 4
     from ..observe.keylog import KeyLog
 
     site = with_alt_svc(folder_site(folder), f'h3=":{port}"; ma=86400')
-    ca = CertificateAuthority(rng=None)  # rng=None: OS randomness, not the host's (maybe seeded) source
+    # rng=None: OS randomness, not the host's (maybe seeded) source. A name of its own: a client
+    # that trusts another minternet CA too (an earlier run's, the simulated one) must not take that
+    # one's key for ours -- OpenSSL looks the issuer up by name.
+    ca = CertificateAuthority(rng=None, name=f"minternet attach CA {os.urandom(4).hex()}")
     issued = ca.issue(names)
     if cacert:
         ca.write_pem(cacert)
