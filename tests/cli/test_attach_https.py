@@ -12,7 +12,7 @@ from cryptography import x509
 
 from minternet.application.http import fetch
 from minternet.application.http.h3 import fetch_h3
-from minternet.cli.attach import add_commands, https_names, start_https
+from minternet.cli.attach import add_commands, cmd_attach, https_names, start_https
 
 ALT_SVC = 'h3=":443"; ma=86400'
 
@@ -29,6 +29,11 @@ def test_options_and_the_certificates_names():
     assert (args.serve_https, args.cacert, args.https_port) == ("www", "ca.pem", 443)
     assert https_names(args) == ["www.example.com", "example.com", "box", "10.77.0.2"]
     assert https_names(parse()) == ["mini", "10.77.0.2"]
+
+
+def test_tls_options_without_serve_https_are_an_error(capsys):
+    assert cmd_attach(parse("--cacert", "ca.pem", "--keylog", "k.txt")) == 2
+    assert "--cacert, --keylog go with --serve-https DIR" in capsys.readouterr().err
 
 
 def test_one_folder_over_http2_http1_and_http3(tmp_path):

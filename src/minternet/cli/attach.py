@@ -430,6 +430,11 @@ async def shutdown(host: Any, servers: list[Any], timeout: float = 3.0) -> None:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     from ..real.device import tap_problem
+    alone = [opt for opt, value in (("--cacert", args.cacert), ("--tls-name", args.tls_name), ("--keylog", args.keylog))
+             if value]
+    if alone and not args.serve_https:
+        _err(f"{', '.join(alone)} go with --serve-https DIR (the HTTPS server's CA, names and secrets)")
+        return 2
     problem = tap_problem()
     if problem:
         _err(f"cannot attach to a TAP device: {problem}")
