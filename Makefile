@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 # for a package that brings a file rather than a command (dns-root-data's root.hints). Installed
 # only when we are root and one is missing; the tests that need a missing one skip with a reason.
 SYSTEM_TOOLS = tshark:tshark dig:bind9-dnsutils ip:iproute2 curl:curl chromium:chromium ping:iputils-ping \
-	/usr/share/dns/root.hints:dns-root-data
+	/usr/share/dns/root.hints:dns-root-data gtlsclient:ngtcp2-client
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import os
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,10 @@ ip netns exec NS dig @10.77.0.2 www.example.com. At exit the TAP disappears and 
 examples:
   minternet attach --tap mtap0 --address 10.77.0.2/24 --create-netns mnt0 --echo 7
   minternet attach --tap mtap0 --address 10.77.0.2/24 --create-netns mnt0 --serve-http ./public --serve-dns example.com.zone
+  minternet attach --tap mtap0 --address 10.77.0.2/24 --create-netns mnt0 --serve-https ./public --cacert ca.pem
+    then:  ip netns exec mnt0 curl --cacert ca.pem https://10.77.0.2/      (HTTP/2 by ALPN)
+           ip netns exec mnt0 curl --cacert ca.pem --http1.1 https://mini/ --resolve mini:443:10.77.0.2
+           ip netns exec mnt0 gtlsclient -q --exit-on-all-streams-close 10.77.0.2 443 https://10.77.0.2/  (HTTP/3)
   minternet attach --tap mtap0 --address 10.77.0.2/24 --create-netns mnt0 --loss 0.05 --delay 10ms --pcap mini.pcap
 """
 
@@ -326,6 +331,80 @@ async def _start_services(host: Any, args: argparse.Namespace, log: Callable[[st
         http = await serve(host, args.http_port, handler, log=None if args.quiet else log, unix_time=time.time)
         servers.append(http)
         log(f"HTTP serving {args.serve_http} on port {args.http_port}")
+    if args.serve_https:
+        try:
+            servers += await start_https(host, args.serve_https, names=https_names(args), port=args.https_port,
+                                         cacert=args.cacert, keylog=args.keylog, log=log, quiet=args.quiet)
+        except (ValueError, OSError) as exc:
+            _err(f"--serve-https: {exc}")
+            return None
+    return servers
+
+
+def https_names(args: argparse.Namespace) -> list[str]:
+    """The names our certificate is for: the --tls-name ones, the host's --name, its address."""
+    address = str(ipaddress.IPv4Interface(args.address).ip)
+    return list(dict.fromkeys([*(args.tls_name or []), args.name, address]))
+
+
+def with_alt_svc(handler: Any, alt_svc: str) -> Any:
+    """``handler``, its responses (errors too) carrying ``Alt-Svc`` (RFC 7838: "HTTP/3 is here too",
+    which is how curl and browsers learn of it) and a wall-clock Date (the HTTP/3 server's own
+    Date counts from the simulation's epoch)."""
+    from ..application.http import HTTPError, error_response, http_date
+
+    async def handle(request: Any) -> Any:
+        try:
+            response = await handler(request)
+        except HTTPError as err:
+            response = error_response(err.status, err.detail, err.headers)
+        response.headers.setdefault("Alt-Svc", alt_svc)
+        response.headers.setdefault("Date", http_date(time.time()))
+        return response
+
+    return handle
+
+
+async def start_https(host: Any, folder: str, *, names: list[str], port: int = 443, cacert: str | None = None,
+                      keylog: str | None = None, log: Callable[[str], None] = print,
+                      quiet: bool = False) -> list[Any]:
+    """Serve ``folder`` on ``host`` over TLS on TCP ``port`` (HTTP/2 or HTTP/1.1, as ALPN chooses)
+    and over HTTP/3 on UDP ``port``, with a certificate for ``names`` from a CA made now from the
+    operating system's randomness (a real client must not be able to predict its key). ``cacert``:
+    where to write the CA certificate for the clients (``curl --cacert FILE``); ``keylog``: where
+    both servers write their TLS secrets (SSLKEYLOGFILE format, for Wireshark). Returns the servers."""
+    from ..application.http import folder_site, serve
+    from ..application.http.h3 import H3Server
+    from ..application.tls.ca import CertificateAuthority
+    from ..application.tls.contexts import server_context
+    from ..observe.keylog import KeyLog
+
+    site = with_alt_svc(folder_site(folder), f'h3=":{port}"; ma=86400')
+    # rng=None: OS randomness, not the host's (maybe seeded) source. A name of its own: a client
+    # that trusts another minternet CA too (an earlier run's, the simulated one) must not take that
+    # one's key for ours -- OpenSSL looks the issuer up by name.
+    ca = CertificateAuthority(rng=None, name=f"minternet attach CA {os.urandom(4).hex()}")
+    issued = ca.issue(names)
+    if cacert:
+        ca.write_pem(cacert)
+    # The KeyLog first: it removes an old file, which ssl (opening it at once) must not write into.
+    quic_keylog = KeyLog(keylog) if keylog else None
+    tls = server_context(issued, alpn=("h2", "http/1.1"), keylog=keylog)
+    access = None if quiet else log
+    https = await serve(host, port, site, tls=tls, log=access, unix_time=time.time)
+    servers: list[Any] = [https]
+    try:
+        h3 = H3Server(site, certificate=issued.cert_pem, private_key=issued.key_pem,
+                      keylog=quic_keylog, log=access, deterministic=False)
+        servers.append(await h3.start(host, port))
+    except BaseException:
+        await https.aclose()
+        raise
+    log(f"HTTPS serving {folder} on TCP port {port} (HTTP/2, HTTP/1.1) and UDP port {port} (HTTP/3); "
+        f"certificate for {', '.join(names)} from a CA made now"
+        + (f", written to {cacert}" if cacert else " (give --cacert FILE to write it out for clients)"))
+    if keylog:
+        log(f"TLS secrets to {keylog}")
     return servers
 
 
@@ -351,6 +430,11 @@ async def shutdown(host: Any, servers: list[Any], timeout: float = 3.0) -> None:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     from ..real.device import tap_problem
+    alone = [opt for opt, value in (("--cacert", args.cacert), ("--tls-name", args.tls_name), ("--keylog", args.keylog))
+             if value]
+    if alone and not args.serve_https:
+        _err(f"{', '.join(alone)} go with --serve-https DIR (the HTTPS server's CA, names and secrets)")
+        return 2
     problem = tap_problem()
     if problem:
         _err(f"cannot attach to a TAP device: {problem}")
@@ -367,7 +451,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "attach", help="run a minternet host on a real TAP device (root): ping, curl and dig reach it",
         description="Run one minternet host, with the same stack the simulator runs, on a Linux TAP "
                     "device: the kernel at the other end pings it, and its servers (--serve-http, "
-                    "--serve-dns, --echo) answer real curl and dig. Prints a live trace of its packets "
+                    "--serve-https, --serve-dns, --echo) answer real curl and dig. Prints a live trace of its packets "
                     "(-q: none; -v: also congestion windows; -vv: every frame). Ctrl-C closes the "
                     "connections with FIN, prints counters, and removes what it made.",
         epilog=NETNS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -386,6 +470,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("services")
     g.add_argument("--serve-http", metavar="DIR", help="serve the files of DIR over HTTP (needs minternet's HTTP application)")
     g.add_argument("--http-port", type=int, default=80, help="HTTP port (default 80)")
+    g.add_argument("--serve-https", metavar="DIR",
+                   help="serve the files of DIR over HTTPS: TLS 1.3 on TCP --https-port with HTTP/2 or HTTP/1.1 "
+                        "(as ALPN chooses) and HTTP/3 on UDP --https-port, advertised with Alt-Svc; the "
+                        "certificate (for --tls-name, --name and our address) comes from a CA made at start "
+                        "with the OS's randomness: write it out with --cacert for the clients")
+    g.add_argument("--https-port", type=int, default=443, help="HTTPS port, TCP and UDP (default 443)")
+    g.add_argument("--cacert", metavar="FILE",
+                   help="with --serve-https: write the CA certificate (PEM) to FILE, for curl --cacert FILE")
+    g.add_argument("--tls-name", metavar="NAME", action="append",
+                   help="with --serve-https: a DNS name for the certificate besides --name and our address "
+                        "(curl --resolve NAME:443:ADDRESS); repeatable")
+    g.add_argument("--keylog", metavar="FILE",
+                   help="with --serve-https: write the TLS secrets (SSLKEYLOGFILE format) to FILE, so that "
+                        "Wireshark decrypts a --pcap capture")
     g.add_argument("--serve-dns", metavar="ZONE", action="append",
                    help="serve a zone file (RFC 1035 master file or .toml) over DNS; repeatable")
     g.add_argument("--dns-port", type=int, default=53, help="DNS port, UDP and TCP (default 53)")

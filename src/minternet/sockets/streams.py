@@ -271,7 +271,16 @@ class Server:
                 reader = asyncio.StreamReader(limit=self._limit, loop=loop)
                 protocol = asyncio.StreamReaderProtocol(reader, self._handler, loop=loop)
             transport = TCPTransport(conn, protocol, loop)
-            protocol.connection_made(transport)
+            if self._protocol_factory is None:
+                # As asyncio's socket transports (they add their reader with call_soon): no data
+                # for the stream before the loop's next iteration, when the handler has had its
+                # first step. A handler that starts TLS at once (HTTPS) would otherwise lose a
+                # ClientHello that came in the same batch as the handshake's last ACK (a TAP
+                # driver's read) to the StreamReader, where start_tls's SSL protocol never sees it.
+                transport.pause_reading()
+            protocol.connection_made(transport)  # schedules the handler's task (call_soon)
+            if self._protocol_factory is None:
+                loop.call_soon(transport.resume_reading)
             if conn.readable_bytes or conn.eof:
                 loop.call_soon(transport.readable)
 
