@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _datetime
+import importlib.util
 import sys
 import time
 from typing import Any, Callable
@@ -131,13 +132,18 @@ class TimePatch:
         self.depth += 1
         if self.depth > 1:
             return
-        for name, fn in VIRTUAL.items():
-            setattr(time, name, fn)
-        _datetime.datetime = VirtualDatetime  # type: ignore[misc]
-        self._find_copies()
-        for d, key, real, virtual in self._sites:
-            if d.get(key) is real:
-                d[key] = virtual
+        try:
+            for name, fn in VIRTUAL.items():
+                setattr(time, name, fn)
+            _datetime.datetime = VirtualDatetime  # type: ignore[misc]
+            self._find_copies()
+            for d, key, real, virtual in self._sites:
+                if d.get(key) is real:
+                    d[key] = virtual
+        except BaseException:
+            self.depth = 1
+            self.disable()
+            raise
 
     def disable(self) -> None:
         self.depth -= 1
@@ -156,13 +162,16 @@ class TimePatch:
         are looked at once, when first seen: such copies are made at import."""
         stdlib = sys.stdlib_module_names
         for mname, mod in list(sys.modules.items()):
-            if mname in self._scanned:
-                continue
+            if mname in self._scanned or isinstance(mod, importlib.util._LazyModule):
+                continue  # a lazy module not loaded yet: looking at it would import it (then it is seen)
             self._scanned.add(mname)
             top = mname.partition(".")[0]
             if top in stdlib or top == "minternet" or mod is None:
                 continue
-            d = getattr(mod, "__dict__", None)
+            try:
+                d = getattr(mod, "__dict__", None)
+            except Exception:  # noqa: BLE001 - a module whose attributes raise has no copies for us
+                continue
             if not isinstance(d, dict):
                 continue
             for key, value in list(d.items()):
