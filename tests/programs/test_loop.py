@@ -334,3 +334,33 @@ def test_create_server_and_datagram_endpoint_on_sockets_made_by_the_program():
         return got
 
     assert net.run_app(main(), on="client", timeout="10s") == (b"hi", "127.0.0.1")
+
+
+def test_write_after_close_is_dropped_and_after_write_eof_raises():
+    net = chain(1)
+
+    async def server():
+        async def handle(reader, writer):
+            await reader.read()
+            writer.close()
+        srv = await asyncio.start_server(handle, "0.0.0.0", 7)
+        await srv.serve_forever()
+
+    async def client():
+        reader, writer = await asyncio.open_connection("10.0.2.10", 7)
+        writer.close()
+        writer.write(b"late")  # asyncio: no exception, the data is dropped
+        await writer.wait_closed()
+        reader, writer = await asyncio.open_connection("10.0.2.10", 7)
+        writer.write_eof()
+        with pytest.raises(RuntimeError, match="after write_eof"):
+            writer.write(b"late")
+        writer.close()
+        await writer.wait_closed()
+        return "ok"
+
+    net.spawn(server(), on="server")
+    try:
+        assert net.run_app(client(), on="client", timeout="10s") == "ok"
+    finally:
+        net.close()
