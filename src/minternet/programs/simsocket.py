@@ -242,11 +242,13 @@ class SimSocket(socket.socket):
         # the peer sees the FIN), so a connection does not stay ESTABLISHED for ever.
         if getattr(self, "_sim_closed", True):
             return
-        warnings.warn(f"unclosed {self!r}", ResourceWarning, source=self)
         try:
-            self.close()
-        except Exception:  # noqa: BLE001 - a finaliser must not raise (the host may be torn down)
-            pass
+            warnings.warn(f"unclosed {self!r}", ResourceWarning, source=self)
+        finally:  # closed even when warnings are errors
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001 - a finaliser must not raise (the host may be torn down)
+                pass
 
     def detach(self) -> int:
         """Give up the connection without closing it (a transport owned it and closed it)."""
