@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import pickle
 import socket
 import sys
 import time
@@ -125,3 +126,34 @@ def test_aiodns_is_refused_with_a_hint(monkeypatch):
     if "pycares" in sys.modules:
         pytest.skip("pycares is imported already")
     assert net.run_app(main(), on="client")
+
+
+def test_datetimes_made_in_a_simulation_are_real_datetimes():
+    net = chain(1)
+
+    async def main():
+        await asyncio.sleep(10)
+        dt = datetime.datetime
+        return [dt(2020, 1, 1), dt.now(), dt.utcnow(), dt.today(), dt.fromtimestamp(0), dt.utcfromtimestamp(0),
+                dt.fromisoformat("2020-01-01T10:00"), dt.strptime("2020", "%Y"),
+                dt.combine(datetime.date(2020, 1, 1), datetime.time(1)), dt.fromordinal(1),
+                dt.now(datetime.timezone.utc), dt.min + datetime.timedelta(1)]
+
+    made = net.run_app(main(), on="client")
+    assert all(type(d) is datetime.datetime for d in made), [type(d) for d in made]
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert made[0] == datetime.datetime(2020, 1, 1) and made[1] == datetime.datetime.fromtimestamp(EPOCH + 10)
+
+
+def test_ctime_asctime_and_strftime_read_the_virtual_clock():
+    net = chain(1)
+
+    async def main():
+        await asyncio.sleep(10)
+        return time.ctime(), time.strftime("%Y-%m-%d %H:%M:%S"), time.asctime(), time.ctime(0)
+
+    c, s, a, c0 = net.run_app(main(), on="client")
+    virtual = EPOCH + 10
+    assert c == time.ctime(virtual) and c0 == time.ctime(0)
+    assert s == time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(virtual))
+    assert a == time.asctime(time.localtime(virtual))
