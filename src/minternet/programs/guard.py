@@ -186,7 +186,12 @@ def _by_name(name: str, real: Any) -> Any:
     resolved in C before the audit event, so a name (other than localhost) is refused here,
     in any thread, for sockets made before the simulation too."""
     def method(self: socket.socket, *args: Any) -> Any:
-        address = args[-1] if name == "sendto" else args[0] if args else None
+        if name == "sendto":
+            address = args[-1]
+        elif name == "sendmsg":  # sendmsg(buffers, ancdata, flags, address)
+            address = args[3] if len(args) > 3 else None
+        else:
+            address = args[0] if args else None
         if isinstance(address, tuple) and address and not _numeric(address[0]) and not _loopback(address[0]):
             raise RealNetworkRefused(f"socket.{name}{address!r} on a real socket: a name for the machine's resolver")
         return real(self, *args)
@@ -194,7 +199,7 @@ def _by_name(name: str, real: Any) -> Any:
     return method
 
 
-_BY_NAME = {name: _by_name(name, getattr(socket.socket, name)) for name in ("connect", "connect_ex", "sendto", "bind")}
+_BY_NAME = {name: _by_name(name, getattr(socket.socket, name)) for name in ("connect", "connect_ex", "sendto", "sendmsg", "bind")}
 
 
 def _thread_start(self: threading.Thread) -> None:
