@@ -98,3 +98,14 @@ def test_web_exec_runs_programs_in_the_live_view(programs):
         assert any(e.get("layer") == "tcp" for e in session.drain())  # the page sees its packets
     finally:
         session.close()
+
+
+def test_sys_exit_in_a_program_is_that_programs_result(tmp_path, monkeypatch, capsys):
+    (tmp_path / "tool.py").write_text("import sys\nasync def bye():\n    sys.exit(3)\n")
+    monkeypatch.chdir(tmp_path)
+    trace = tmp_path / "t.jsonl"
+    status = main(["exec", "client=tool.py:bye", "--until", "5s", "--trace", str(trace)])
+    out = capsys.readouterr().out
+    assert status == 3
+    assert "client: tool.py:bye exited with status 3" in out and "done at" in out
+    assert trace.stat().st_size > 0

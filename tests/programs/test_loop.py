@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import select
 import socket
@@ -334,3 +335,64 @@ def test_create_server_and_datagram_endpoint_on_sockets_made_by_the_program():
         return got
 
     assert net.run_app(main(), on="client", timeout="10s") == (b"hi", "127.0.0.1")
+
+
+def test_write_after_close_is_dropped_and_after_write_eof_raises():
+    net = chain(1)
+
+    async def server():
+        async def handle(reader, writer):
+            await reader.read()
+            writer.close()
+        srv = await asyncio.start_server(handle, "0.0.0.0", 7)
+        await srv.serve_forever()
+
+    async def client():
+        reader, writer = await asyncio.open_connection("10.0.2.10", 7)
+        writer.close()
+        writer.write(b"late")  # asyncio: no exception, the data is dropped
+        await writer.wait_closed()
+        reader, writer = await asyncio.open_connection("10.0.2.10", 7)
+        writer.write_eof()
+        with pytest.raises(RuntimeError, match="after write_eof"):
+            writer.write(b"late")
+        writer.close()
+        await writer.wait_closed()
+        return "ok"
+
+    net.spawn(server(), on="server")
+    try:
+        assert net.run_app(client(), on="client", timeout="10s") == "ok"
+    finally:
+        net.close()
+
+
+def test_an_unreferenced_simsocket_warns_and_closes_its_connection():
+    net = chain(1)
+
+    async def server():
+        got = asyncio.get_running_loop().create_future()
+
+        async def handle(reader, writer):
+            got.set_result(await reader.read())  # until the peer's FIN
+        await asyncio.start_server(handle, "0.0.0.0", 9)
+        return await got
+
+    async def client():
+        loop = asyncio.get_running_loop()
+
+        async def once():
+            s = socket.socket()
+            s.setblocking(False)
+            await loop.sock_connect(s, ("10.0.2.10", 9))
+            await loop.sock_sendall(s, b"bye")
+        await once()  # the socket is unreferenced now
+        gc.collect()
+        await asyncio.sleep(5)
+
+    result = net.spawn(server(), on="server")
+    net.spawn(client(), on="client")
+    with pytest.warns(ResourceWarning, match="unclosed <SimSocket on client"):
+        net.run("20s")
+    assert result.done() and result.result() == b"bye"
+    net.close()

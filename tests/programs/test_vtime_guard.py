@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import pickle
 import socket
 import sys
 import time
@@ -68,48 +69,37 @@ def safety_net():
     armed["on"] = False
 
 
-def test_real_sockets_are_refused_but_loopback(safety_net):
+def test_real_sockets_are_refused(safety_net):
     net = chain(1)
 
     async def sneaky():
         out = []
-        raw = socket._socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # behind socket.socket's back
-        try:
-            raw.connect(("192.0.2.1", 80))
-        except RealNetworkRefused as exc:
-            out.append(str(exc))
-        finally:
-            raw.close()
-        udp = socket._socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            udp.sendto(b"x", ("192.0.2.1", 53))
-        except RealNetworkRefused:
-            out.append("sendto refused")
-        udp.sendto(b"x", ("127.0.0.1", 9))  # loopback: allowed
-        udp.close()
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            try:  # behind socket.socket's back
+                socket._socket.socket(socket.AF_INET, kind).close()
+            except RealNetworkRefused as exc:
+                out.append(str(exc))
         try:
             socket.getaddrinfo("www.python.org", 443)
         except RealNetworkRefused:
             out.append("lookup refused")
+        a, b = socket.socketpair()  # AF_UNIX: local IPC, left real
+        a.close(), b.close()
         return out
 
     out = net.run_app(sneaky(), on="client")
-    assert "socket.connect('192.0.2.1', 80) on a real socket: refused" in out[0]
+    assert "socket.socket(AF_INET) in a simulated program: a real socket: refused" in out[0]
     assert "nothing may reach the real network" in out[0]
-    assert out[1:] == ["sendto refused", "lookup refused"]
+    assert len(out) == 3 and out[2] == "lookup refused"
     assert safety_net["hits"] == []
 
 
 def test_a_program_not_on_a_host_is_refused_too(safety_net):
     net = chain(1)
 
-    async def hostless():  # runs on the simulation's loop, but on no host: socket.socket is real
-        s = socket.socket()
-        try:
-            with pytest.raises(RealNetworkRefused):
-                s.connect(("198.51.100.7", 443))
-        finally:
-            s.close()
+    async def hostless():  # runs on the simulation's loop, but on no host: no SimSocket
+        with pytest.raises(RealNetworkRefused):
+            socket.socket()
         return True
 
     assert net.run_app(hostless())
@@ -136,3 +126,34 @@ def test_aiodns_is_refused_with_a_hint(monkeypatch):
     if "pycares" in sys.modules:
         pytest.skip("pycares is imported already")
     assert net.run_app(main(), on="client")
+
+
+def test_datetimes_made_in_a_simulation_are_real_datetimes():
+    net = chain(1)
+
+    async def main():
+        await asyncio.sleep(10)
+        dt = datetime.datetime
+        return [dt(2020, 1, 1), dt.now(), dt.utcnow(), dt.today(), dt.fromtimestamp(0), dt.utcfromtimestamp(0),
+                dt.fromisoformat("2020-01-01T10:00"), dt.strptime("2020", "%Y"),
+                dt.combine(datetime.date(2020, 1, 1), datetime.time(1)), dt.fromordinal(1),
+                dt.now(datetime.timezone.utc), dt.min + datetime.timedelta(1)]
+
+    made = net.run_app(main(), on="client")
+    assert all(type(d) is datetime.datetime for d in made), [type(d) for d in made]
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert made[0] == datetime.datetime(2020, 1, 1) and made[1] == datetime.datetime.fromtimestamp(EPOCH + 10)
+
+
+def test_ctime_asctime_and_strftime_read_the_virtual_clock():
+    net = chain(1)
+
+    async def main():
+        await asyncio.sleep(10)
+        return time.ctime(), time.strftime("%Y-%m-%d %H:%M:%S"), time.asctime(), time.ctime(0)
+
+    c, s, a, c0 = net.run_app(main(), on="client")
+    virtual = EPOCH + 10
+    assert c == time.ctime(virtual) and c0 == time.ctime(0)
+    assert s == time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(virtual))
+    assert a == time.asctime(time.localtime(virtual))

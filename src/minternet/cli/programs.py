@@ -52,6 +52,28 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return host, spec
 
 
+class ProgramExited(Exception):
+    """A program called sys.exit(): its result, not the end of the whole simulation."""
+
+    def __init__(self, code: Any) -> None:
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def status(self) -> int:
+        """The exit status the shell would see: sys.exit(None) 0, sys.exit("text") 1."""
+        code = self.code
+        return 0 if code is None else code if isinstance(code, int) else 1
+
+
+async def _as_program(coro: Any) -> Any:
+    # SystemExit would escape asyncio's task and stop the loop mid-run (asyncio re-raises it).
+    try:
+        return await coro
+    except SystemExit as exc:
+        raise ProgramExited(exc.code) from None
+
+
 def spawn_programs(net: Any, assignments: list[tuple[str, str]]) -> list[tuple[str, str, Any]]:
     """Start each (HOST, PROGRAM) as a program of HOST; returns (host, spec, task) for each."""
     programs = []
@@ -62,7 +84,7 @@ def spawn_programs(net: Any, assignments: list[tuple[str, str]]) -> list[tuple[s
         if not inspect.isawaitable(coro):
             raise UsageError(f"{spec}: {fn.__name__}() gave {type(coro).__name__}, not a coroutine "
                              "(make it an async def)")
-        programs.append((host, spec, net.spawn(coro, on=host)))
+        programs.append((host, spec, net.spawn(_as_program(coro), on=host)))
     return programs
 
 
@@ -93,6 +115,11 @@ def cmd_exec(args: argparse.Namespace) -> int:
             print(f"{host}: {spec} still running")
         elif task.cancelled():
             print(f"{host}: {spec} was cancelled")
+        elif isinstance(task.exception(), ProgramExited):
+            exited = task.exception()
+            status = status or exited.status
+            print(f"{host}: {spec} exited with status {exited.status}"
+                  + (f" ({exited.code})" if isinstance(exited.code, str) else ""))
         elif task.exception() is not None:
             exc = task.exception()
             status = 1

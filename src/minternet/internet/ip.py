@@ -38,6 +38,7 @@ _TCP = int(IPProto.TCP)
 # The fast path reads single bytes: the high and low bytes of the two-byte fields, as plain ints.
 _LEN_HI, _LEN_LO = IPV4_LENGTH.start, IPV4_LENGTH.start + 1
 _CSUM_HI, _CSUM_LO = IPV4_CHECKSUM.start, IPV4_CHECKSUM.start + 1
+_SRC_FIRST, _DST_FIRST = IPV4_SRC.start, IPV4_DST.start  # 127/8: the first byte
 _inet_aton = socket.inet_aton
 _inet_ntoa = socket.inet_ntoa
 PMTU_EXPIRES = 600 * NS_PER_S  # a learned path MTU is forgotten after 10 minutes (Linux's mtu_expires)
@@ -219,6 +220,9 @@ class IPLayer:
             obs.drop("ip", "bad-checksum", iface.name, frame=frame)
             return
         obs.stats["ip.received"] += 1
+        if packet[_SRC_FIRST] == 127 or packet[_DST_FIRST] == 127:
+            self._martian(iface, packet[_SRC_FIRST] == 127, frame)  # lo's packets never come here
+            return
         if total != n:
             packet = packet[:total]  # Ethernet padding
         dst = packet[IPV4_DST]
@@ -261,6 +265,9 @@ class IPLayer:
             obs.drop("ip", exc.drop_reason, iface.name, frame=frame)
             return
         obs.stats["ip.received"] += 1
+        if packet[_SRC_FIRST] == 127 or packet[_DST_FIRST] == 127:
+            self._martian(iface, packet[_SRC_FIRST] == 127, frame)
+            return
         original = packet[:ip.total_length]
         dst4 = _inet_aton(ip.dst)
         if dst4 in self.local:
@@ -287,6 +294,13 @@ class IPLayer:
         if obs.tracer.enabled:
             obs.tracer.emit(obs.name, route.iface.name, "ip", "forward", packet=forwarded)
         self.link.output(route.iface, route.gateway or dst4, forwarded)
+
+    def _martian(self, iface: "Interface", source: bool, frame: bytes) -> None:
+        """127.0.0.0/8 from a link (RFC 1122 3.2.1.3, RFC 1812 5.3.7: never on a wire): dropped
+        with no ICMP, as Linux's ip_route_input_slow does ("martian source" / "martian
+        destination", without net.ipv4.conf.*.route_localnet); a spoofed 127.0.0.1 from the
+        network must not look like a program of this host."""
+        self.obs.drop("ip", "martian-source" if source else "martian-destination", iface.name, frame=frame)
 
     def _forward_too_big(self, in_iface: "Interface", route: Route, packet: bytes, original: bytes,
                          ip: IPv4 | None = None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import warnings
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -235,6 +236,19 @@ class SimSocket(socket.socket):
         self._inner.close()
         if self._efd is not None:
             self._efd_finalizer()
+
+    def __del__(self) -> None:
+        # As CPython's sock_finalize: a socket dropped unclosed warns, then is closed (close(2):
+        # the peer sees the FIN), so a connection does not stay ESTABLISHED for ever.
+        if getattr(self, "_sim_closed", True):
+            return
+        try:
+            warnings.warn(f"unclosed {self!r}", ResourceWarning, source=self)
+        finally:  # closed even when warnings are errors
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001 - a finaliser must not raise (the host may be torn down)
+                pass
 
     def detach(self) -> int:
         """Give up the connection without closing it (a transport owned it and closed it)."""

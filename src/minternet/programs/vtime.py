@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _datetime
+import importlib.util
 import sys
 import time
 from typing import Any, Callable
@@ -24,7 +25,7 @@ from ..sim.loop import VirtualTimeLoop
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: time.time() at virtual t=0, as the HTTP server's SIM_EPOCH
 
 _NAMES = ("time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns", "gmtime",
-          "localtime")
+          "localtime", "ctime", "asctime", "strftime")
 REAL: dict[str, Callable[..., Any]] = {n: getattr(time, n) for n in _NAMES}
 RealDatetime = _datetime.datetime
 
@@ -76,11 +77,30 @@ def _struct(name: str) -> Callable[..., time.struct_time]:
     return convert
 
 
+_localtime = _struct("localtime")
+
+
+def _ctime(secs: float | None = None) -> str:
+    return REAL["ctime"](_time() if secs is None else secs)
+
+
+def _asctime(t: Any = None) -> str:
+    return REAL["asctime"](_localtime() if t is None else t)
+
+
+def _strftime(format: str, t: Any = None) -> str:  # noqa: A002 - time.strftime's own name
+    return REAL["strftime"](format, _localtime() if t is None else t)
+
+
 VIRTUAL: dict[str, Callable[..., Any]] = {
     "time": _time, "time_ns": _time_ns, "monotonic": _clock("monotonic"), "perf_counter": _clock("perf_counter"),
     "monotonic_ns": _clock_ns("monotonic_ns"), "perf_counter_ns": _clock_ns("perf_counter_ns"),
-    "gmtime": _struct("gmtime"), "localtime": _struct("localtime"),
+    "gmtime": _struct("gmtime"), "localtime": _localtime,
+    # with no time given, these read the clock in C: the virtual localtime() instead
+    "ctime": _ctime, "asctime": _asctime, "strftime": _strftime,
 }
+for _f, _n in ((_ctime, "ctime"), (_asctime, "asctime"), (_strftime, "strftime")):
+    _f.__name__ = _f.__qualname__ = _n
 for _n, _f in VIRTUAL.items():
     _f.__module__ = "time"
 
@@ -94,7 +114,13 @@ class _DatetimeMeta(type(RealDatetime)):  # type: ignore[misc]
 
 
 class VirtualDatetime(RealDatetime, metaclass=_DatetimeMeta):
-    """datetime.datetime whose now(), utcnow() and today() read the simulated clock."""
+    """datetime.datetime whose now(), utcnow() and today() read the simulated clock. Every
+    datetime it makes is a real datetime.datetime (picklable after the simulation, and
+    type(d) is datetime.datetime): the constructors (datetime(...), fromtimestamp, strptime,
+    ... -- datetime's C code builds a subclass's instances through cls(...)) give real ones."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return RealDatetime(*args, **kwargs)
 
     @classmethod
     def now(cls, tz: _datetime.tzinfo | None = None) -> Any:  # type: ignore[override]
@@ -131,13 +157,18 @@ class TimePatch:
         self.depth += 1
         if self.depth > 1:
             return
-        for name, fn in VIRTUAL.items():
-            setattr(time, name, fn)
-        _datetime.datetime = VirtualDatetime  # type: ignore[misc]
-        self._find_copies()
-        for d, key, real, virtual in self._sites:
-            if d.get(key) is real:
-                d[key] = virtual
+        try:
+            for name, fn in VIRTUAL.items():
+                setattr(time, name, fn)
+            _datetime.datetime = VirtualDatetime  # type: ignore[misc]
+            self._find_copies()
+            for d, key, real, virtual in self._sites:
+                if d.get(key) is real:
+                    d[key] = virtual
+        except BaseException:
+            self.depth = 1
+            self.disable()
+            raise
 
     def disable(self) -> None:
         self.depth -= 1
@@ -156,13 +187,16 @@ class TimePatch:
         are looked at once, when first seen: such copies are made at import."""
         stdlib = sys.stdlib_module_names
         for mname, mod in list(sys.modules.items()):
-            if mname in self._scanned:
-                continue
+            if mname in self._scanned or isinstance(mod, importlib.util._LazyModule):
+                continue  # a lazy module not loaded yet: looking at it would import it (then it is seen)
             self._scanned.add(mname)
             top = mname.partition(".")[0]
             if top in stdlib or top == "minternet" or mod is None:
                 continue
-            d = getattr(mod, "__dict__", None)
+            try:
+                d = getattr(mod, "__dict__", None)
+            except Exception:  # noqa: BLE001 - a module whose attributes raise has no copies for us
+                continue
             if not isinstance(d, dict):
                 continue
             for key, value in list(d.items()):

@@ -34,7 +34,8 @@ class TCPTransport(asyncio.Transport, Events):
         self._loop = loop
         self._pending = bytearray()  # written by the application, not yet in the send buffer
         self._closing = False
-        self._eof_wanted = False
+        self._eof_wanted = False  # a FIN after the pending data (write_eof() or close())
+        self._eof_written = False  # write_eof() was called: write() is an error from now on
         self._paused_reading = False
         self._writing_paused = False
         self._eof_delivered = False
@@ -91,10 +92,10 @@ class TCPTransport(asyncio.Transport, Events):
         return self._protocol
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._eof_wanted:
+        if self._eof_written:
             raise RuntimeError("Cannot call write() after write_eof()")
         if self._lost or self._conn.state is State.CLOSED:
-            return  # like asyncio: writes after the connection is lost are dropped
+            return  # like asyncio: writes after the connection is lost (or closed) are dropped
         if not data:
             return
         self._pending += data
@@ -106,7 +107,7 @@ class TCPTransport(asyncio.Transport, Events):
             self.write(data)
 
     def write_eof(self) -> None:
-        self._eof_wanted = True
+        self._eof_written = self._eof_wanted = True
         self._flush()
 
     def can_write_eof(self) -> bool:
