@@ -130,7 +130,6 @@ class H2ServerConnection:
             self.flow.window_open.set()
 
     async def respond(self, stream_id: int, raw: list[tuple[bytes, bytes]], body: bytearray) -> None:
-        from .server import HTTPError  # (server imports this module)
         server = self.server
         pseudo = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw if k.startswith(b":")}
         headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw if not k.startswith(b":"))
@@ -140,19 +139,11 @@ class H2ServerConnection:
         request_line = f"{method} {target} HTTP/2"
         server.stats["requests"] += 1
         request = Request(method, target, headers, bytes(body), "2", self.peer)
-        try:
-            if method not in server.methods:
-                raise HTTPError(405, f"This server does not do {method}; it does {', '.join(server.methods)}.",
-                                {"Allow": ", ".join(server.methods)})
-            response = await server.handler(request)
-            if not isinstance(response, Response):
-                raise TypeError(f"the handler returned {type(response).__name__}, not a Response")
-        except HTTPError as err:
-            response = error_response(err.status, err.detail, err.headers)
-        except Exception as exc:  # noqa: BLE001 - a failing handler gets a 500, the server goes on
-            server.stats["handler errors"] += 1
-            server._log(f"error: the handler failed on {request_line}: {type(exc).__name__}: {exc}")
-            response = error_response(500, "The server failed while answering this request; its log says why.")
+        if method not in server.methods:
+            response = error_response(405, f"This server does not do {method}; it does {', '.join(server.methods)}.",
+                                      {"Allow": ", ".join(server.methods)})
+        else:
+            response = await server.answer(request, request_line)
         sent = await self.send(stream_id, response, method)
         server.stats[f"status {response.status}"] += 1
         if server.log is not None:

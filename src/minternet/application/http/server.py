@@ -205,6 +205,21 @@ class HTTPServer:
         if self.log is not None:
             self.log(line)
 
+    async def answer(self, request: Request, request_line: str) -> Response:
+        """The handler's response to ``request``, whichever HTTP version carried it: an
+        HTTPError becomes its error page, a failing handler a 500 (logged; the server goes on)."""
+        try:
+            response = await self.handler(request)
+            if not isinstance(response, Response):
+                raise TypeError(f"the handler returned {type(response).__name__}, not a Response")
+            return response
+        except HTTPError as err:
+            return error_response(err.status, err.detail, err.headers)
+        except Exception as exc:  # noqa: BLE001 - a failing handler gets a 500, the server goes on
+            self.stats["handler errors"] += 1
+            self._log(f"error: the handler failed on {request_line}: {type(exc).__name__}: {exc}")
+            return error_response(500, "The server failed while answering this request; its log says why.")
+
     # -- HTTPS --------------------------------------------------------------------------------------
     def _make_tls_context(self, host: Any) -> ssl.SSLContext:
         if isinstance(self.tls, ssl.SSLContext):
@@ -340,17 +355,7 @@ class _Connection:
 
     async def respond(self, request: Request) -> bool:
         """Run the handler and send its response; True if the connection goes on."""
-        server = self.server
-        try:
-            response = await server.handler(request)
-            if not isinstance(response, Response):
-                raise TypeError(f"the handler returned {type(response).__name__}, not a Response")
-        except HTTPError as err:
-            response = error_response(err.status, err.detail, err.headers)
-        except Exception as exc:  # noqa: BLE001 - a failing handler gets a 500, the server goes on
-            server.stats["handler errors"] += 1
-            server._log(f"error: the handler failed on {self.request_line}: {type(exc).__name__}: {exc}")
-            response = error_response(500, "The server failed while answering this request; its log says why.")
+        response = await self.server.answer(request, self.request_line)
         sent = await self.send(response, request.method)
         self.access_log(response.status, sent)
         h = self.h
