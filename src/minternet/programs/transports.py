@@ -122,15 +122,9 @@ class ProgramTCPTransport(TCPTransport, transports._FlowControlMixin):
         (Linux's tcp_close)."""
         self._force_close(None)
 
-    def _force_close(self, exc: BaseException | None) -> None:
-        # asyncio's private transport API: sslproto calls it on a fatal TLS error.
-        if self._lost:
-            return
-        self._closing = True
-        self._pending.clear()
-        if self._conn.state is not State.CLOSED:
-            self._conn.close()
-        self._connection_lost(exc)  # type: ignore[arg-type]
+    def _drop_connection(self) -> None:
+        # As close(2) of the socket (Linux's tcp_close): a FIN, or a RST if data was never read.
+        self._conn.close()
 
     def _connection_lost(self, exc: Exception | None) -> None:
         if self._lost:

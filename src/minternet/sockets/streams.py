@@ -155,8 +155,12 @@ class TCPTransport(asyncio.Transport, Events):
         self._closing = True
         self._pending.clear()
         if self._conn.state is not State.CLOSED:
-            self._conn.abort()
+            self._drop_connection()
         self._connection_lost(exc)  # type: ignore[arg-type]
+
+    def _drop_connection(self) -> None:
+        """How a forced close ends the TCP connection: a RST."""
+        self._conn.abort()
 
     # -- internals ----------------------------------------------------------------------------------
     def _flush(self) -> None:
