@@ -78,27 +78,7 @@ s.recv(1)
 print(n, 0.0, flush=True)
 """
 
-SINK = """
-import socket, sys, time
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(1)
-l.settimeout(120)
-print("ready", flush=True)
-c, _ = l.accept()
-c.settimeout(120)
-t0 = time.perf_counter()
-n = 0
-buf = bytearray(1 << 16)
-while True:
-    k = c.recv_into(buf)
-    if not k:
-        break
-    n += k
-print(n, time.perf_counter() - t0, flush=True)
-c.close()
-"""
+SINK = tap.SINK  # accept, count to the FIN, print "<bytes> <seconds>"
 
 
 def in_ns(code: str, *args: str) -> subprocess.Popen:

@@ -21,3 +21,16 @@ def chain(n_routers: int = 3, seed: int = 1, delay: str = "5ms", **link_kw) -> N
     return net
 
 
+
+
+def tap_interop_problem() -> str | None:
+    """Why the TAP interop tests cannot run here (not root, no /dev/net/tun, no iproute2), or None."""
+    import shutil
+
+    from minternet.real.device import tap_problem
+    problem = tap_problem()
+    if problem:
+        return problem
+    if shutil.which("ip") is None:
+        return "the ip command (iproute2) is not installed"
+    return None

@@ -28,22 +28,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from minternet.real.device import tap_problem
+from netutil import tap_interop_problem
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
-def _problem() -> str | None:
-    problem = tap_problem()
-    if problem:
-        return problem
-    if shutil.which("ip") is None:
-        return "the ip command (iproute2) is not installed"
-    return None
-
-
-PROBLEM = _problem()
+PROBLEM = tap_interop_problem()
 pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=f"TAP interop needs: {PROBLEM}")
 
 TAG = os.getpid() % 100000

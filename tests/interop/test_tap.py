@@ -27,25 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from netutil import tap_interop_problem
 
 from minternet.real.attach import make_host
-from minternet.real.device import open_tap, tap_problem
+from minternet.real.device import open_tap
 from minternet.real.driver import LinkFaults, TapDriver
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 PY = sys.executable
 
 
-def _problem() -> str | None:
-    problem = tap_problem()
-    if problem:
-        return problem
-    if shutil.which("ip") is None:
-        return "the ip command (iproute2) is not installed"
-    return None
-
-
-PROBLEM = _problem()
+PROBLEM = tap_interop_problem()
 pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=f"TAP interop needs: {PROBLEM}")
 
 TAG = os.getpid() % 100000
