@@ -95,7 +95,8 @@ def test_ping_from_the_page_and_detail(live):
     async def script(page, hello, http):
         await page.send(cmd="run", app="ping", host="client", target="server", count=1, req=7)
         status = await page.until(lambda m: m["type"] == "status")
-        assert status == {"type": "status", "message": "ping started on client", "req": 7}
+        assert status == {"type": "status", "message": "ping started on client", "key": "srv.started",
+                          "args": {"app": "ping", "host": "client"}, "req": 7}
         await page.send(cmd="run_to", t=page.now + 1_000_000_000)
         await page.until(lambda m: m["type"] == "events" and any("bytes from" in e["summary"] for e in m["events"]))
         reply = next(e for e in page.events.values() if e["proto"] == "icmp" and e["layer"] == "link"

@@ -28,6 +28,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: only this machine can see the page)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)")
+    p.add_argument("--lang", choices=["en", "ko"], default=None,
+                   help="language of the page (default: the browser's language, else English; the page has a "
+                        "switch too)")
     p.add_argument("--no-open", action="store_true", help="do not open a browser, only print the address")
     p.add_argument("--exec", metavar="HOST=PROGRAM", action="append", type=parse_assignment, default=[],
                    help="run an asyncio program on a host, as minternet exec does (module:function or "
@@ -82,7 +85,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         try:
-            runner, url, _ = await start(session, args.host, args.port)
+            runner, url, _ = await start(session, args.host, args.port, lang=args.lang)
         except OSError as exc:
             raise SystemExit(f"minternet: error: cannot listen on {args.host}:{args.port}: {exc.strerror} "
                              f"(try --port 0 to pick a free port)")

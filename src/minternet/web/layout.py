@@ -38,6 +38,23 @@ def link_label(link: "Link") -> str:
     return text
 
 
+def link_params(p: Any) -> list[list[str]]:
+    """One direction's settings as [name, value] pairs (the page words them in its language), in
+    the order of LinkParams.describe()."""
+    from ..sim.units import format_rate, format_time
+    parts = [["delay", format_time(p.delay)]]
+    if p.bandwidth:
+        parts.append(["rate", format_rate(p.bandwidth)])
+    if p.jitter:
+        parts.append(["jitter", format_time(p.jitter)])
+    for name in ("loss", "duplicate", "reorder", "corrupt"):
+        if getattr(p, name):
+            parts.append([name, f"{getattr(p, name) * 100:g}%"])
+    if p.mtu:
+        parts.append(["mtu", str(p.mtu)])
+    return parts
+
+
 def layout(net: "Network") -> dict[str, Any]:
     """Nodes with x, y, kind and addresses; links with their ends, label and state."""
     names = list(net.nodes)
@@ -87,7 +104,9 @@ def layout(net: "Network") -> dict[str, Any]:
     # Addresses under every node only where there is room for them; they are in each node's tooltip.
     crowded = per_band > 8 or max((len(m) for m in columns.values()), default=0) * nbands > 6
     links = [{"i": i, "a": l.a.node_name, "ap": l.a.port_name, "b": l.b.node_name, "bp": l.b.port_name,
-              "name": l.name, "label": link_label(l), "describe": l.describe(), "up": l.up}
+              "name": l.name, "label": link_label(l), "describe": l.describe(), "up": l.up,
+              "delay": [l.ab.params.delay, l.ba.params.delay], "loss": [l.ab.params.loss, l.ba.params.loss],
+              "params": [link_params(l.ab.params), link_params(l.ba.params)]}
              for i, l in enumerate(net.links)]
     return {"name": net.name, "width": WIDTH, "height": HEIGHT, "nodes": nodes, "links": links,
             "addresses": not crowded}

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from .i18n import Message, best_language
 from .session import ActionError, BaseSession, ReplaySession
 
 TICK = 0.05  # s of wall time between two advances while playing
@@ -47,8 +48,9 @@ def static_dir() -> Any:
 class LiveServer:
     """Serves one session to any number of pages."""
 
-    def __init__(self, session: BaseSession, speed: float = DEFAULT_SPEED) -> None:
+    def __init__(self, session: BaseSession, speed: float = DEFAULT_SPEED, lang: str | None = None) -> None:
         self.session = session
+        self.lang = lang  # --lang; None: the browser's language
         self.playing = False
         self.speed = speed
         self.clients: set[web.WebSocketResponse] = set()
@@ -120,7 +122,7 @@ class LiveServer:
             except Exception as exc:  # noqa: BLE001 - keep serving; tell the pages
                 self.playing = False
                 log.exception("the simulation failed")
-                await self.broadcast({"type": "error", "message": f"the simulation stopped: {exc!r}", "stopped": True})
+                await self.broadcast({"type": "error", **Message("err.sim-stopped", error=repr(exc)).to_json(), "stopped": True})
                 await self.broadcast(self.state())
             if isinstance(self.session, ReplaySession) and self.session.now >= self.session.end:
                 self.playing = False
@@ -140,7 +142,7 @@ class LiveServer:
         elif cmd == "speed":
             value = float(msg.get("value", DEFAULT_SPEED))
             if not 1e-6 <= value <= 1000:
-                raise ActionError(f"speed {value} is out of range (1e-6 .. 1000 virtual seconds per second)")
+                raise ActionError("err.speed", value=value)
             self.speed = value
             await self.broadcast(self.state())
         elif cmd == "step":
@@ -159,15 +161,20 @@ class LiveServer:
         elif cmd in ("node", "link", "set_link", "run"):
             text = await self._sim(s.act, msg)
             await self.broadcast({"type": "topology", "topology": s.topology()})
-            return {"type": "status", "message": text}
+            return {"type": "status", **(text.to_json() if isinstance(text, Message) else {"message": text})}
         else:
-            raise ActionError(f"unknown command {cmd!r} (known: {', '.join(COMMANDS)})")
+            raise ActionError("err.unknown-command", cmd=cmd, known=", ".join(COMMANDS))
         return None
 
     # -- HTTP -------------------------------------------------------------------------------------
     async def index(self, request: web.Request) -> web.Response:
-        return web.Response(text=static_dir().joinpath("index.html").read_text(encoding="utf-8"),
-                            content_type="text/html")
+        # The language: --lang, else the browser's (Accept-Language); the page's switch (?lang=)
+        # overrides both, and without either the page asks navigator.languages.
+        html = static_dir().joinpath("index.html").read_text(encoding="utf-8")
+        lang = self.lang or best_language(request.headers.get("Accept-Language"))
+        if lang:
+            html = html.replace('<html lang="en">', f'<html lang="{lang}" data-chosen="{lang}">', 1)
+        return web.Response(text=html, content_type="text/html")
 
     async def favicon(self, request: web.Request) -> web.Response:
         return web.Response(status=204)  # no icon; say so instead of a 404 in the console
@@ -179,7 +186,7 @@ class LiveServer:
         f = static_dir().joinpath(*name.split("/"))
         if not f.is_file():
             raise web.HTTPNotFound()
-        kind = {"js": "text/javascript", "css": "text/css", "html": "text/html", "svg": "image/svg+xml",
+        kind = {"js": "text/javascript", "css": "text/css", "json": "application/json", "html": "text/html", "svg": "image/svg+xml",
                 "png": "image/png"}.get(name.rsplit(".", 1)[-1], "application/octet-stream")
         return web.Response(body=f.read_bytes(), content_type=kind)
 
@@ -224,11 +231,13 @@ class LiveServer:
                 try:
                     msg = json.loads(m.data)
                     reply = await self.command(msg)
-                except (ActionError, ValueError, TypeError, KeyError) as exc:
+                except ActionError as exc:
+                    reply = {"type": "error", **exc.to_json()}
+                except (ValueError, TypeError, KeyError) as exc:
                     reply = {"type": "error", "message": str(exc)}
                 except Exception as exc:  # noqa: BLE001 - one bad command must not close the page
                     log.exception("command %r failed", m.data)
-                    reply = {"type": "error", "message": f"the server could not do that: {exc!r}"}
+                    reply = {"type": "error", **Message("err.server", error=repr(exc)).to_json()}
                 if reply is not None:
                     reply.setdefault("req", msg.get("req") if isinstance(msg, dict) else None)
                     await ws.send_json(reply)
@@ -238,9 +247,9 @@ class LiveServer:
 
 
 async def start(session: BaseSession, host: str = "127.0.0.1", port: int = 8765,
-                speed: float = DEFAULT_SPEED) -> tuple[web.AppRunner, str, LiveServer]:
+                speed: float = DEFAULT_SPEED, lang: str | None = None) -> tuple[web.AppRunner, str, LiveServer]:
     """Start serving; returns the runner (``await runner.cleanup()`` stops it) and the URL."""
-    server = LiveServer(session, speed=speed)
+    server = LiveServer(session, speed=speed, lang=lang)
     runner = web.AppRunner(server.app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -255,14 +264,14 @@ class ServerThread:
     """The server on a thread of its own (for tests, and for programs that embed the view)."""
 
     def __init__(self, session: BaseSession, host: str = "127.0.0.1", port: int = 0,
-                 speed: float = DEFAULT_SPEED) -> None:
+                 speed: float = DEFAULT_SPEED, lang: str | None = None) -> None:
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self.url = ""
         self.server: LiveServer | None = None
         self._runner: web.AppRunner | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, args=(session, host, port, speed), daemon=True,
+        self._thread = threading.Thread(target=self._main, args=(session, host, port, speed, lang), daemon=True,
                                         name="minternet-web")
         self._thread.start()
         self._ready.wait(30)
@@ -271,10 +280,10 @@ class ServerThread:
         if not self.url:
             raise RuntimeError("the web server did not start within 30 s")
 
-    def _main(self, session: BaseSession, host: str, port: int, speed: float) -> None:
+    def _main(self, session: BaseSession, host: str, port: int, speed: float, lang: str | None) -> None:
         asyncio.set_event_loop(self.loop)
         try:
-            self._runner, self.url, self.server = self.loop.run_until_complete(start(session, host, port, speed))
+            self._runner, self.url, self.server = self.loop.run_until_complete(start(session, host, port, speed, lang))
         except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
             self._error = exc
             self._ready.set()

@@ -24,6 +24,7 @@ from ..observe.trace import TraceEvent
 from ..runtime import NS_PER_S
 from ..sim.units import parse_time
 from ..wire.pcap import PcapWriter
+from .i18n import Message, catalogue
 from .layers import describe, protocol
 from .layout import layout
 
@@ -37,7 +38,17 @@ APPS = ("ping", "traceroute", "dig", "transfer", "curl")
 
 
 class ActionError(ValueError):
-    """An action from the page that cannot be done; the message is shown to the user."""
+    """An action from the page that cannot be done; the message is shown to the user.
+
+    Give a key of the catalogue (static/i18n.json) and its values, and the page shows the message
+    in the reader's language; a plain sentence is shown as it is."""
+
+    def __init__(self, key_or_text: str, **values: Any) -> None:
+        self.message: str = Message(key_or_text, **values) if key_or_text in catalogue() else key_or_text
+        super().__init__(str(self.message))
+
+    def to_json(self) -> dict[str, Any]:
+        return self.message.to_json() if isinstance(self.message, Message) else {"message": self.message}
 
 
 def curl_available() -> Callable[..., Coroutine[Any, Any, Any]] | None:
@@ -113,8 +124,7 @@ class BaseSession:
         diagram = diagram_available() is not None
         return {"actions": self.mode == "live", "curl": self.mode == "live" and curl_available() is not None,
                 "diagram": diagram,
-                "diagram_note": "" if diagram else "sequence diagrams need minternet.observe.diagram, "
-                                                   "which this version does not have yet"}
+                "diagram_note": "" if diagram else Message("diagram.missing")}
 
     def drain(self) -> list[dict[str, Any]]:
         """The events encoded since the last call (thread-safe)."""
@@ -125,7 +135,7 @@ class BaseSession:
     def detail(self, index: int) -> dict[str, Any]:
         """Every layer and field of one event, and its bytes in hex."""
         if not 0 <= index < len(self.events):
-            raise ActionError(f"there is no event number {index}")
+            raise ActionError("err.no-event", i=index)
         ev = self.events[index]
         out = describe(ev.frame, ev.packet)
         out.update(self.encoded[index])
@@ -199,7 +209,7 @@ class BaseSession:
     def diagram_svg(self) -> str:
         funcs = diagram_available()
         if funcs is None:
-            raise ActionError(self.features()["diagram_note"])
+            raise ActionError("diagram.missing")
         build, to_svg = funcs
         # Without the hops the session traces for switches: the diagram has a lane per host.
         switches = {name for name, node in self.net.nodes.items() if getattr(node, "kind", None) == "switch"}
@@ -220,7 +230,7 @@ class BaseSession:
         return self.now
 
     def act(self, cmd: dict[str, Any]) -> str:
-        raise ActionError("this is a recorded run: actions need a live simulation (run minternet web without --replay)")
+        raise ActionError("err.recorded")
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -288,7 +298,7 @@ class Session(BaseSession):
         try:
             return self.net.links[int(cmd["link"])]
         except (KeyError, ValueError, IndexError, TypeError):
-            raise ActionError(f"no link {cmd.get('link')!r}") from None
+            raise ActionError("err.no-link", link=cmd.get("link")) from None
 
     def act(self, cmd: dict[str, Any]) -> str:
         """Do what the page asks, now in virtual time. Returns a line for the page's status."""
@@ -297,20 +307,20 @@ class Session(BaseSession):
         if kind == "node":
             name = str(cmd.get("name"))
             if name not in net.nodes:
-                raise ActionError(f"no node named {name!r}")
+                raise ActionError("err.no-node", name=name)
             (net.node_up if cmd.get("up") else net.node_down)(name)
-            return f"{name} is {'up' if cmd.get('up') else 'down'}"
+            return Message("srv.node.up" if cmd.get("up") else "srv.node.down", name=name)
         if kind == "link":
             link = self._link(cmd)
             (net.link_up if cmd.get("up") else net.link_down)(link)
-            return f"link {link.name} is {'up' if cmd.get('up') else 'down'}"
+            return Message("srv.link.up" if cmd.get("up") else "srv.link.down", name=link.name)
         if kind == "set_link":
             link = self._link(cmd)
             changes: dict[str, Any] = {}
             if cmd.get("loss") not in (None, ""):
                 loss = float(cmd["loss"])
                 if not 0 <= loss <= 1:
-                    raise ActionError(f"loss is a probability between 0 and 1, not {loss}")
+                    raise ActionError("err.loss", loss=loss)
                 changes["loss"] = loss
             if cmd.get("delay") not in (None, ""):
                 delay = str(cmd["delay"]).strip()
@@ -319,14 +329,14 @@ class Session(BaseSession):
                 try:
                     changes["delay"] = parse_time(delay)
                 except ValueError as exc:
-                    raise ActionError(f"delay: {exc}") from None
+                    raise ActionError("err.delay", error=exc) from None
             if not changes:
-                raise ActionError("give a loss (0..1) or a delay (like 20ms)")
+                raise ActionError("err.set-nothing")
             net.set_link(link, **changes)
-            return f"link {link.name}: {link.describe()}"
+            return Message("srv.link.set", name=link.name, describe=link.describe())
         if kind == "run":
             return self._run_app(cmd)
-        raise ActionError(f"unknown action {kind!r}")
+        raise ActionError("err.unknown-action", kind=kind)
 
     def _run_app(self, cmd: dict[str, Any]) -> str:
         net = self.net
@@ -336,11 +346,11 @@ class Session(BaseSession):
         try:
             host = net.host(src)
         except KeyError as exc:
-            raise ActionError(exc.args[0]) from None
+            raise ActionError("err.target", error=exc.args[0]) from None
         if not host.up:
-            raise ActionError(f"{src} is down, so its programs cannot send anything: bring it up first")
+            raise ActionError("err.host-down", host=src)
         if not target:
-            raise ActionError(f"{app}: say what to reach (a node name, an address or a DNS name)")
+            raise ActionError("err.no-target", app=app)
 
         def out(line: str) -> None:
             self.say(src, line)
@@ -349,7 +359,7 @@ class Session(BaseSession):
             try:
                 return net.address_of(name)
             except ValueError as exc:
-                raise ActionError(str(exc)) from None
+                raise ActionError("err.target", error=exc) from None
 
         if app == "ping":
             from ..application.ping import ping
@@ -365,7 +375,7 @@ class Session(BaseSession):
             from ..application.transfer import transfer
             dst = net.nodes.get(target)
             if dst is None or not hasattr(dst, "tcp"):
-                raise ActionError(f"transfer: {target!r} is not a host of this network")
+                raise ActionError("err.not-a-host", target=target)
             nbytes = int(cmd.get("bytes") or 20_000)
 
             async def run() -> None:
@@ -376,11 +386,11 @@ class Session(BaseSession):
         elif app == "curl":
             curl = curl_available()
             if curl is None:
-                raise ActionError("curl needs the HTTP application, which this version does not have yet")
+                raise ActionError("err.no-curl")
             self._spawn(src, f"curl {target}", self._curl(curl, host, target, out))
         else:
-            raise ActionError(f"unknown program {app!r} (try: {', '.join(APPS)})")
-        return f"{app} started on {src}"
+            raise ActionError("err.unknown-program", app=app, apps=", ".join(APPS))
+        return Message("srv.started", app=app, host=src)
 
     async def _dig(self, host: Any, name: str, out: Callable[[str], None]) -> None:
         from ..wire.dns import RRType

@@ -2,6 +2,7 @@
 // the events, and sends the user's commands to the server over one WebSocket.
 import { VirtualList } from './list.js';
 import { showDetail } from './detail.js';
+import { t, tMsg, applyDom, onLang, setLang, lang, eventWords, reasonWords } from './i18n.js';
 
 const PROTOS = ['arp', 'icmp', 'udp', 'dns', 'tcp', 'http', 'other'];
 const COLOURS = { arp: '#d4a000', icmp: '#2f80ed', udp: '#9b51e0', dns: '#27ae60', tcp: '#eb5757', http: '#f2994a' };
@@ -49,9 +50,9 @@ function drawTopology(topo) {
     const g = el('g', { class: `link${l.up ? '' : ' down'}`, 'data-link': l.i }, gl);
     el('line', { class: 'wire', x1: a.x, y1: a.y, x2: b.x, y2: b.y }, g);
     el('line', { class: 'hit', x1: a.x, y1: a.y, x2: b.x, y2: b.y }, g);
-    const t = el('text', { x: (a.x + b.x) / 2 + 4, y: (a.y + b.y) / 2 - 4 }, g);
-    t.textContent = l.up ? l.label : `${l.label} (down)`;
-    const title = el('title', {}, g); title.textContent = `${l.name}: ${l.describe}`;
+    const lab = el('text', { x: (a.x + b.x) / 2 + 4, y: (a.y + b.y) / 2 - 4 }, g);
+    lab.textContent = linkLabel(l) + (l.up ? '' : t('down.suffix'));
+    const title = el('title', {}, g); title.textContent = `${l.name}: ${linkDescribe(l)}`;
     g.addEventListener('click', () => { $('linkSel').value = String(l.i); markSelection(); });
   }
   for (const n of topo.nodes) {
@@ -61,22 +62,35 @@ function drawTopology(topo) {
     else if (n.kind === 'switch') el('rect', { class: 'shape', x: -14, y: -10, width: 28, height: 20 }, g);
     else el('rect', { class: 'shape', x: -18, y: -12, width: 36, height: 24, rx: 5 }, g);
     const label = el('text', { y: 4 }, g); label.textContent = n.kind === 'router' ? 'R' : n.kind === 'switch' ? 'SW' : 'H';
-    const name = el('text', { y: 28 }, g); name.textContent = n.name + (n.up ? '' : ' (down)');
+    const name = el('text', { y: 28 }, g); name.textContent = n.name + (n.up ? '' : t('down.suffix'));
     if (topo.addresses) n.addresses.slice(0, 3).forEach((a, k) => { const t = el('text', { class: 'addr', y: 39 + 10 * k }, g); t.textContent = a; });
-    const title = el('title', {}, g); title.textContent = `${n.name} (${n.kind})\n${n.addresses.join('\n')}`;
+    const title = el('title', {}, g); title.textContent = `${n.name} (${t('kind.' + n.kind)})\n${n.addresses.join('\n')}`;
     g.addEventListener('click', () => {
       $('nodeSel').value = n.name;
       markSelection();
     });
   }
   fillSelect($('runHost'), topo.nodes.filter((n) => n.kind !== 'switch').map((n) => [n.name, n.name]), true);
-  fillSelect($('nodeSel'), topo.nodes.map((n) => [n.name, `${n.name}${n.up ? '' : ' (down)'}`]), true);
-  fillSelect($('linkSel'), topo.links.map((l) => [String(l.i), `${l.name}${l.up ? '' : ' (down)'}`]), true);
+  fillSelect($('nodeSel'), topo.nodes.map((n) => [n.name, `${n.name}${n.up ? '' : t('down.suffix')}`]), true);
+  fillSelect($('linkSel'), topo.links.map((l) => [String(l.i), `${l.name}${l.up ? '' : t('down.suffix')}`]), true);
   const hf = $('hostFilter'); const keep = hf.value;
-  hf.innerHTML = '<option value="">all nodes</option>';
+  hf.innerHTML = '';
+  hf.add(new Option(t('filter.allNodes'), ''));
   for (const n of topo.nodes) hf.add(new Option(n.name, n.name));
   hf.value = keep;
   markSelection();
+}
+
+// A link's label on the map: its delay, and its loss when there is any (each way when they differ).
+function linkLabel(l) {
+  const one = (k) => `${l.delay[k] / 1e6} ms` + (l.loss[k] ? `, ${t('link.loss', { pct: +(l.loss[k] * 100).toPrecision(6) })}` : '');
+  return one(0) + (l.delay[1] !== l.delay[0] || l.loss[1] !== l.loss[0] ? ` / ${one(1)}` : '');
+}
+
+function linkDescribe(l) {
+  const words = (parts) => parts.map(([k, v]) => (k === 'delay' || k === 'rate' ? v : t(`param.${k}`, { v }))).join(', ');
+  const [ab, ba] = l.params.map(words);
+  return ab + (ab !== ba ? ` / ${t('link.back')}: ${ba}` : '');
 }
 
 function fillSelect(sel, options, keep) {
@@ -129,14 +143,16 @@ function addEvents(list) {
     if (passes(e)) { list_.append(e.i); grew = true; }
   }
   if (grew) list_.grew();
-  $('count').textContent = `${list_.items.length} of ${st.events.length} events`;
+  showCount();
 }
+
+function showCount() { $('count').textContent = t('count', { n: list_.items.length, total: st.events.length }); }
 
 function applyFilters() {
   const items = [];
   for (const e of st.events) if (passes(e)) items.push(e.i);
   list_.setItems(items);
-  $('count').textContent = `${items.length} of ${st.events.length} events`;
+  showCount();
 }
 
 function fmt(t) { return (t / 1e9).toFixed(6); }
@@ -147,9 +163,9 @@ function renderRow(row, i) {
   row.dataset.i = i;
   row.title = e.summary;  // the whole line, where the column cuts it short
   const where = e.node + (e.iface ? ':' + e.iface : '');
-  const what = e.event === 'drop' ? `DROP ${e.reason || ''}` : `${e.layer} ${e.event}`;
+  const what = eventWords(e);
   row.innerHTML = '';
-  for (const [cls, text] of [['t', fmt(e.t)], ['n', where], ['e', what], ['s', e.summary + (e.lost ? ` (lost: ${e.lost})` : '')]]) {
+  for (const [cls, text] of [['t', fmt(e.t)], ['n', where], ['e', what], ['s', e.summary + (e.lost ? t('row.lost', { reason: reasonWords(e.lost) }) : '')]]) {
     const s = document.createElement('span'); s.className = cls; s.textContent = text; row.appendChild(s);
   }
 }
@@ -162,6 +178,7 @@ function select(i) {
   list_.scrollTo(i);
   send({ cmd: 'detail', i });
 }
+st.select = select;  // the tour and the tests choose an event as a click would
 
 // -- the animation --------------------------------------------------------------------------------
 const pool = [];
@@ -219,7 +236,7 @@ function drawDrops() {
     }
     const m = el('g', { class: 'drop', 'data-i': e.i, transform: `translate(${x},${y})` }, g);
     el('path', { d: 'M-7,-7L7,7M7,-7L-7,7' }, m);
-    const t = el('text', { x: 9, y: -8 }, m); t.textContent = e.reason || 'drop';
+    const label = el('text', { x: 9, y: -8 }, m); label.textContent = reasonWords(e.reason || 'drop');
     n++;
   }
   g.dataset.count = n;
@@ -238,7 +255,7 @@ function frame(now) {
   } else if (st.following) {
     st.T = st.serverNow;
   }
-  $('clock').textContent = `t = ${fmt(st.T)} s` + (st.T < st.serverNow ? ` (recorded to ${fmt(st.serverNow)} s)` : '');
+  $('clock').textContent = t('clock', { t: fmt(st.T) }) + (st.T < st.serverNow ? t('clock.recorded', { t: fmt(st.serverNow) }) : '');
   drawPackets();
   drawDrops();
   if (Math.abs(st.T - lastRowT) > 1e5) { lastRowT = st.T; list_.draw(); }
@@ -248,7 +265,7 @@ function frame(now) {
 // -- controls -------------------------------------------------------------------------------------
 function setPlaying(on) {
   st.wantPlay = on;
-  $('play').innerHTML = on ? '&#10073;&#10073; pause' : '&#9654; play';
+  $('play').textContent = t(on ? 'btn.pause' : 'btn.play');
   if (!on) { st.following = false; if (st.serverPlaying) { st.serverPlaying = false; send({ cmd: 'pause' }); } }
   else if (st.T >= st.serverNow) { st.serverPlaying = true; send({ cmd: 'play' }); }
 }
@@ -271,11 +288,11 @@ function jump() {
   const text = $('jumpTo').value.trim();
   const m = /^([0-9]*\.?[0-9]+)\s*(s|ms|us|µs|ns)?$/.exec(text);
   const scale = { s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, ns: 1 };
-  if (!m) { status(`"${text}" is not a time: try 1.5 (seconds), 150ms or 20us`, true); return; }
-  const t = Math.round(parseFloat(m[1]) * scale[m[2] || 's']);
+  if (!m) { status(t('jump.bad', { text }), true); return; }
+  const when = Math.round(parseFloat(m[1]) * scale[m[2] || 's']);
   setPlaying(false);
-  if (t > st.serverNow) { send({ cmd: 'run_to', t }); st.jumpTarget = t; }
-  st.T = Math.min(t, st.serverNow);
+  if (when > st.serverNow) { send({ cmd: 'run_to', t: when }); st.jumpTarget = when; }
+  st.T = Math.min(when, st.serverNow);
 }
 
 function speedFromSlider() {
@@ -321,7 +338,8 @@ function wire() {
   const pf = $('protoFilters');
   for (const p of PROTOS) {
     const label = document.createElement('label');
-    label.innerHTML = `<input type="checkbox" checked data-proto="${p}"> <span class="sw" style="background:${COLOURS[p] || '#888'}"></span>${p.toUpperCase()}`;
+    label.innerHTML = `<input type="checkbox" checked data-proto="${p}"> <span class="sw" style="background:${COLOURS[p] || '#888'}"></span><span class="pn"></span>`;
+    label.dataset.i18nTitle = 'filter.proto.title';
     label.querySelector('input').addEventListener('change', (e) => {
       if (e.target.checked) st.filter.protos.add(p); else st.filter.protos.delete(p);
       applyFilters();
@@ -329,7 +347,30 @@ function wire() {
     pf.appendChild(label);
   }
   $('legend').innerHTML = PROTOS.filter((p) => COLOURS[p]).map((p) => `<span><span class="sw" style="background:${COLOURS[p]}"></span>${p.toUpperCase()}</span>`).join('')
-    + '<span class="note">click a node or a link to choose it for the buttons below; click a packet to see its layers</span>';
+    + '<span class="note" data-i18n="legend.note"></span>';
+  const langSel = $('lang');
+  langSel.value = lang;
+  langSel.addEventListener('change', () => setLang(langSel.value));
+  onLang(relabel);
+  relabel();
+}
+
+// Everything the page wrote in words, again in the language just chosen.
+function relabel() {
+  applyDom();
+  $('lang').value = lang;
+  document.querySelectorAll('#protoFilters label').forEach((l) => {
+    const p = l.querySelector('input').dataset.proto;
+    l.querySelector('.pn').textContent = p === 'other' ? t('proto.other') : p.toUpperCase();
+  });
+  $('play').textContent = t(st.wantPlay ? 'btn.pause' : 'btn.play');
+  $('mode').textContent = t(st.mode === 'replay' ? 'mode.replay' : 'mode.live');
+  if (st.topo) drawTopology(st.topo);
+  if (st.features.actions !== undefined) applyFeatures(st.features);
+  if (st.detail) showDetail($('detail'), st.detail);
+  if (st.lastStatus) status(tMsg(st.lastStatus), st.lastStatus.error);
+  showCount();
+  list_.draw();
 }
 
 function applyFeatures(f) {
@@ -337,10 +378,10 @@ function applyFeatures(f) {
   for (const id of ['runBox', 'nodeBox', 'linkBox']) $(id).disabled = !f.actions;
   const curl = $('runApp').querySelector('option[value="curl"]');
   curl.disabled = !f.curl;
-  curl.textContent = f.curl ? 'curl' : 'curl (needs the HTTP application)';
+  curl.textContent = f.curl ? 'curl' : t('curl.missing');
   $('expDiagram').disabled = !f.diagram;
-  $('diagramNote').textContent = f.diagram_note || '';
-  if (!f.actions) $('actions').title = 'a recorded run: actions need a live simulation';
+  $('diagramNote').textContent = f.diagram ? '' : t('diagram.missing');
+  if (!f.actions) $('actions').title = t('actions.replay');
 }
 
 // -- the connection -------------------------------------------------------------------------------
@@ -350,7 +391,7 @@ function connect() {
     const msg = JSON.parse(m.data);
     switch (msg.type) {
       case 'hello':
-        st.mode = msg.mode; $('mode').textContent = msg.mode === 'replay' ? 'replay' : 'live';
+        st.mode = msg.mode; $('mode').textContent = t(msg.mode === 'replay' ? 'mode.replay' : 'mode.live');
         drawTopology(msg.topology); applyFeatures(msg.features); st.serverNow = msg.now;
         speedFromSlider();
         break;
@@ -365,16 +406,17 @@ function connect() {
         if (st.mode === 'replay' && !msg.playing && st.wantPlay && st.T >= st.serverNow) setPlaying(false);
         break;
       case 'topology': drawTopology(msg.topology); break;
-      case 'detail': showDetail($('detail'), msg); break;
-      case 'status': status(msg.message); break;
+      case 'detail': st.detail = msg; showDetail($('detail'), msg); break;
+      case 'status': st.lastStatus = msg; status(tMsg(msg)); break;
       case 'error':
-        status(msg.message, true);
+        st.lastStatus = { ...msg, error: true };
+        status(tMsg(msg), true);
         if (msg.stopped) setPlaying(false);  // or the page would ask to play again at once
         break;
       default: break;
     }
   };
-  ws.onclose = () => { status('disconnected from the server (is minternet web still running?)', true); };
+  ws.onclose = () => { st.lastStatus = { key: 'ws.closed', error: true }; status(t('ws.closed'), true); };
 }
 
 wire();

@@ -1,16 +1,20 @@
 // The layer view: every field of every layer, and the bytes in hex with the selected field lit.
+// Field names stay as Wireshark shows them; the words around them follow the page's language.
+import { t, eventWords, reasonWords, layerWords } from './i18n.js';
+
 function esc(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 }
 
 export function showDetail(box, d) {
   const time = (d.t / 1e9).toFixed(6);
-  let html = `<h3>#${d.i} ${time} s ${esc(d.node)}${d.iface ? ':' + esc(d.iface) : ''} ${esc(d.layer)} ${esc(d.event)}`
-    + `${d.reason ? ' (' + esc(d.reason) + ')' : ''}</h3><div class="summary">${esc(d.summary)}</div>`;
-  if (d.error) html += `<div class="note">decoding stopped: ${esc(d.error)}</div>`;
+  const what = d.event === 'drop' ? eventWords(d) : `${eventWords(d)}${d.reason ? ' (' + reasonWords(d.reason) + ')' : ''}`;
+  let html = `<h3>#${d.i} ${esc(t('detail.seconds', { t: time }))} ${esc(d.node)}${d.iface ? ':' + esc(d.iface) : ''} ${esc(what)}`
+    + `</h3><div class="summary">${esc(d.summary)}</div>`;
+  if (d.error) html += `<div class="note">${esc(t('detail.stopped', { error: d.error }))}</div>`;
   d.layers.forEach((layer, li) => {
     html += `<details class="layer" open data-layer="${esc(layer.name)}"><summary data-start="${layer.start}" data-end="${layer.end}"`
-      + ` title="bytes ${layer.start}..${layer.end - 1}">${esc(layer.name)}</summary>`;
+      + ` title="${esc(t('detail.bytes', { a: layer.start, b: layer.end - 1 }))}">${esc(layerWords(layer.name))}</summary>`;
     layer.fields.forEach((f, fi) => {
       html += `<div class="field" data-l="${li}" data-f="${fi}" data-start="${f.start}" data-end="${f.end}">`
         + `<span class="k">${esc(f.name)}</span><span class="v">${esc(f.value)}</span></div>`;
@@ -32,7 +36,7 @@ export function showDetail(box, d) {
     }
     html += `<div id="hex">${hex}</div>`;
   } else if (!d.layers.length) {
-    html += '<p class="note">This event carries no packet.</p>';
+    html += `<p class="note">${esc(t('detail.nopacket'))}</p>`;
   }
   box.innerHTML = html;
   // Pointing at a layer's name lights all its bytes; clicking a field lights just that field's.
