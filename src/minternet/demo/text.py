@@ -211,6 +211,27 @@ TEXT: dict[str, dict[str, str]] = {
                 "ko": "서버: 응답의 첫 패킷이 사라짐 (link-loss)"},
     "h8.resent": {"en": "sent again at", "ko": "다시 보낸 시각"},
     "h8.done": {"en": "complete", "ko": "완료"},
+    # -- the packets the guided tour pauses on ----------------------------------------------------
+    "focus.dns.query": {"en": "The client's question for www.example.com leaves in one UDP datagram to its "
+                              "resolver {resolver}, port 53.",
+                        "ko": "www.example.com을 묻는 클라이언트의 질문이 UDP 데이터그램 하나에 담겨 리졸버 "
+                              "{resolver}의 포트 53으로 갑니다."},
+    "focus.dns.answer": {"en": "The answer: www.example.com is {address}.",
+                         "ko": "답: www.example.com의 주소는 {address}입니다."},
+    "focus.handshake.S": {"en": "SYN: the client asks to connect, with its initial sequence number {seq}.",
+                          "ko": "SYN: 클라이언트가 연결을 요청합니다. 초기 순서 번호는 {seq}입니다."},
+    "focus.handshake.SA": {"en": "SYN+ACK: the server agrees, with its own initial sequence number {seq}.",
+                           "ko": "SYN+ACK: 서버가 응하면서 자기 초기 순서 번호 {seq}를 보냅니다."},
+    "focus.handshake.A": {"en": "ACK: the client confirms; the connection is open.",
+                          "ko": "ACK: 클라이언트가 확인합니다. 이제 연결이 열렸습니다."},
+    "focus.encapsulation.hop": {"en": "{node} -> {next}: new MAC addresses on this hop, the same IP addresses, TTL {ttl}.",
+                                "ko": "{node} -> {next}: 이 구간에서 MAC 주소는 새로 바뀌고 IP 주소는 그대로, TTL은 {ttl}입니다."},
+    "focus.loss.drop": {"en": "This segment (seq {seq}) is lost on the link; TCP will send it again.",
+                        "ko": "이 세그먼트(seq {seq})가 링크에서 사라집니다. TCP가 다시 보낼 것입니다."},
+    "focus.failover.down": {"en": "{router} goes down: what is sent to it now is lost, and nobody is told.",
+                            "ko": "{router}가 멈춥니다. 이제 그쪽으로 보낸 것은 사라지고, 아무도 알려 주지 않습니다."},
+    "focus.close.fin": {"en": "FIN from {who}: it has nothing more to send.",
+                        "ko": "{who}의 FIN: 더 보낼 것이 없다는 뜻입니다."},
     "files": {
         "en": "Written:",
         "ko": "만든 파일:",
