@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from .stages import h3, web
+from .stages import h3, ip, web
 from .text import text
 
 if TYPE_CHECKING:
@@ -42,6 +42,9 @@ class Stage:
 WEB = dict(world="web", prepare=web.prepare)
 
 STAGES: list[Stage] = [
+    Stage("connectionless", "ip.cl", ip.connectionless, world="connectionless"),
+    Stage("reorder", "ip.ro", ip.reorder, world="reorder"),
+    Stage("fragments", "ip.fr", ip.fragments, world="fragments"),
     Stage("dns", "stage1", web.dns, **WEB),
     Stage("handshake", "stage2", web.handshake, **WEB),
     Stage("encapsulation", "stage3", web.encapsulation, **WEB),

@@ -211,6 +211,113 @@ TEXT: dict[str, dict[str, str]] = {
                 "ko": "서버: 응답의 첫 패킷이 사라짐 (link-loss)"},
     "h8.resent": {"en": "sent again at", "ko": "다시 보낸 시각"},
     "h8.done": {"en": "complete", "ko": "완료"},
+    # -- IP alone: connectionless, out of order, fragmentation ------------------------------------
+    "ip.cl": {"en": "IP is connectionless: it sends even when nobody is there",
+              "ko": "IP의 비연결성: 받을 대상이 없어도 패킷을 보냅니다"},
+    "ip.cl.text": {
+        "en": "IP sends a packet to an address without asking first whether anybody is there. The "
+              "client pings the server ({server}) once, then the server goes down, and the client "
+              "tries again: three pings, a UDP datagram, then a TCP connection.",
+        "ko": "IP는 상대가 패킷을 받을 수 있는 상태인지 먼저 묻지 않고 그 주소로 보냅니다(비연결성). "
+              "클라이언트가 서버({server})에 ping을 한 번 보낸 뒤 서버가 멈추고(서비스 불능 상태), "
+              "클라이언트는 다시 보내 봅니다: ping 세 번, UDP 데이터그램 하나, 그리고 TCP 연결.",
+    },
+    "ip.cl.result": {
+        "en": "{pings} pings out, {replies} replies, {icmp} error messages; the UDP datagram was "
+              "accepted ({bytes} bytes sent, no error). Every packet left the client ({sent} in all, "
+              "the SYNs included), {lost} were lost at the dead server, and {answers} answers came "
+              "back. IP never said a word: it does not know.",
+        "ko": "ping {pings}번을 보냈고 응답은 {replies}번, 오류 메시지는 {icmp}개였습니다. UDP "
+              "데이터그램도 아무 오류 없이 보내졌습니다({bytes}바이트). 모든 패킷이 클라이언트를 "
+              "떠났고(SYN 포함 {sent}개) 멈춘 서버에서 {lost}개가 사라졌으며, 돌아온 응답은 "
+              "{answers}개입니다. IP는 아무 말도 하지 않습니다. 알지 못하기 때문입니다.",
+    },
+    "ip.cl.tcp": {
+        "en": "TCP is connection-oriented: it waits for the SYN+ACK, sends the SYN again with the "
+              "timer doubling each time ({syns} SYNs, tcp_syn_retries = {retries}), and after "
+              "{seconds:.1f} s tells the program clearly: {error} ({strerror}).",
+        "ko": "TCP는 연결 지향적입니다. SYN+ACK를 기다리며 타이머를 두 배씩 늘려 SYN을 다시 보내고"
+              "(SYN {syns}개, tcp_syn_retries = {retries}), {seconds:.1f}초 뒤 프로그램에 분명하게 "
+              "알립니다: {error} ({strerror}).",
+    },
+    "ip.ro": {"en": "Out of order: IP delivers packets as they come, TCP puts them back in order",
+              "ko": "순서가 안 맞으면: IP는 온 순서대로 넘기고, TCP가 순서를 맞춥니다"},
+    "ip.ro.text": {
+        "en": "Now the link {link} delays every frame by a random extra 0-{jitter} ms, so packets of "
+              "one flow can overtake each other. The client sends {n} numbered UDP datagrams, 1 ms "
+              "apart, then a file over TCP.",
+        "ko": "이번에는 {link} 링크가 프레임마다 0-{jitter} ms를 무작위로 더 늦춰서, 같은 흐름의 패킷들이 "
+              "서로 앞지를 수 있습니다. 클라이언트가 번호를 붙인 UDP 데이터그램 {n}개를 1 ms 간격으로 "
+              "보내고, 이어서 파일 하나를 TCP로 보냅니다.",
+    },
+    "ip.ro.udp_sent": {"en": "UDP, sent:                     ", "ko": "UDP, 보낸 순서:                 "},
+    "ip.ro.udp_got": {"en": "UDP, as the program read them:  ", "ko": "UDP, 프로그램이 받은 순서:       "},
+    "ip.ro.tcp_got": {"en": "TCP segments, as they arrived:  ", "ko": "TCP 세그먼트, 도착한 순서:       "},
+    "ip.ro.result": {
+        "en": "IP and UDP hand over the datagrams as they come ({udp_late} of {n} arrived after a "
+              "later one). The TCP segments came out of order too ({late} of {segments} after a later one), "
+              "but TCP's sequence numbers let the receiver hold them and hand the program the "
+              "{nbytes} bytes in order ({ok} checked).",
+        "ko": "IP와 UDP는 데이터그램을 온 순서대로 넘깁니다({n}개 중 {udp_late}개가 뒤의 것보다 "
+              "늦게 도착했습니다). TCP 세그먼트도 순서가 뒤섞였지만({segments}개 중 {late}개가 뒤의 것보다 "
+              "늦게 도착), 받는 쪽 TCP는 순서 번호로 그것들을 모아 두었다가 {nbytes}바이트를 순서대로 "
+              "프로그램에 넘겼습니다(순서 보장, {ok} 확인).",
+    },
+    "ip.fr": {"en": "Over 1500 bytes: IP fragmentation, and one lost piece loses the whole",
+              "ko": "1500바이트가 넘으면: IP가 끊어서 보내고, 한 조각만 잃어도 전체를 잃습니다"},
+    "ip.fr.text": {
+        "en": "A UDP datagram of {size} bytes does not fit in one packet on a link with an MTU of "
+              "{mtu} bytes, so the client's IP cuts it into fragments: one IP identification, an "
+              "offset each, \"more fragments\" (MF) on all but the last. Only the receiver puts them "
+              "together again.",
+        "ko": "{size}바이트 UDP 데이터그램은 MTU가 {mtu}바이트인 링크에서 패킷 하나에 들어가지 "
+              "않으므로 클라이언트의 IP가 끊어서 보냅니다(조각화). 조각들은 같은 IP 식별 번호와 각자의 "
+              "오프셋을 가지고, 마지막을 뺀 모두에 MF(조각이 더 있음)가 붙습니다. 다시 합치는 것은 받는 "
+              "쪽뿐입니다.",
+    },
+    "ip.fr.whole": {
+        "en": "All {n} fragments arrived; the server's IP reassembled them and the program read one "
+              "datagram of {size} bytes. The same again, but the middle fragment is lost on the way:",
+        "ko": "조각 {n}개가 모두 도착했고, 서버의 IP가 다시 합쳐 프로그램은 {size}바이트 데이터그램 "
+              "하나를 읽었습니다. 같은 것을 한 번 더 보내는데, 이번에는 가운데 조각이 사라집니다:",
+    },
+    "ip.fr.broken": {
+        "en": "{sent} fragments left, {lost} was lost, the other {pieces} arrived and waited; after "
+              "{wait:.1f} s the server's IP gave up and threw them away too. The program got nothing "
+              "of the {size} bytes: the pieces' continuity is not guaranteed, and nobody sends the "
+              "missing piece again.",
+        "ko": "조각 {sent}개가 떠났고 {lost}개가 사라졌으며, 도착한 나머지 {pieces}개는 기다리다가 "
+              "{wait:.1f}초 뒤 서버의 IP가 포기하고 함께 버렸습니다. 프로그램은 {size}바이트 중 아무것도 "
+              "받지 못했습니다. 끊어서 보낸 데이터는 연결성이 보장되지 않고, 빠진 조각을 다시 보내 "
+              "주는 이도 없습니다.",
+    },
+    "ip.fr.tcp": {
+        "en": "That is why TCP never lets IP cut its segments: its SYN announces an MSS of {mss} "
+              "bytes (the {mtu}-byte MTU minus 40 bytes of IP and TCP headers), every segment carries "
+              "{df} (don't fragment), and if a smaller link lies on the path, its router answers "
+              "\"fragmentation needed\" and TCP sends smaller segments (path MTU discovery). A lost "
+              "segment is then sent again alone.",
+        "ko": "그래서 TCP는 IP가 자기 세그먼트를 끊지 못하게 합니다. SYN에서 MSS {mss}바이트(MTU "
+              "{mtu}바이트에서 IP와 TCP 헤더 40바이트를 뺀 값)를 알리고, 모든 세그먼트에 {df}(조각화 "
+              "금지)를 붙이며, 길 위에 더 작은 링크가 있으면 그 라우터가 \"조각화 필요\"라고 답해 TCP가 "
+              "세그먼트를 줄입니다(경로 MTU 탐색). 그러면 잃어버린 세그먼트 하나만 다시 보내면 됩니다.",
+    },
+    "focus.cl.sent": {"en": "The packet leaves: IP does not ask whether the server is there.",
+                      "ko": "패킷이 떠납니다. IP는 서버가 있는지 묻지 않습니다."},
+    "focus.cl.lost": {"en": "It reaches the server's LAN and is lost: the server is down. Nobody tells the client.",
+                      "ko": "서버의 LAN까지 가서 사라집니다. 서버가 멈춰 있습니다. 클라이언트에게는 아무도 알려 주지 않습니다."},
+    "focus.cl.syn_again": {"en": "TCP sends its SYN again: no SYN+ACK came ({n} SYNs in all).",
+                           "ko": "SYN+ACK가 오지 않아 TCP가 SYN을 다시 보냅니다(모두 {n}번)."},
+    "focus.ro.late": {"en": "Segment {n} arrives after a later one: TCP keeps it in order.",
+                      "ko": "세그먼트 {n}이 뒤의 세그먼트보다 늦게 도착합니다. TCP가 순서를 맞춥니다."},
+    "focus.fr.piece": {"en": "A fragment: offset {offset}, {n} bytes of the datagram.",
+                       "ko": "조각 하나: 오프셋 {offset}, 데이터그램의 {n}바이트."},
+    "focus.fr.lost": {"en": "The fragment at offset {offset} is lost.",
+                      "ko": "오프셋 {offset}의 조각이 사라집니다."},
+    "focus.fr.expired": {"en": "The receiver gives up on the datagram: the pieces that came are thrown away.",
+                         "ko": "받는 쪽이 데이터그램을 포기하고, 도착한 조각들도 버립니다."},
+    "focus.fr.df": {"en": "TCP's SYN: MSS {mss} and DF, so IP never cuts TCP's segments.",
+                    "ko": "TCP의 SYN: MSS {mss}와 DF. 그래서 IP는 TCP 세그먼트를 끊지 않습니다."},
     # -- the packets the guided tour pauses on ----------------------------------------------------
     "focus.dns.query": {"en": "The client's question for www.example.com leaves in one UDP datagram to its "
                               "resolver {resolver}, port 53.",
