@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from .stages import h3, ip, web
+from .stages import h3, ip, names, ports, transport, web
 from .text import text
 
 if TYPE_CHECKING:
@@ -42,17 +42,24 @@ class Stage:
 WEB = dict(world="web", prepare=web.prepare)
 
 STAGES: list[Stage] = [
+    # IP: what it does not promise (the notes: 비연결성, 비신뢰성, 1500 bytes)
     Stage("connectionless", "ip.cl", ip.connectionless, world="connectionless"),
     Stage("reorder", "ip.ro", ip.reorder, world="reorder"),
     Stage("fragments", "ip.fr", ip.fragments, world="fragments"),
-    Stage("dns", "stage1", web.dns, **WEB),
-    Stage("handshake", "stage2", web.handshake, **WEB),
+    # TCP on IP: the layers, the handshake, delivery and order guaranteed
     Stage("encapsulation", "stage3", web.encapsulation, **WEB),
+    Stage("handshake", "stage2", web.handshake, **WEB),
     Stage("loss", "stage4", web.loss, **WEB),
+    Stage("resend", "tcp.rs", transport.resend, world="resend"),
     Stage("failover", "stage5", web.failover, after=("loss",), **WEB),
     Stage("close", "stage6", web.close, after=("failover",), **WEB),
-    Stage("compare", "stage7", web.compare, after=("dns", "handshake", "close"), **WEB),
+    # ports, then names
+    Stage("ports", "ports", ports.ports, world="ports"),
+    Stage("dns", "stage1", web.dns, **WEB),
+    Stage("dns-change", "dns.ch", names.dns_change, world="dns-change", prepare=names.prepare),
+    # HTTP, and UDP beside TCP with numbers
     Stage("https", "stage8", h3.run, after=("close",), **WEB),
+    Stage("udp-vs-tcp", "tcp.ut", transport.udp_vs_tcp, after=("https",), **WEB),
 ]
 
 

@@ -318,6 +318,117 @@ TEXT: dict[str, dict[str, str]] = {
                          "ko": "받는 쪽이 데이터그램을 포기하고, 도착한 조각들도 버립니다."},
     "focus.fr.df": {"en": "TCP's SYN: MSS {mss} and DF, so IP never cuts TCP's segments.",
                     "ko": "TCP의 SYN: MSS {mss}와 DF. 그래서 IP는 TCP 세그먼트를 끊지 않습니다."},
+    # -- TCP's two receivers, ports, DNS changes, UDP beside TCP -----------------------------------
+    "tcp.rs": {"en": "Order guaranteed: throw away and resend from 2, or buffer and reorder",
+               "ko": "순서 보장: 다 버리고 2번부터 다시 보내기, 또는 모아 두었다가 순서 맞추기"},
+    "tcp.rs.text": {
+        "en": "The client sends {n} segments to the server twice, and both times the first "
+              "transmission of segment {lost} is lost on the same spot. The first receiver is the "
+              "basic one: whatever arrives after a hole is thrown away, so the sender must resend "
+              "everything from segment {lost} on. The second keeps what arrived and waits for the "
+              "hole to be filled (what TCP does on every system today).",
+        "ko": "클라이언트가 서버로 세그먼트 {n}개를 두 번 보내고, 두 번 모두 {lost}번 세그먼트의 첫 "
+              "전송이 같은 곳에서 사라집니다. 첫 번째 받는 쪽은 기본 구조대로, 빈 곳 뒤에 온 것을 "
+              "다 버립니다. 그래서 보내는 쪽은 {lost}번부터 다시 보내야 합니다. 두 번째 받는 쪽은 도착한 "
+              "것을 모아 두었다가 빈 곳이 채워지면 순서대로 넘깁니다(오늘날 모든 시스템의 TCP가 이렇게 "
+              "합니다).",
+    },
+    "tcp.rs.discard": {"en": "throw away, resend from 2:", "ko": "다 버리고 2번부터 다시:"},
+    "tcp.rs.keep": {"en": "buffer and reorder:        ", "ko": "모아 두고 순서 맞추기:  "},
+    "tcp.rs.segs": {"en": "segments sent", "ko": "세그먼트 보냄"},
+    "tcp.rs.again": {"en": "bytes sent again", "ko": "바이트 재전송"},
+    "tcp.rs.result": {
+        "en": "Both delivered the {nbytes} bytes in order. Throwing away cost {d_again:,} bytes "
+              "sent again and {d_ms:.1f} ms; buffering cost {k_again:,} bytes and {k_ms:.1f} ms.",
+        "ko": "둘 다 {nbytes}바이트를 순서대로 전달했습니다. 다 버리는 쪽은 {d_again:,}바이트를 다시 "
+              "보내고 {d_ms:.1f} ms가 걸렸고, 모아 두는 쪽은 {k_again:,}바이트, {k_ms:.1f} ms였습니다.",
+    },
+    "ports": {"en": "Ports: which program on the server gets the packet",
+              "ko": "포트: 서버의 어느 프로그램이 패킷을 받을까 (프로그램 구분)"},
+    "ports.text": {
+        "en": "One server ({server}), several programs: a web server on port 80 and an echo server "
+              "on port 7. The client talks to both at once. The IP address is the apartment "
+              "building, the port the apartment: the server's TCP hands each segment to the program "
+              "of its destination port.",
+        "ko": "서버 하나({server})에 프로그램이 여럿 있습니다: 포트 80의 웹 서버와 포트 7의 에코 서버. "
+              "클라이언트가 둘과 동시에 이야기합니다. IP는 아파트 동, 포트는 각 아파트 안의 호입니다. "
+              "서버의 TCP는 세그먼트마다 목적지 포트의 프로그램에게 넘겨 줍니다.",
+    },
+    "ports.demux": {
+        "en": "Each connection is told apart by its 4-tuple (source IP, source port, destination IP, "
+              "destination port):",
+        "ko": "연결마다 네 가지(출발지 IP, 출발지 PORT, 목적지 IP, 목적지 PORT)로 구분됩니다:",
+    },
+    "ports.segments": {"en": "segments", "ko": "세그먼트"},
+    "ports.table": {"en": "Well-known ports (0-1023) and who serves them in this network:",
+                    "ko": "잘 알려진 포트(0~1023)와 이 네트워크에서 그 포트를 쓰는 곳:"},
+    "ports.here": {"en": "served here:", "ko": "여기서 사용:"},
+    "ports.ephemeral": {"en": "ephemeral: the client's side, this time", "ko": "임시 포트: 이번에 클라이언트가 쓴 포트"},
+    "ports.result": {
+        "en": "{n} connections at once between the same two addresses: {web} segments reached the "
+              "web server (port 80) and {echo} the echo server (port 7), none the wrong program; the "
+              "client's side used ephemeral ports {a} and {b}.",
+        "ko": "같은 두 주소 사이에 연결 {n}개가 동시에 있었습니다. 세그먼트 {web}개는 웹 서버(포트 "
+              "80)로, {echo}개는 에코 서버(포트 7)로 갔고, 잘못 간 것은 없습니다. 클라이언트 쪽은 임시 "
+              "포트 {a}와 {b}를 썼습니다.",
+    },
+    "dns.ch": {"en": "Addresses change, names stay: DNS and the cached answer's TTL",
+               "ko": "IP는 바뀔 수 있음: DNS와 캐시된 답의 TTL"},
+    "dns.ch.text": {
+        "en": "www.example.com is at {old}. The site moves to a new server, {new}, and its owner "
+              "registers the new address; the name stays the same. The resolver remembers an "
+              "answer for its TTL ({ttl} s); the client visits every minute:",
+        "ko": "www.example.com은 {old}에 있습니다. 사이트가 새 서버 {new}로 옮기고, 주인이 DNS에 새 "
+              "주소를 등록합니다. 이름은 그대로입니다. 리졸버는 답을 TTL({ttl}초) 동안 기억하고, "
+              "클라이언트는 1분마다 찾아옵니다:",
+    },
+    "dns.ch.result": {
+        "en": "The new address was registered at {at} s, but {stale} visit(s) after that still went "
+              "to the old server: the resolver's cached answer counted its TTL down. From {first:.0f} "
+              "s on, the TTL ({ttl} s) had run out, the resolver asked again and every visit went to "
+              "{new}. Nobody had to learn the new number: that is why names are used, not addresses.",
+        "ko": "새 주소는 {at}초에 등록되었지만, 그 뒤에도 {stale}번은 옛 서버로 갔습니다. 리졸버에 "
+              "캐시된 답의 TTL이 아직 남아 있었기 때문입니다. {first:.0f}초부터는 TTL({ttl}초)이 끝나 "
+              "리졸버가 다시 물었고, 모든 방문이 {new}로 갔습니다. 아무도 새 번호를 외울 필요가 "
+              "없었습니다. 그래서 주소 대신 이름(도메인 명)을 씁니다.",
+    },
+    "tcp.ut": {"en": "UDP and TCP, like with like: one small question, one answer",
+               "ko": "UDP와 TCP, 같은 조건에서: 작은 질문 하나, 답 하나"},
+    "tcp.ut.text": {
+        "en": "The same {n}-byte question to the same echo server (port 7), once over UDP and once "
+              "over TCP, after a ping, so that no ARP or DNS is counted for either:",
+        "ko": "같은 {n}바이트 질문을 같은 에코 서버(포트 7)에 한 번은 UDP로, 한 번은 TCP로 보냅니다. "
+              "먼저 ping을 해 두어 어느 쪽에도 ARP나 DNS가 들어가지 않게 합니다:",
+    },
+    "tcp.ut.udp": {"en": "UDP, on the client's link:", "ko": "UDP, 클라이언트 링크에서:"},
+    "tcp.ut.tcp": {"en": "TCP, on the client's link:", "ko": "TCP, 클라이언트 링크에서:"},
+    "tcp.ut.result": {
+        "en": "UDP: {udp} packets, the answer after {udp_ms:.1f} ms (one round trip). TCP: {tcp} "
+              "packets, the answer after {tcp_ms:.1f} ms ({ratio:.1f} times as long: the handshake "
+              "comes first), and {closed:.1f} ms until the close was done. For the same question "
+              "TCP pays a round trip and extra packets for its handshake, acknowledgements and "
+              "close; UDP pays nothing and promises nothing.",
+        "ko": "UDP: 패킷 {udp}개, {udp_ms:.1f} ms 뒤에 답(왕복 한 번). TCP: 패킷 {tcp}개, {tcp_ms:.1f} ms "
+              "뒤에 답(3-way handshake가 먼저라 {ratio:.1f}배), 종료까지 {closed:.1f} ms. 같은 질문에 TCP는 "
+              "3-way handshake, 확인 응답, 종료에 왕복 한 번과 패킷을 더 쓰고, UDP는 아무것도 더 쓰지 "
+              "않는 대신 아무것도 보장하지 않습니다.",
+    },
+    "tcp.ut.h3": {
+        "en": "That round trip is why HTTP/3 moved to UDP: in the HTTPS stage, the page took {h1} "
+              "round trips to the first byte over HTTP/1.1, {h2} over HTTPS on TCP, {h3} over HTTP/3 "
+              "on UDP, {h3r} resumed with 0-RTT.",
+        "ko": "이 왕복 때문에 HTTP/3는 UDP로 옮겼습니다. HTTPS 단계에서 첫 바이트까지 HTTP/1.1은 왕복 "
+              "{h1}번, TCP 위의 HTTPS는 {h2}번, UDP 위의 HTTP/3는 {h3}번, 0-RTT로 재개하면 {h3r}번이었습니다.",
+    },
+    "focus.rs.lost": {"en": "Segment 2 is lost ({mode} receiver).", "ko": "2번 세그먼트가 사라집니다({mode})."},
+    "focus.ports.demux": {"en": "A segment for port {port}: the server hands it to {service}.",
+                          "ko": "포트 {port}로 온 세그먼트: 서버는 {service}에게 넘깁니다."},
+    "focus.dns.ch.answer": {"en": "The resolver answers {address} (TTL {ttl} s left).",
+                            "ko": "리졸버의 답: {address} (TTL {ttl}초 남음)."},
+    "focus.ut.udp": {"en": "UDP: the question leaves at once, no handshake.",
+                     "ko": "UDP: 연결 과정 없이 질문이 바로 떠납니다."},
+    "focus.ut.syn": {"en": "TCP: first a SYN, and a round trip before the question can go.",
+                     "ko": "TCP: 먼저 SYN, 질문을 보내기 전에 왕복 한 번."},
     # -- the packets the guided tour pauses on ----------------------------------------------------
     "focus.dns.query": {"en": "The client's question for www.example.com leaves in one UDP datagram to its "
                               "resolver {resolver}, port 53.",
