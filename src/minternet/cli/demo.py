@@ -27,4 +27,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pcap", metavar="DIR", help="where to write pcap files, trace and diagram (default: a new temporary folder)")
     p.add_argument("--trace", metavar="FILE", help="write every event as JSON lines to FILE")
     p.add_argument("--step", action="store_true", help="pause after each stage")
+    p.add_argument("--stage", action="append", metavar="N|KEY",
+                   help="tell only this stage (its number or key from --list; repeat for several); the "
+                        "stages it builds on run first, silently")
+    p.add_argument("--list", action="store_true", help="list the stages (number, key, title) and exit")
     p.set_defaults(func=cmd_demo)

@@ -10,6 +10,8 @@ task spawner); the servers and resolvers it sets up are ordinary programs from a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from typing import TYPE_CHECKING
 
 from ..application.dns.resolver import RecursiveResolver
@@ -133,6 +135,25 @@ class DNSRegistrar:
             tld_zone.add(_rr(ns_name, RRType.A, A(server_address), NS_TTL))  # glue
         self.domains[domain] = (address, server.name)
         return zone
+
+    def readdress(self, domain: str, address: str) -> None:
+        """``domain`` (and www.domain) move to ``address``: its zone's A record (and the HTTPS
+        record's ipv4hint) change at once; resolvers that cached the old answer keep it until its
+        TTL runs out, as on the real internet. ValueError for a domain that was never registered."""
+        domain = canonical(domain.strip("."))
+        if domain not in self.domains:
+            raise ValueError(f"cannot readdress {domain}: it is not registered (have: "
+                             f"{', '.join(sorted(self.domains)) or 'none'})")
+        _, server_name = self.domains[domain]
+        zone = self.authority_on(self.net.host(server_name)).zone(domain)
+        zone.replace(domain, RRType.A, [_rr(domain, RRType.A, A(address), ADDRESS_TTL)])
+        hint = bytes(int(x) for x in address.split("."))
+        https = [replace(rr, data=replace(rr.data, params=tuple((k, hint if k == SVC_KEYS["ipv4hint"] else v)
+                                                                for k, v in rr.data.params)))
+                 for rr in zone.get(domain, RRType.HTTPS)]
+        if https:
+            zone.replace(domain, RRType.HTTPS, https)
+        self.domains[domain] = (address, server_name)
 
     def serve_zone(self, host: "Host", zone: Zone) -> None:
         """Serve a zone (from a file, say) on ``host``."""

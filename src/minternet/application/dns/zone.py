@@ -116,6 +116,16 @@ class Zone:
                 self._nonterminals.add(_key(labels_to_name(labels[i:])))
         self._types[name][rtype] = None
 
+    def replace(self, name: str, rrtype: int, records: Iterable[ResourceRecord]) -> None:
+        """Replace the RRset (name, rrtype) with ``records`` (none: delete it), as a dynamic update
+        does (RFC 2136 2.5.2 then 2.5.1). ValueError as :meth:`add` when a record breaks a rule;
+        the zone is then left without that RRset."""
+        key = (_key(name), int(rrtype))
+        self._rrsets.pop(key, None)
+        self._types.get(key[0], {}).pop(key[1], None)
+        for rr in records:
+            self.add(rr)
+
     @staticmethod
     def _has(rrset: list[ResourceRecord], rr: ResourceRecord) -> bool:
         if any(r.data == rr.data for r in rrset):

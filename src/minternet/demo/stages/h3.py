@@ -1,4 +1,4 @@
-"""Stage 8 of ``minternet demo``: the same page over HTTP/1.1 on TCP, over HTTPS (TLS 1.3 and
+"""The HTTPS stage of ``minternet demo``: the same page over HTTP/1.1 on TCP, over HTTPS (TLS 1.3 and
 HTTP/2 on TCP) and over HTTP/3 on QUIC (UDP), fresh and resumed with 0-RTT; then one lost packet
 with three requests in flight, over HTTP/2 and over HTTP/3.
 
@@ -15,17 +15,18 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from .application.http.client import HTTPClient, fetch
-from .application.http.h3 import H3Client, serve_h3
-from .application.http.server import pages_handler, serve
-from .demo_text import text
-from .runtime import NS_PER_MS
-from .wire.ipv4 import IPv4
-from .demo import PAGES, ip_of, page, transport_of
+from ...application.http.client import HTTPClient, fetch
+from ...application.http.h3 import H3Client, serve_h3
+from ...application.http.server import pages_handler, serve
+from ...runtime import NS_PER_MS
+from ...wire.ipv4 import IPv4
+from ..story import ip_of, transport_of
+from ..text import text
+from .web import PAGES, page
 
 if TYPE_CHECKING:
-    from .demo import Story  # demo.py imports this module only when it runs the stage
-    from .observe.trace import TraceEvent
+    from ...observe.trace import TraceEvent
+    from ..story import Story
 
 # Three answers of a few packets each: all in the first flight (initial window of 10 segments).
 HOL_PATHS = ("/a", "/b", "/c")
@@ -241,11 +242,10 @@ class Stage8:
         return None
 
 
-def run_stage8(story: "Story", number: int) -> None:
-    """Tell stage ``number``: the comparison of HTTP versions, then head-of-line blocking."""
+def run(story: "Story") -> None:
+    """The comparison of HTTP versions, then head-of-line blocking (in the web world)."""
     say, line = story.say, story.line
     stage = Stage8(story)
-    story.title(number, "stage8")
     say("stage8.text")
     timed = story.net.run_app(stage.fetches(), timeout="60s")
     rtt = stage.facts["rtt"]
@@ -256,7 +256,7 @@ def run_stage8(story: "Story", number: int) -> None:
         rows.append({"label": t.label, "ms": t.ms, "trips": trips})
         line(f"{pad(text('h8.' + t.label, story.lang), 44)} {t.ms:7.1f} ms  = "
              + text("h8.trips" if trips != 1 else "h8.trip", story.lang, n=trips))
-    story.facts["stage8"] = rows
+    story.fact["fetches"] = rows
     by = {r["label"]: r for r in rows}
     say("stage8.result", h1=by["h1"]["trips"], h2=by["h2"]["trips"], h3=by["h3"]["trips"], h3r=by["h3-0rtt"]["trips"])
     story.pause()
@@ -284,7 +284,7 @@ def run_stage8(story: "Story", number: int) -> None:
     assert again is not None and min(h2["done"].values()) >= again[1] and not late2, (h2, again)
     assert len(late3) == 1, h3
     on_time3 = [p for p in HOL_PATHS if p not in late3]
-    story.facts["hol"] = {"h2": h2, "h3": h3, "resent": resent, "late2": late2, "late3": late3}
+    story.fact["hol"] = {"h2": h2, "h3": h3, "resent": resent, "late2": late2, "late3": late3}
     say("stage8.hol.result", spread2=spread(h2), last2=max(h2["done"].values()), late3=", ".join(late3) or "-",
         on_time3=", ".join(on_time3) or "-", first3=max(h3["done"][p] for p in on_time3) if on_time3 else 0.0,
         last3=max(h3["done"].values()))
