@@ -16,7 +16,8 @@ $(VENV)/.installed: pyproject.toml
 # for a package that brings a file rather than a command (dns-root-data's root.hints). Installed
 # only when we are root and one is missing; the tests that need a missing one skip with a reason.
 SYSTEM_TOOLS = tshark:tshark dig:bind9-dnsutils ip:iproute2 curl:curl chromium:chromium ping:iputils-ping \
-	/usr/share/dns/root.hints:dns-root-data gtlsclient:ngtcp2-client
+	/usr/share/dns/root.hints:dns-root-data gtlsclient:ngtcp2-client \
+	/usr/share/fonts/truetype/nanum/NanumGothic.ttf:fonts-nanum
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \

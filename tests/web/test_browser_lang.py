@@ -28,8 +28,8 @@ ALLOWED = PROTOCOLS | NAMES | FIELDS
 
 # The page's interface, not its data: names and addresses from the topology, the events'
 # summaries (packets, as tcpdump writes them), what programs print, field values and bytes.
-INTERFACE_TEXT = """() => {
-  const data = '#netname, #topo .node text, #topo .link title, #topo .node title, .row .s, .row .n, .row .t,'
+INTERFACE_TEXT = """(more) => {
+  const data = (more ? more + ', ' : '') + '#netname, #topo .node text, #topo .link title, #topo .node title, .row .s, .row .n, .row .t,'
     + ' #detail .summary, #detail .field .v, #detail #hex, #detail h3, #runHost, #nodeSel, #linkSel,'
     + ' #hostFilter option:not([value=""]), #clock, #speedText, #count, #lang';
   const out = [];

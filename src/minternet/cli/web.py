@@ -28,6 +28,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: only this machine can see the page)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)")
+    p.add_argument("--tour", action="store_true",
+                   help="open the guided tour: the demo's stages played on the map, stopping on the packets "
+                        "that matter with their narration (the page's Tour button opens it too)")
     p.add_argument("--lang", choices=["en", "ko"], default=None,
                    help="language of the page (default: the browser's language, else English; the page has a "
                         "switch too)")
@@ -83,14 +86,22 @@ def cmd_web(args: argparse.Namespace) -> int:
             session.executor.submit(spawn_programs, topo.network, args.exec).result()
     _warn_host(args.host)
 
+    def tour() -> Any:
+        from ..web.tour import TourSession
+        return TourSession(seed=getattr(args, "seed", None), lang=args.lang)
+
     async def main() -> None:
         try:
-            runner, url, _ = await start(session, args.host, args.port, lang=args.lang)
+            runner, url, _ = await start(session, args.host, args.port, lang=args.lang, tour=tour)
         except OSError as exc:
             raise SystemExit(f"minternet: error: cannot listen on {args.host}:{args.port}: {exc.strerror} "
                              f"(try --port 0 to pick a free port)")
         what = f"replay of {args.replay}" if args.replay else topo.network.name
-        print(f"the live view of {what} is at {url}  (Ctrl-C to stop)", flush=True)
+        if args.tour:
+            url += "tour"
+            print(f"the guided tour is at {url}  (Ctrl-C to stop)", flush=True)
+        else:
+            print(f"the live view of {what} is at {url}  (Ctrl-C to stop)", flush=True)
         if not args.no_open:
             import webbrowser
             webbrowser.open(url)

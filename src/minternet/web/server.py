@@ -6,11 +6,12 @@ the new events to every page.
 
 The WebSocket speaks JSON objects. From the page (``cmd``): ``play``, ``pause``,
 ``speed {value}`` (virtual seconds per wall second), ``step`` (run the next moment), ``run_to {t}``
-(ns), ``detail {i}`` (one event's layers), and the actions ``node {name, up}``,
+(ns), ``detail {i}`` (one event's layers), ``tour {n}`` (the guided tour's stage n), and the actions ``node {name, up}``,
 ``link {link, up}``, ``set_link {link, loss?, delay?}``, ``run {app, host, target}``. From the
 server (``type``): ``hello`` (mode, topology, features, now), ``events`` (new events in order,
 each with its index ``i``, and ``now``), ``state`` (playing, speed, now), ``topology`` (after an
-action), ``detail``, ``status`` (an action's result), ``error`` (a message for the user). A page
+action), ``detail``, ``tour`` (a stage of the tour: its events, focus packets and narration),
+``status`` (an action's result), ``error`` (a message for the user). A page
 that connects gets every event so far, then the stream.
 
 Why aiohttp: one dependency gives the HTTP server, static files and WebSockets on asyncio, with
@@ -38,7 +39,7 @@ MAX_TICK = 0.25  # a slow tick (a busy simulation) never jumps further than this
 DEFAULT_SPEED = 0.1  # virtual seconds per wall second
 CHUNK = 5000  # events per message when a page catches up
 log = logging.getLogger(__name__)
-COMMANDS = ("play", "pause", "speed", "step", "run_to", "detail", "node", "link", "set_link", "run")
+COMMANDS = ("play", "pause", "speed", "step", "run_to", "detail", "node", "link", "set_link", "run", "tour")
 
 
 def static_dir() -> Any:
@@ -48,8 +49,12 @@ def static_dir() -> Any:
 class LiveServer:
     """Serves one session to any number of pages."""
 
-    def __init__(self, session: BaseSession, speed: float = DEFAULT_SPEED, lang: str | None = None) -> None:
+    def __init__(self, session: BaseSession, speed: float = DEFAULT_SPEED, lang: str | None = None,
+                 tour: Any = None) -> None:
         self.session = session
+        # The guided tour (web/tour.py) at /tour: a session of its own, made when first opened.
+        self._tour_factory = tour
+        self._tour: LiveServer | None = None
         self.lang = lang  # --lang; None: the browser's language
         self.playing = False
         self.speed = speed
@@ -60,6 +65,8 @@ class LiveServer:
         self.app.add_routes([
             web.get("/", self.index),
             web.get("/ws", self.websocket),
+            web.get("/tour", self.index),
+            web.get("/tour/ws", self.tour_websocket),
             web.get("/export/trace.jsonl", self.export_trace),
             web.get("/export/run.pcap", self.export_pcap),
             web.get("/export/diagram.svg", self.export_diagram),
@@ -78,6 +85,10 @@ class LiveServer:
             self._pacer.cancel()
         for ws in list(self.clients):
             await ws.close()
+        if self._tour is not None:
+            for ws in list(self._tour.clients):
+                await ws.close()
+            self._tour.session.close()
 
     async def _sim(self, fn: Any, *args: Any) -> Any:
         """Run ``fn`` on the simulation's thread, then send what happened to every page."""
@@ -158,6 +169,9 @@ class LiveServer:
             d = s.detail(int(msg.get("i", -1)))
             d["type"] = "detail"
             return d
+        elif cmd == "tour" and s.mode == "tour":
+            msg_ = await self._sim(s.goto, int(msg.get("n", 1)))
+            await self.broadcast(msg_)
         elif cmd in ("node", "link", "set_link", "run"):
             text = await self._sim(s.act, msg)
             await self.broadcast({"type": "topology", "topology": s.topology()})
@@ -205,6 +219,15 @@ class LiveServer:
             raise web.HTTPNotFound(text=str(exc))
         return web.Response(text=svg, content_type="image/svg+xml")
 
+    async def tour_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if self._tour_factory is None and self.session.mode != "tour":
+            raise web.HTTPNotFound(text="this server has no guided tour")
+        if self.session.mode == "tour":
+            return await self.websocket(request)
+        if self._tour is None:
+            self._tour = LiveServer(self._tour_factory(), speed=self.speed, lang=self.lang)
+        return await self._tour.websocket(request)
+
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         origin = request.headers.get("Origin")
         if origin and urlsplit(origin).netloc != request.host:
@@ -223,6 +246,10 @@ class LiveServer:
                 await ws.send_str(json.dumps({"type": "events", "events": events[i:i + CHUNK], "now": s.now},
                                              separators=(",", ":")))
             await ws.send_json(self.state())
+            tour = getattr(s, "current", None)
+            if s.mode == "tour" and tour is not None:
+                await ws.send_str(json.dumps(await asyncio.get_running_loop().run_in_executor(
+                    s.executor, s.goto, tour.number), separators=(",", ":")))
             self.clients.add(ws)
         try:
             async for m in ws:
@@ -247,9 +274,11 @@ class LiveServer:
 
 
 async def start(session: BaseSession, host: str = "127.0.0.1", port: int = 8765,
-                speed: float = DEFAULT_SPEED, lang: str | None = None) -> tuple[web.AppRunner, str, LiveServer]:
-    """Start serving; returns the runner (``await runner.cleanup()`` stops it) and the URL."""
-    server = LiveServer(session, speed=speed, lang=lang)
+                speed: float = DEFAULT_SPEED, lang: str | None = None,
+                tour: Any = None) -> tuple[web.AppRunner, str, LiveServer]:
+    """Start serving; returns the runner (``await runner.cleanup()`` stops it) and the URL.
+    ``tour``: makes the guided tour's session (TourSession) when /tour is first opened."""
+    server = LiveServer(session, speed=speed, lang=lang, tour=tour)
     runner = web.AppRunner(server.app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -264,14 +293,14 @@ class ServerThread:
     """The server on a thread of its own (for tests, and for programs that embed the view)."""
 
     def __init__(self, session: BaseSession, host: str = "127.0.0.1", port: int = 0,
-                 speed: float = DEFAULT_SPEED, lang: str | None = None) -> None:
+                 speed: float = DEFAULT_SPEED, lang: str | None = None, tour: Any = None) -> None:
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self.url = ""
         self.server: LiveServer | None = None
         self._runner: web.AppRunner | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, args=(session, host, port, speed, lang), daemon=True,
+        self._thread = threading.Thread(target=self._main, args=(session, host, port, speed, lang, tour), daemon=True,
                                         name="minternet-web")
         self._thread.start()
         self._ready.wait(30)
@@ -280,10 +309,10 @@ class ServerThread:
         if not self.url:
             raise RuntimeError("the web server did not start within 30 s")
 
-    def _main(self, session: BaseSession, host: str, port: int, speed: float, lang: str | None) -> None:
+    def _main(self, session: BaseSession, host: str, port: int, speed: float, lang: str | None, tour: Any) -> None:
         asyncio.set_event_loop(self.loop)
         try:
-            self._runner, self.url, self.server = self.loop.run_until_complete(start(session, host, port, speed, lang))
+            self._runner, self.url, self.server = self.loop.run_until_complete(start(session, host, port, speed, lang, tour))
         except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
             self._error = exc
             self._ready.set()

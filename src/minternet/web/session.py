@@ -93,6 +93,14 @@ class _SwitchPortTap:
         return getattr(self.channel, name)
 
 
+def tap_switch_ports(net: "Network") -> None:
+    """Trace the frames every switch of ``net`` sends (see _SwitchPortTap)."""
+    for node in net.nodes.values():
+        for port in getattr(node, "ports", ()):
+            if port.channel is not None:
+                port.channel = _SwitchPortTap(port.channel, net.tracer, node.name, port.port_name)
+
+
 class BaseSession:
     """The events of a run and what the page can ask about them."""
 
@@ -246,10 +254,7 @@ class Session(BaseSession):
         self.topo = topo
         net = self.net
         net.tracer.subscribe(self._record)
-        for node in net.nodes.values():
-            for port in getattr(node, "ports", ()):
-                if port.channel is not None:
-                    port.channel = _SwitchPortTap(port.channel, net.tracer, node.name, port.port_name)
+        tap_switch_ports(net)
         self.executor.submit(net.start).result()
 
     @property

@@ -3,6 +3,10 @@
 import { VirtualList } from './list.js';
 import { showDetail } from './detail.js';
 import { t, tMsg, applyDom, onLang, setLang, lang, eventWords, reasonWords } from './i18n.js';
+import { Tour } from './tour.js';
+
+const TOUR = location.pathname.replace(/\/+$/, '') === '/tour';  // the guided tour's page
+let tour = null;
 
 const PROTOS = ['arp', 'icmp', 'udp', 'dns', 'tcp', 'http', 'other'];
 const COLOURS = { arp: '#d4a000', icmp: '#2f80ed', udp: '#9b51e0', dns: '#27ae60', tcp: '#eb5757', http: '#f2994a' };
@@ -197,6 +201,29 @@ function firstFlightFrom(t) {  // binary search over t0
   return lo;
 }
 
+function inFlight(T) {
+  for (let j = firstFlightFrom(T - st.maxFlight); j < st.flights.length; j++) {
+    const f = st.flights[j];
+    if (f.t0 > T) break;
+    if (T < f.t1) return true;
+  }
+  return false;
+}
+
+function nextEventAfter(T) {  // events are in time order within a stage
+  let lo = 0, hi = st.events.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (st.events[mid].t <= T) lo = mid + 1; else hi = mid; }
+  return lo < st.events.length ? st.events[lo].t : Infinity;
+}
+
+// Forget every event (the tour's next stage brings its own).
+function resetEvents() {
+  st.events = []; st.flights = []; st.drops = []; st.maxFlight = 0; st.selected = -1; st.focusI = -1;
+  list_.follow = false;
+  list_.setItems([]);
+  showCount();
+}
+
 function drawPackets() {
   const T = st.T;
   let k = 0;
@@ -212,6 +239,8 @@ function drawPackets() {
     c.setAttribute('cy', a.y + (b.y - a.y) * x);
     c.setAttribute('fill', COLOURS[f.proto] || '#888');
     c.dataset.i = f.i; c.dataset.proto = f.proto;
+    c.classList.toggle('focus', f.i === st.focusI);
+    c.setAttribute('r', f.i === st.focusI ? 9 : 6);
     c.style.display = '';
   }
   for (let j = k; j < pool.length; j++) pool[j].style.display = 'none';
@@ -247,7 +276,11 @@ let lastRowT = -1;
 function frame(now) {
   const dt = Math.min((now - lastFrame) / 1000, 0.25);
   lastFrame = now;
-  if (st.wantPlay) {
+  if (st.wantPlay && st.mode === 'tour') {
+    let to = Math.min(st.T + dt * st.speed * 1e9, st.serverNow);
+    if (!inFlight(st.T)) to = Math.max(to, Math.min(nextEventAfter(st.T), st.serverNow));  // skip the quiet gaps
+    st.T = tour.clamp(st.T, to);
+  } else if (st.wantPlay) {
     st.T = Math.min(st.T + dt * st.speed * 1e9, st.serverNow);
     // Play on the server only once the playhead has caught up with what was already recorded.
     if (st.T >= st.serverNow && !st.serverPlaying && st.mode === 'live') { st.serverPlaying = true; send({ cmd: 'play' }); }
@@ -267,7 +300,7 @@ function setPlaying(on) {
   st.wantPlay = on;
   $('play').textContent = t(on ? 'btn.pause' : 'btn.play');
   if (!on) { st.following = false; if (st.serverPlaying) { st.serverPlaying = false; send({ cmd: 'pause' }); } }
-  else if (st.T >= st.serverNow) { st.serverPlaying = true; send({ cmd: 'play' }); }
+  else if (st.T >= st.serverNow && st.mode !== 'tour') { st.serverPlaying = true; send({ cmd: 'play' }); }
 }
 
 function stepForward() {
@@ -364,13 +397,23 @@ function relabel() {
     l.querySelector('.pn').textContent = p === 'other' ? t('proto.other') : p.toUpperCase();
   });
   $('play').textContent = t(st.wantPlay ? 'btn.pause' : 'btn.play');
-  $('mode').textContent = t(st.mode === 'replay' ? 'mode.replay' : 'mode.live');
+  $('mode').textContent = t(`mode.${st.mode}`);
+  tourLink();
   if (st.topo) drawTopology(st.topo);
   if (st.features.actions !== undefined) applyFeatures(st.features);
   if (st.detail) showDetail($('detail'), st.detail);
   if (st.lastStatus) status(tMsg(st.lastStatus), st.lastStatus.error);
   showCount();
   list_.draw();
+}
+
+// The Tour button goes to the tour, and in the tour back to the live view, in the same language.
+function tourLink() {
+  const a = $('tourLink');
+  a.href = `${TOUR ? '/' : '/tour'}?lang=${lang}`;
+  a.dataset.i18n = TOUR ? 'btn.liveview' : 'btn.tour';
+  a.dataset.i18nTitle = TOUR ? 'btn.liveview.title' : 'btn.tour.title';
+  a.textContent = t(a.dataset.i18n); a.title = t(a.dataset.i18nTitle);
 }
 
 function applyFeatures(f) {
@@ -386,14 +429,18 @@ function applyFeatures(f) {
 
 // -- the connection -------------------------------------------------------------------------------
 function connect() {
-  ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${TOUR ? '/tour' : ''}/ws`);
   ws.onmessage = (m) => {
     const msg = JSON.parse(m.data);
     switch (msg.type) {
       case 'hello':
-        st.mode = msg.mode; $('mode').textContent = t(msg.mode === 'replay' ? 'mode.replay' : 'mode.live');
+        st.mode = msg.mode; $('mode').textContent = t(`mode.${msg.mode}`);
+        document.body.classList.toggle('tour', msg.mode === 'tour');
+        if (msg.mode === 'tour' && !tour) tour = new Tour({ st, reset: resetEvents, addEvents, select, setPlaying, send });
         drawTopology(msg.topology); applyFeatures(msg.features); st.serverNow = msg.now;
         speedFromSlider();
+        // The server sends the stage on show to a page that joins; with none yet, the tour starts.
+        if (tour && !tour.stage && !msg.features.stage) tour.start();
         break;
       case 'events':
         addEvents(msg.events); st.serverNow = msg.now;
@@ -406,6 +453,7 @@ function connect() {
         if (st.mode === 'replay' && !msg.playing && st.wantPlay && st.T >= st.serverNow) setPlaying(false);
         break;
       case 'topology': drawTopology(msg.topology); break;
+      case 'tour': if (tour) tour.load(msg); break;
       case 'detail': st.detail = msg; showDetail($('detail'), msg); break;
       case 'status': st.lastStatus = msg; status(tMsg(msg)); break;
       case 'error':
