@@ -113,7 +113,7 @@ def test_unknown_node_is_a_clear_error(capsys):
 def test_demo_runs_from_the_cli(capsys, tmp_path):
     code, out, _ = run(capsys, "demo", "--pcap", str(tmp_path / "pcap"))
     assert code == 0
-    assert "=== 1. Names: DNS" in out and "=== 7. UDP and TCP" in out
+    assert "=== 1. IP is connectionless" in out and "Names: DNS" in out and "=== 14. UDP and TCP" in out
     assert any((tmp_path / "pcap").iterdir())
 
 

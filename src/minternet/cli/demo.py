@@ -13,14 +13,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add demo (its own few options: it always runs the built-in example)."""
     p = sub.add_parser("demo", help="the whole story: from a URL to a page, packet by packet",
-                       description="On the built-in example internet, narrates with the real packets of a run: "
-                                   "DNS finding www.example.com (UDP), TCP's 3-way handshake, HTTP inside TCP "
-                                   "inside IP inside Ethernet hop by hop, a lossy link and retransmission, a "
-                                   "router failing and TCP recovering over another path, the close with FIN and "
-                                   "TIME-WAIT, UDP beside TCP, and the same page over HTTPS (TLS 1.3, HTTP/2) "
-                                   "and HTTP/3 on QUIC: round trips to the first byte, fresh and 0-RTT, and "
-                                   "one lost packet stalling every HTTP/2 stream but one HTTP/3 stream. Writes pcap files, the trace and a sequence "
-                                   "diagram.")
+                       description="The learner's notes, told with the real packets of runs of the built-in example "
+                                   "internet, stage by stage (minternet demo --list): IP is connectionless (a host "
+                                   "that is down), out of order, fragmentation; HTTP inside TCP inside IP inside "
+                                   "Ethernet, TCP's handshake, a lossy link, discard-and-resend vs buffering, a "
+                                   "router failing, the close; ports; DNS and addresses that change; HTTPS and "
+                                   "HTTP/3; UDP beside TCP on the same question. Writes pcap files, traces and a "
+                                   "sequence diagram.")
     p.add_argument("--lang", choices=["en", "ko"], default=None,
                    help="language of the narration (default: from the locale, else English)")
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same story)")

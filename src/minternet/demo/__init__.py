@@ -67,9 +67,12 @@ def finish(story: Story) -> None:
     story.say("outro")
     story.print()
     story.say("files")
-    pcap_dirs = sorted({w.outdir for w in story.worlds.values()}, key=lambda d: (d != story.outdir, d))
-    story.line(f"{text('file.pcap', lang)} {' '.join(d + '/' for d in pcap_dirs)}")
-    story.line(f"{text('file.trace', lang)} {' '.join(w.trace_path for w in story.worlds.values())}")
+    main = story.worlds.get(MAIN_WORLD) or next(iter(story.worlds.values()))
+    story.line(f"{text('file.pcap', lang)} {main.outdir}/")
+    story.line(f"{text('file.trace', lang)} {main.trace_path}")
+    others = [w for w in story.worlds.values() if w is not main]
+    if others:
+        story.line(f"{text('file.worlds', lang)} {' '.join(os.path.relpath(w.outdir, main.outdir) + '/' for w in others)}")
     if svg:
         story.line(f"{text('file.svg', lang)} {svg}")
 

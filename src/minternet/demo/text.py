@@ -129,20 +129,6 @@ TEXT: dict[str, dict[str, str]] = {
               "TIME-WAIT(최대 세그먼트 수명의 두 배)에서 기다립니다. 늦게 도착한 중복 패킷이 새 연결의 "
               "일부로 오해되지 않게 하려는 것입니다.",
     },
-    "stage7": {
-        "en": "UDP and TCP side by side",
-        "ko": "UDP와 TCP 비교",
-    },
-    "stage7.text": {
-        "en": "Looking up the name over UDP took {dns_packets} packets on the client's link and "
-              "{dns_ms:.1f} ms. Fetching the page over TCP took {tcp_packets} packets and {tcp_ms:.1f} "
-              "ms: a handshake, the data, acknowledgements and the close. UDP is simple and fast; TCP "
-              "pays for delivery, order and flow control with extra packets and round trips.",
-        "ko": "UDP로 이름을 찾는 데 클라이언트 링크에서 패킷 {dns_packets}개, {dns_ms:.1f} ms가 "
-              "들었습니다. TCP로 페이지를 받는 데는 패킷 {tcp_packets}개, {tcp_ms:.1f} ms가 들었습니다: "
-              "연결 설정, 데이터, 확인 응답, 종료. UDP는 단순하고 빠르고, TCP는 데이터 전달 보증, "
-              "순서 보장, 흐름 제어의 대가로 패킷과 왕복이 더 듭니다.",
-    },
     "stage8": {
         "en": "HTTPS and HTTP/3: why the newest HTTP runs on UDP",
         "ko": "HTTPS와 HTTP/3: 최신 HTTP는 왜 UDP 위에서 동작할까",
@@ -467,6 +453,8 @@ TEXT: dict[str, dict[str, str]] = {
     "file.pcap": {"en": "pcap files, one per interface (open them in Wireshark):",
                   "ko": "인터페이스마다 하나씩인 pcap 파일 (Wireshark로 열 수 있습니다):"},
     "file.trace": {"en": "the trace, as JSON lines:", "ko": "JSON lines 트레이스:"},
+    "file.worlds": {"en": "the stages with a network of their own, each folder with its pcaps and trace.jsonl:",
+                    "ko": "자기 네트워크를 따로 만든 단계들, 폴더마다 pcap과 trace.jsonl:"},
     "file.svg": {"en": "a sequence diagram of the first fetch:", "ko": "첫 번째 요청의 시퀀스 다이어그램:"},
     "path.there": {"en": "requests:", "ko": "요청:"},
     "path.back": {"en": "answers: ", "ko": "응답:"},

@@ -279,11 +279,3 @@ def close(story: "Story") -> None:
             transitions.append((e.node, old, new))
             story.line(f"{e.time / NS_PER_MS:8.1f} ms  {e.node}: {old} -> {new}")
     story.fact["transitions"] = transitions
-
-
-# -- the comparison (today's stage 7) -------------------------------------------------------------
-def compare(story: "Story") -> None:
-    dns_facts, hs, cl = story.facts["dns"], story.facts["handshake"], story.facts["close"]
-    tcp_ms = (cl["tcp_end"] - hs["tcp_start"]) / NS_PER_MS
-    story.say("stage7.text", dns_packets=dns_facts["dns_packets"], dns_ms=dns_facts["dns_ms"],
-              tcp_packets=cl["tcp_packets"], tcp_ms=tcp_ms)
