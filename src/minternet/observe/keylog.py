@@ -50,6 +50,21 @@ class KeyLog:
                     self._file.flush()
         return len(text)
 
+    def write_to(self, path: str) -> None:
+        """From now on also append to ``path`` (the lines kept so far first; a file left there
+        by an earlier run is replaced)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if os.path.exists(path):
+            os.remove(path)
+        self.path = path
+        self._closed = False
+        if self.lines:
+            self._file = open(path, "a", encoding="ascii")
+            self._file.write(self.text())
+            self._file.flush()
+
     def flush(self) -> None:
         if self._file is not None:
             self._file.flush()
