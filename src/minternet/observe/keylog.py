@@ -50,6 +50,14 @@ class KeyLog:
                     self._file.flush()
         return len(text)
 
+    @classmethod
+    def read(cls, path: str) -> "KeyLog":
+        """The lines of a key log file (kept in memory; the file is not written)."""
+        log = cls()
+        with open(path, encoding="ascii", errors="replace") as f:
+            log.write(f.read())
+        return log
+
     def write_to(self, path: str) -> None:
         """From now on also append to ``path`` (the lines kept so far first; a file left there
         by an earlier run is replaced)."""
