@@ -151,3 +151,40 @@ def test_telling_the_handshake_changes_nothing_on_the_wire():
     told, loud = _example_h3(5, verbose=True)
     assert "* QUIC (OUT), Initial, TLS handshake, Client hello (1):" in told[0].transcript
     assert loud == quiet
+
+
+def test_http3_answers_through_the_same_path_as_http11_and_http2(net):
+    """One HTTPServer.answer for every version: an HTTPError is its error page, a failing
+    handler a 500 with the same page (counted and logged once per request), a method the
+    server does not do a 405."""
+    from minternet.application.http import HTTPError
+
+    async def handler(request: Request) -> Response:
+        if request.path == "/missing":
+            raise HTTPError(404, "No such page here.")
+        if request.path == "/bug":
+            raise RuntimeError("oops")
+        return Response.text("fine\n")
+
+    log: list[str] = []
+
+    async def main():
+        server = await serve(net["server"], 443, handler, tls=True, http3=True, log=log.append)
+        out = {}
+        for version in ("1.1", "2", "3"):
+            for path in ("/ok", "/missing", "/bug"):
+                r = await fetch(net["client"], f"https://server{path}", http_version=version)
+                out[version, path] = (r.status, r.body)
+            r = await fetch(net["client"], "https://server/ok", "PUT", http_version=version)
+            out[version, "PUT"] = (r.status, r.headers.get("allow"))
+        await server.aclose()
+        return out, server
+    out, server = net.run_app(main())
+    for path in ("/ok", "/missing", "/bug", "PUT"):
+        assert out["1.1", path] == out["2", path] == out["3", path], path
+    assert out["3", "/bug"][0] == 500 and b"The server failed while answering" in out["3", "/bug"][1]
+    assert out["3", "/missing"] == (404, b"404 Not Found\n\nNo such page here.\n")
+    assert out["3", "PUT"] == (405, "GET, HEAD, POST")
+    assert server.stats["handler errors"] == 3  # HTTP/3's failing handler counted where the others are
+    assert sum("RuntimeError: oops" in line and "HTTP/3" in line for line in log) == 1
+    assert any('"GET /missing HTTP/3" 404' in line for line in log)
