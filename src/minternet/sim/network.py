@@ -399,8 +399,12 @@ class Network:
         return self._secure
 
     def trace_to(self, path: str) -> None:
-        """Write every trace event to ``path`` as JSON lines (TLS and QUIC read as layers)."""
+        """Write every trace event to ``path`` as JSON lines (TLS and QUIC read as layers). The
+        QUIC secrets go beside it (``sslkeylog.txt``), so that ``minternet diagram`` and the
+        replayed live view can open its QUIC packets later."""
         stream = open(path, "w", encoding="utf-8")
+        self.keylog.mirror_to(os.path.join(os.path.dirname(os.path.abspath(path)), KEYLOG_FILENAME))
+        self._closers.append(self.keylog.close)
         self.tracer.subscribe(JsonLinesSink(stream, secure=self.secure))
         self._closers.append(stream.close)
 
