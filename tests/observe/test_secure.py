@@ -164,3 +164,23 @@ def test_quic_packets_and_frames_match_tshark_decrypting_with_the_key_log(tmp_pa
         seen.update(p.packet.packet_type for p in packets)
         compared += 1
     assert seen == {"Initial", "0-RTT", "Handshake", "1-RTT"} and compared > 40
+
+
+def test_a_trace_keeps_the_quic_keys_beside_it_so_its_diagram_opens_quic_packets(tmp_path):
+    from minternet.observe.diagram import build_diagram
+    net = two_hosts(delay="25ms")
+    net["client"].stub_resolver.add_host("server", SERVER)
+    net.trace_to(str(tmp_path / "run.jsonl"))
+
+    async def main():
+        await serve(net["server"], 443, hello, tls=True, http3=True)
+        assert (await fetch(net["client"], "https://server/", http_version="3")).status == 200
+    net.run_app(main())
+    net.close()
+    assert "SERVER_TRAFFIC_SECRET_0 " in (tmp_path / "sslkeylog.txt").read_text()  # the QUIC secrets
+    labels = [a.label for a in build_diagram(str(tmp_path / "run.jsonl"), max_arrows=0).arrows]
+    assert "QUIC Initial CRYPTO ClientHello" in labels and "QUIC 1-RTT STREAM 0" in labels
+    assert not any("no key" in label for label in labels)
+    (tmp_path / "sslkeylog.txt").unlink()  # without the keys: the Initial packets still open
+    labels = [a.label for a in build_diagram(str(tmp_path / "run.jsonl"), max_arrows=0).arrows]
+    assert "QUIC Initial CRYPTO ClientHello" in labels and "QUIC 1-RTT (no key)" in labels
