@@ -222,3 +222,25 @@ def test_an_icmp_error_shows_the_datagram_it_quotes(session):
     assert ttl["value"] == "1"  # the probe's TTL ran out at r1
     dport = next(f for f in layers[4]["fields"] if f["name"] == "destination port")
     assert 33434 <= int(dport["value"]) < 33534
+
+
+def test_https_from_the_page_shows_tls_records_as_layers_and_in_the_diagram(session):
+    from minternet.web.session import curl_available, diagram_available
+    if curl_available() is None or diagram_available() is None:
+        pytest.skip("this version has no HTTP client or diagrams")
+    on_sim(session, session.act, {"cmd": "run", "app": "curl", "host": "client", "target": "https://www.example.com/"})
+    on_sim(session, session.advance, 3_000_000_000)
+    events = session.drain()
+    lines = [e["summary"] for e in events if e["layer"] == "app"]
+    assert any(line.startswith("curl https://www.example.com/: HTTP 200") for line in lines), lines
+    sends = [e for e in events if e["layer"] == "link" and e["event"] == "send" and e["node"] == "client"
+             and ":443" not in e["summary"] and " > 443 " in e["summary"] and "[P" in e["summary"]]
+    layers = [session.detail(e["i"])["layers"] for e in sends]
+    names = [[layer["name"] for layer in ls] for ls in layers]
+    assert names[0] == ["Ethernet", "IPv4", "TCP", "TLS record: ClientHello sni=www.example.com alpn=h2,http/1.1"]
+    hello = {f["name"]: f["value"] for f in layers[0][3]["fields"]}
+    assert hello["content type"] == "handshake (22)" and hello["server name (SNI)"] == "www.example.com"
+    assert hello["handshake"].startswith("ClientHello (1), ") and "TLS 1.3" in hello["supported versions"]
+    assert any(n[3:] == ["TLS record: application data (encrypted)"] for n in names[1:])
+    svg = session.diagram_svg()
+    assert "TLS ClientHello sni=www.example.com alpn=h2,http/1.1" in svg and "TLS ServerHello" in svg

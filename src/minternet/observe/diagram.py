@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .diagram_build import DEFAULT_MAX_ARROWS, DiagramBuilder
+from .keylog import FILENAME as KEYLOG_FILENAME, KeyLog
 from .diagram_mermaid import to_mermaid
 from .diagram_model import Arrow, Diagram, Lane, Marker
 from .diagram_svg import to_svg
@@ -54,18 +55,27 @@ def load_trace(path: str | os.PathLike) -> list[TraceEvent]:
 
 def build_diagram(events: Iterable[TraceEvent] | str | os.PathLike, hosts: Sequence[str] | None = None,
                   start: int | None = None, end: int | None = None,
-                  max_arrows: int | None = DEFAULT_MAX_ARROWS, title: str | None = None) -> Diagram:
+                  max_arrows: int | None = DEFAULT_MAX_ARROWS, title: str | None = None,
+                  keylog: Any = None) -> Diagram:
     """The sequence diagram of trace events (or of a JSON-lines trace file).
 
     ``hosts``: the lanes, in this order (default: every node, ordered so arrows are short);
     packets through nodes left out are followed to the next shown one. ``start``/``end``: only
     packets sent in this time range (ns). ``max_arrows``: only the first so many arrows (None or 0:
-    all); a file is then read only as far as needed.
+    all); a file is then read only as far as needed. ``keylog``: the run's TLS/QUIC secrets (a
+    :class:`~minternet.observe.keylog.KeyLog`, or the path of a key log file; for a trace file,
+    by default the ``sslkeylog.txt`` beside it, if any), so that QUIC packets past the Initial
+    ones are labelled with their frames.
     """
     if isinstance(events, (str, os.PathLike)):
         title = title or f"minternet sequence diagram of {os.path.basename(os.fspath(events))}"
+        if keylog is None:
+            beside = os.path.join(os.path.dirname(os.fspath(events)), KEYLOG_FILENAME)
+            keylog = beside if os.path.exists(beside) else None
         events = iter_trace(events)
-    builder = DiagramBuilder(hosts, start, end, max_arrows)
+    if isinstance(keylog, (str, os.PathLike)):
+        keylog = KeyLog.read(os.fspath(keylog))
+    builder = DiagramBuilder(hosts, start, end, max_arrows, keylog=keylog)
     for ev in events:
         if not builder.feed(ev):
             break

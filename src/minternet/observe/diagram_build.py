@@ -24,6 +24,7 @@ import socket
 from collections import deque
 from dataclasses import dataclass, field
 from collections.abc import Sequence
+from typing import Any
 
 from ..wire.fields import (
     ETH_DST,
@@ -106,13 +107,14 @@ class DiagramBuilder:
     enough), then :meth:`finish` for the :class:`Diagram`."""
 
     def __init__(self, hosts: Sequence[str] | None = None, start: int | None = None, end: int | None = None,
-                 max_arrows: int | None = DEFAULT_MAX_ARROWS) -> None:
+                 max_arrows: int | None = DEFAULT_MAX_ARROWS, keylog: Any = None) -> None:
         self.hosts = list(dict.fromkeys(hosts)) if hosts else None
         self._visible = set(self.hosts) if self.hosts else None
         self.start = start
         self.end = end
         self.max_arrows = max_arrows if max_arrows and max_arrows > 0 else None
-        self.labeller = Labeller()
+        from .secure import SecureDecoder
+        self.labeller = Labeller(SecureDecoder(keylog))  # keylog: TLS/QUIC secrets, to open QUIC packets
         self.nodes: dict[str, None] = {}  # nodes with interfaces, in order of first appearance
         self.routers: set[str] = set()
         self.mac_owner: dict[bytes, str] = {}

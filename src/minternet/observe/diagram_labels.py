@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import struct
 from bisect import bisect_right
+from typing import Any
 
 from ..wire.arp import ARP, ARPOp
 from ..wire.dissect import dissect
@@ -40,9 +41,9 @@ from ..wire.tcp import TCP, Sack, TCPFlags, flags_str
 from ..wire.udp import UDP
 
 # Protocol classes, in legend order. Each arrow has exactly one.
-PROTOCOLS: tuple[str, ...] = ("arp", "icmp", "udp", "dns", "tcp", "http", "other")
+PROTOCOLS: tuple[str, ...] = ("arp", "icmp", "udp", "dns", "tcp", "http", "tls", "quic", "other")
 PROTOCOL_NAMES: dict[str, str] = {"arp": "ARP", "icmp": "ICMP", "udp": "UDP", "dns": "DNS", "tcp": "TCP",
-                                  "http": "HTTP", "other": "other"}
+                                  "http": "HTTP", "tls": "TLS", "quic": "QUIC", "other": "other"}
 DNS_PORTS = frozenset({53, 5353})
 HTTP_PORTS = frozenset({80, 8080})
 MAX_LABEL = 56  # characters; the full summary stays in the tooltip
@@ -97,10 +98,16 @@ class _Flows:
 
 class Labeller:
     """Turns frames into (protocol, label, summary). Call :meth:`observe` on every frame in time
-    order first, so that TCP numbers can be made relative to each direction's SYN."""
+    order first, so that TCP numbers can be made relative to each direction's SYN.
 
-    def __init__(self) -> None:
+    ``secure`` reads TLS records over TCP and QUIC packets over UDP (a
+    :class:`~minternet.observe.secure.SecureDecoder`; give it the run's key log to open QUIC
+    packets past the Initial ones): ``TLS ClientHello sni=...``, ``QUIC Initial CRYPTO ClientHello``."""
+
+    def __init__(self, secure: Any = None) -> None:
+        from .secure import SecureDecoder
         self._flows = _Flows()
+        self.secure = secure if secure is not None else SecureDecoder()
 
     def observe(self, t: int, frame: bytes) -> None:
         packet = ip_of(frame)
@@ -134,11 +141,15 @@ class Labeller:
         if isinstance(inner, ICMP):
             return "icmp", _icmp_label(inner), summary
         if isinstance(inner, UDP):
+            if inner.payload and not {inner.sport, inner.dport} & DNS_PORTS and self.secure.is_quic(
+                    inner.sport, inner.dport, inner.payload):
+                datagram = self.secure.quic_datagram(inner.payload)
+                return "quic", shorten(datagram.short()), f"{summary}\n{datagram.describe()}"
             proto, text = _udp_label(inner)
             return proto, shorten(text), summary
         if isinstance(inner, TCP):
             proto, text = self._tcp_label(t, ip, inner)
-            return proto, shorten(text), summary
+            return proto, shorten(text), (f"{summary}\n{text}" if proto == "tls" else summary)
         return "other", shorten(summary), summary
 
     def _tcp_label(self, t: int, ip: IPv4, tcp: TCP) -> tuple[str, str]:
@@ -152,6 +163,9 @@ class Labeller:
             line = _http_line(tcp.payload)
             if line:
                 return proto, f"HTTP {line} ({n} B)"
+        if n and proto == "tcp" and self.secure.is_tls(ip.src, tcp.sport, ip.dst, tcp.dport, tcp.payload):
+            seg = self.secure.tls_segment(ip.src, tcp.sport, ip.dst, tcp.dport, tcp.seq, tcp.payload)
+            return "tls", seg.describe()
         if proto == "dns" and n > 2 and int.from_bytes(tcp.payload[:2], "big") == n - 2:
             text = _dns_label(tcp.payload[2:])
             if text:

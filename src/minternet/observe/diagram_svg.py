@@ -23,7 +23,7 @@ from .diagram_model import Arrow, Diagram, Marker
 
 COLOURS: dict[str, str] = {
     "arp": "#6e6e6e", "icmp": "#c05a00", "udp": "#7b3294", "dns": "#16803c", "tcp": "#1f5fbf",
-    "http": "#c2185b", "other": "#444444",
+    "http": "#c2185b", "tls": "#00838f", "quic": "#6a1b9a", "other": "#444444",
 }
 DROP_COLOUR = "#d62728"
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"

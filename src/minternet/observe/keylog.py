@@ -34,6 +34,7 @@ class KeyLog:
         self._seen: set[str] = set()
         self._file: TextIO | None = None
         self._closed = False
+        self._mirrors: dict[str, TextIO | None] = {}  # more files that get every line (mirror_to)
         if path is not None and os.path.exists(path):
             os.remove(path)
 
@@ -48,7 +49,52 @@ class KeyLog:
                         self._file = open(self.path, "a", encoding="ascii")
                     self._file.write(line + "\n")
                     self._file.flush()
+                for mirror, f in self._mirrors.items():
+                    if f is None and not self._closed:
+                        f = self._mirrors[mirror] = open(mirror, "a", encoding="ascii")
+                    if f is not None:
+                        f.write(line + "\n")
+                        f.flush()
         return len(text)
+
+    def mirror_to(self, path: str) -> None:
+        """Also write every line that comes through :meth:`write` (QUIC's secrets; OpenSSL
+        writes TLS-over-TCP ones to ``path`` only) to another file, made at the first line."""
+        if path == self.path or path in self._mirrors:
+            return
+        if os.path.exists(path):
+            os.remove(path)
+        self._mirrors[path] = None
+        if self.lines:
+            f = self._mirrors[path] = open(path, "a", encoding="ascii")
+            f.write(self.text())
+            f.flush()
+
+    @classmethod
+    def read(cls, path: str) -> "KeyLog":
+        """The lines of a key log file (kept in memory; the file is not written)."""
+        log = cls()
+        with open(path, encoding="ascii", errors="replace") as f:
+            log.write(f.read())
+        return log
+
+    def write_to(self, path: str) -> None:
+        """From now on also append to ``path`` (the lines kept so far first; a file left there
+        by an earlier run is replaced)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        mirrored = self._mirrors.pop(path, None)  # one file, written once
+        if mirrored is not None:
+            mirrored.close()
+        if os.path.exists(path):
+            os.remove(path)
+        self.path = path
+        self._closed = False
+        if self.lines:
+            self._file = open(path, "a", encoding="ascii")
+            self._file.write(self.text())
+            self._file.flush()
 
     def flush(self) -> None:
         if self._file is not None:
@@ -58,6 +104,10 @@ class KeyLog:
         if self._file is not None:
             self._file.close()
             self._file = None
+        for mirror, f in self._mirrors.items():
+            if f is not None:
+                f.close()
+            self._mirrors[mirror] = None
         self._closed = True  # later lines are kept in memory only
 
     def text(self) -> str:

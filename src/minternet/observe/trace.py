@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from ..wire.dissect import dissect, dissect_ip
 from ..wire.errors import MalformedPacket
@@ -44,9 +44,21 @@ class TraceEvent:
                 self.text = ""
         return self.text
 
-    def to_dict(self) -> dict:
+    def secure_layer(self, secure: Any) -> tuple[str, str] | None:
+        """("tls" or "quic", one line) read by ``secure`` (a SecureDecoder) from the TCP or UDP
+        payload this event carries, or None."""
+        if secure is None:
+            return None
+        from .secure import ip_packet
+        packet = ip_packet(self.frame, self.packet)
+        return secure.describe_packet(packet) if packet is not None else None
+
+    def to_dict(self, secure: Any = None) -> dict:
         d = {"t_ns": self.time, "node": self.node, "iface": self.iface, "layer": self.layer,
              "event": self.event, "summary": self.summary}
+        above = self.secure_layer(secure)
+        if above is not None:
+            d[above[0]] = above[1]
         if self.reason is not None:
             d["reason"] = self.reason
         if self.frame is not None:
@@ -87,11 +99,12 @@ class Tracer:
 class JsonLinesSink:
     """Writes each event as one JSON object per line (sorted keys: byte-identical across runs)."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, secure: Any = None) -> None:
         self.stream = stream
+        self.secure = secure  # a SecureDecoder: TLS and QUIC as a "tls"/"quic" key of the event
 
     def __call__(self, ev: TraceEvent) -> None:
-        self.stream.write(json.dumps(ev.to_dict(), sort_keys=True, separators=(",", ":")) + "\n")
+        self.stream.write(json.dumps(ev.to_dict(self.secure), sort_keys=True, separators=(",", ":")) + "\n")
 
 
 def format_time(ns: int) -> str:
@@ -102,11 +115,12 @@ class TimelinePrinter:
     """A readable timeline on a terminal: time, node, interface, layer, event, summary."""
 
     def __init__(self, stream: TextIO, nodes: set[str] | None = None, layers: set[str] | None = None,
-                 events: set[str] | None = None) -> None:
+                 events: set[str] | None = None, secure: Any = None) -> None:
         self.stream = stream
         self.nodes = nodes
         self.layers = layers
         self.events = events
+        self.secure = secure  # a SecureDecoder: TLS records and QUIC packets on a second line
 
     def __call__(self, ev: TraceEvent) -> None:
         if self.nodes is not None and ev.node not in self.nodes:
@@ -115,14 +129,18 @@ class TimelinePrinter:
             return
         if self.events is not None and ev.event not in self.events:
             return
-        self.stream.write(format_event(ev) + "\n")
+        self.stream.write(format_event(ev, self.secure) + "\n")
 
 
-def format_event(ev: TraceEvent) -> str:
+def format_event(ev: TraceEvent, secure: Any = None) -> str:
     where = f"{ev.node}{':' + ev.iface if ev.iface else ''}"
     what = ev.event.upper() if ev.event == "drop" else ev.event
     reason = f" ({ev.reason})" if ev.reason else ""
-    return f"{format_time(ev.time)}  {where:<14} {ev.layer:<5} {what:<8} {ev.summary}{reason}"
+    line = f"{format_time(ev.time)}  {where:<14} {ev.layer:<5} {what:<8} {ev.summary}{reason}"
+    above = ev.secure_layer(secure)
+    if above is not None:
+        line += f"\n{'':<43}{above[1]}"
+    return line
 
 
 class Recorder:

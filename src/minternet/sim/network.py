@@ -98,7 +98,10 @@ class Network:
         self._ca: Any = None
         self._keylog: str | None = None
         self._tasks: set[asyncio.Task] = set()
-        self.keylog: KeyLog | None = None  # TLS/QUIC secrets of the run, once capture() is called
+        # The TLS/QUIC secrets of the run's programs: kept in memory so that the trace, diagrams
+        # and live view can open QUIC packets; written beside the pcaps once capture() is called.
+        self.keylog: KeyLog = KeyLog()
+        self._secure: Any = None
 
     # -- randomness -------------------------------------------------------------------------------
     def rng_for(self, *names: object) -> random.Random:
@@ -124,6 +127,7 @@ class Network:
         node = cls(name, self.scheduler, self.rng_for("host", name), self.tracer)
         node._spawn = self.spawn
         node.pki = self._host_certificates(node)
+        node.keylog = self.keylog
         self.nodes[name] = node
         index = len(self.nodes)
         for i, (ifname, spec) in enumerate((interfaces or {}).items(), start=1):
@@ -359,11 +363,9 @@ class Network:
         each. Returns the file paths. The TLS/QUIC secrets of the programs' connections go beside
         them, in ``sslkeylog.txt`` (SSLKEYLOGFILE format): ``tshark -o tls.keylog_file:PATH``."""
         os.makedirs(directory, exist_ok=True)
-        if self.keylog is None:
-            self.keylog = KeyLog(os.path.join(directory, KEYLOG_FILENAME))
+        if self.keylog.path is None:
+            self.keylog.write_to(os.path.join(directory, KEYLOG_FILENAME))
             self._closers.append(self.keylog.close)
-        for node in self.hosts:
-            node.keylog = self.keylog
         paths = []
         for node in self.hosts:
             for iface in node.interfaces.values():
@@ -387,14 +389,27 @@ class Network:
         """Where TLS secrets are written (SSLKEYLOGFILE format): beside the pcaps, if any."""
         return self._keylog
 
+    @property
+    def secure(self) -> Any:
+        """The reader of TLS records and QUIC packets for this run's displays (a
+        :class:`~minternet.observe.secure.SecureDecoder` with the run's key log)."""
+        if self._secure is None:
+            from ..observe.secure import SecureDecoder
+            self._secure = SecureDecoder(self.keylog)
+        return self._secure
+
     def trace_to(self, path: str) -> None:
-        """Write every trace event to ``path`` as JSON lines."""
+        """Write every trace event to ``path`` as JSON lines (TLS and QUIC read as layers). The
+        QUIC secrets go beside it (``sslkeylog.txt``), so that ``minternet diagram`` and the
+        replayed live view can open its QUIC packets later."""
         stream = open(path, "w", encoding="utf-8")
-        self.tracer.subscribe(JsonLinesSink(stream))
+        self.keylog.mirror_to(os.path.join(os.path.dirname(os.path.abspath(path)), KEYLOG_FILENAME))
+        self._closers.append(self.keylog.close)
+        self.tracer.subscribe(JsonLinesSink(stream, secure=self.secure))
         self._closers.append(stream.close)
 
     def print_timeline(self, stream, **filters: Any) -> None:
-        self.tracer.subscribe(TimelinePrinter(stream, **filters))
+        self.tracer.subscribe(TimelinePrinter(stream, secure=self.secure, **filters))
 
     def close(self) -> None:
         """Stop background programs, flush and close captures and traces."""

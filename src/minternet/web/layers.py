@@ -157,8 +157,115 @@ def _http(payload: bytes, o: int) -> dict[str, Any] | None:
     return {"name": "HTTP", "start": o, "end": o + len(payload), "fields": fields}
 
 
-def describe(frame: bytes | None, packet: bytes | None) -> dict[str, Any]:
-    """{"hex": ..., "layers": [{"name", "start", "end", "fields": [...]}], "error": str|None}."""
+def _tls(seg: Any, o: int, end: int) -> list[dict[str, Any]]:
+    """A layer per TLS record (a TCPSegment read by observe.secure), and one for bytes continued
+    from a record begun in an earlier segment."""
+    from ..wire import tls
+    layers = []
+    if seg.continued:
+        what = tls.name_of(tls.ContentType, seg.continued_type) if seg.continued_type is not None else "unknown"
+        layers.append({"name": "TLS (continued record)", "start": o, "end": o + seg.continued, "fields": [
+            _field("continues a record of", what, o, o + seg.continued),
+            _field("bytes", seg.continued, o, o + seg.continued)]})
+    for r in seg.records:
+        a = o + r.offset
+        b = min(end, a + 5 + r.length)
+        fields = [_field("content type", f"{tls.name_of(tls.ContentType, r.content_type)} ({r.content_type})", a, a + 1),
+                  _field("version", f"{tls.version_text(r.version)} (0x{r.version:04x})", a + 1, a + 3),
+                  _field("length", r.length if r.complete else f"{r.length} ({len(r.fragment)} in this segment)",
+                         a + 3, a + 5)]
+        if r.content_type == tls.ContentType.handshake:
+            for m in tls.handshake_messages(r.fragment):
+                m0 = a + 5 + m.offset
+                m1 = min(b, m0 + 4 + m.length)
+                fields.append(_field("handshake", f"{m.name} ({m.type}), {m.length} bytes"
+                                     + ("" if m.complete else ", continues"), m0, m1))
+                fields += _hello_fields(m, m0, m1)
+        elif r.content_type == tls.ContentType.application_data:
+            fields.append(_field("encrypted", f"{len(r.fragment)} bytes (TLS 1.3: the rest of the handshake and "
+                                 "the application's data, not readable on the path)", a + 5, b))
+        elif r.content_type == tls.ContentType.alert:
+            fields.append(_field("alert", tls.describe_record(r), a + 5, b))
+        layers.append({"name": f"TLS record: {tls.describe_record(r)}", "start": a, "end": b, "fields": fields})
+    if seg.undecoded is not None:
+        layers.append({"name": "TLS (undecodable)", "start": o + seg.undecoded, "end": end, "fields": [
+            _field("bytes", f"{end - o - seg.undecoded} bytes that are no TLS record", o + seg.undecoded, end)]})
+    return layers
+
+
+def _hello_fields(m: Any, start: int, end: int) -> list[dict[str, Any]]:
+    from ..wire import tls
+    try:
+        hello = tls.parse_hello(m)
+    except MalformedPacket as exc:
+        return [_field("malformed", str(exc), start, end)]
+    if hello is None:
+        return []
+    out = [_field("random", hello.random.hex(), start + 6, start + 38)]
+    if hello.server_name:
+        out.append(_field("server name (SNI)", hello.server_name, start, end))
+    if hello.alpn:
+        out.append(_field("ALPN", ", ".join(hello.alpn), start, end))
+    suites = ", ".join(tls.CIPHER_SUITES.get(c, f"0x{c:04x}") for c in hello.cipher_suites)
+    out.append(_field("cipher suites" if hello.kind == "ClientHello" else "cipher suite", suites, start, end))
+    if hello.versions:
+        out.append(_field("supported versions", ", ".join(tls.version_text(v) for v in hello.versions), start, end))
+    if hello.psk:
+        out.append(_field("pre-shared key", "yes: resuming an earlier session", start, end))
+    if hello.early_data:
+        out.append(_field("early data", "yes (0-RTT)", start, end))
+    return out
+
+
+def _quic(datagram: Any, o: int, end: int) -> list[dict[str, Any]]:
+    """A layer per QUIC packet of a datagram (a QuicDatagram read by observe.secure): the header,
+    and the frames where the keys opened it (their bytes are encrypted on the wire: each points
+    at the packet's protected part)."""
+    layers = []
+    for view in datagram.packets:
+        p = view.packet
+        a, b = o + p.offset, o + p.end
+        fields = [_field("header form", "long" if p.long else "short", a, a + 1),
+                  _field("packet type", p.packet_type, a, a + 1)]
+        if p.long:
+            fields.append(_field("version", p.version_text, a + 1, a + 5))
+            d0 = a + 6
+            fields.append(_field("destination connection ID", p.dcid.hex() or "(empty)", d0, d0 + len(p.dcid)))
+            s0 = d0 + len(p.dcid) + 1
+            fields.append(_field("source connection ID", (p.scid or b"").hex() or "(empty)", s0, s0 + len(p.scid or b"")))
+            if p.packet_type in ("Initial", "Retry"):
+                fields.append(_field("token", f"{len(p.token)} bytes", s0 + len(p.scid or b""), o + (p.pn_offset or p.end)))
+            if p.length is not None:
+                fields.append(_field("length", p.length, o + p.pn_offset - 2, o + p.pn_offset))
+        else:
+            fields.append(_field("destination connection ID", p.dcid.hex() or "(not known)", a + 1, a + 1 + len(p.dcid)))
+        protected = o + p.pn_offset if p.pn_offset else b
+        if view.packet_number is not None:
+            fields.append(_field("packet number", view.packet_number, protected, min(b, protected + 2)))
+        if view.sender:
+            fields.append(_field("sent by", view.sender, a, b))
+        if view.frames is not None:
+            for f in view.frames:
+                text = f.summary()
+                if f.type == 0x06 and view.hello is not None and f.get("offset") == 0:
+                    text += f": {view.hello.describe()}"
+                fields.append(_field(f"frame {f.name}", text, protected, b))
+        if view.note:
+            fields.append(_field("payload", view.note, protected, b))
+        layers.append({"name": f"QUIC {p.packet_type}" + (" (decrypted)" if view.frames is not None and
+                                                          p.packet_type != "Initial" else ""),
+                       "start": a, "end": b, "fields": fields})
+    if datagram.error:
+        layers.append({"name": "QUIC (undecodable)", "start": o, "end": end,
+                       "fields": [_field("error", datagram.error, o, end)]})
+    return layers
+
+
+def describe(frame: bytes | None, packet: bytes | None, secure: Any = None) -> dict[str, Any]:
+    """{"hex": ..., "layers": [{"name", "start", "end", "fields": [...]}], "error": str|None}.
+
+    ``secure`` (an observe.secure.SecureDecoder) adds TLS records over TCP and QUIC packets over
+    UDP as layers of their own."""
     raw = frame if frame is not None else packet
     if raw is None:
         return {"hex": "", "layers": [], "error": None}
@@ -208,6 +315,8 @@ def describe(frame: bytes | None, packet: bytes | None) -> dict[str, Any]:
                 app = _dns(layer.payload, offset + 8)
                 if app:
                     layers.append(app)
+            elif secure is not None and layer.payload and secure.is_quic(layer.sport, layer.dport, layer.payload):
+                layers += _quic(secure.quic_datagram(layer.payload), offset + 8, ip_end)
         elif isinstance(layer, TCP):
             info = _tcp(layer, offset, raw)
             layers.append(info)
@@ -220,6 +329,11 @@ def describe(frame: bytes | None, packet: bytes | None) -> dict[str, Any]:
                     app = _dns(layer.payload[2:], info["end"] + 2)  # RFC 1035 4.2.2: length prefix
                     if app:
                         layers.append(app)
+                elif secure is not None:
+                    ip = next(x for x in decoded if isinstance(x, IPv4))
+                    if secure.is_tls(ip.src, layer.sport, ip.dst, layer.dport, layer.payload):
+                        seg = secure.tls_segment(ip.src, layer.sport, ip.dst, layer.dport, layer.seq, layer.payload)
+                        layers += _tls(seg, info["end"], info["end"] + len(layer.payload))
     return {"hex": raw.hex(), "layers": layers, "error": error}
 
 

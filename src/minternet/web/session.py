@@ -145,9 +145,20 @@ class BaseSession:
         if not 0 <= index < len(self.events):
             raise ActionError("err.no-event", i=index)
         ev = self.events[index]
-        out = describe(ev.frame, ev.packet)
+        out = describe(ev.frame, ev.packet, secure=self._secure_until(index))
         out.update(self.encoded[index])
         return out
+
+    def _secure_until(self, index: int) -> Any:
+        """The run's TLS/QUIC reader, having read the packets sent before event ``index`` (where
+        TLS records begin in a TCP stream, which QUIC connection IDs belong together)."""
+        secure = self.net.secure
+        start = getattr(self, "_secure_read", 0)
+        for ev in self.events[start:index]:
+            if ev.event == "send" and ev.layer == "link" and ev.frame is not None:
+                secure.layer_of(ev.frame[14:])
+        self._secure_read = max(start, index)
+        return secure
 
     def _record(self, ev: TraceEvent, flight: list[int] | None = None) -> None:
         i = len(self.events)
@@ -221,7 +232,8 @@ class BaseSession:
         build, to_svg = funcs
         # Without the hops the session traces for switches: the diagram has a lane per host.
         switches = {name for name, node in self.net.nodes.items() if getattr(node, "kind", None) == "switch"}
-        return to_svg(build([ev for ev in list(self.events) if ev.node not in switches]))
+        return to_svg(build([ev for ev in list(self.events) if ev.node not in switches],
+                            keylog=getattr(self.net, "keylog", None)))
 
     # -- running ------------------------------------------------------------------------------------
     def advance(self, to_ns: int) -> None:
@@ -409,7 +421,7 @@ class Session(BaseSession):
     async def _curl(self, fetch: Callable[..., Any], host: Any, url: str, out: Callable[[str], None]) -> None:
         """GET a URL; like ``minternet curl``, start the built-in site where nothing listens yet."""
         from ..application.http.apps import builtin_site
-        from ..application.http.client import split_url
+        from ..application.http.client import split_url, url_scheme
         from ..application.http.where import where_is
         from ..application.http.server import serve
         name, port, _, _ = split_url(url)
@@ -421,7 +433,8 @@ class Session(BaseSession):
         if owner is not None:
             server_host = self.net.host(owner)
             if not server_host.tcp.listening_on(port):
-                server = await serve(server_host, port, builtin_site())
+                https = url_scheme(url) == "https"  # HTTPS, and HTTP/3 beside it, as the CLI's curl
+                server = await serve(server_host, port, builtin_site(), tls=https or None, http3=https)
                 self.net.spawn(server.serve_forever())
                 self.say(owner, f"HTTP server started on port {port} (the built-in site)")
         response = await fetch(host, url)
@@ -458,7 +471,14 @@ class ReplaySession(BaseSession):
 
     @classmethod
     def from_file(cls, net: "Network", path: str) -> "ReplaySession":
-        """Read a trace; errors name the file and line."""
+        """Read a trace; errors name the file and line. The TLS/QUIC secrets of the run, when its
+        key log (sslkeylog.txt) is beside the trace, let the packet view open QUIC packets."""
+        import os
+        from ..observe.keylog import FILENAME
+        beside = os.path.join(os.path.dirname(os.path.abspath(path)), FILENAME)
+        if os.path.exists(beside):
+            with open(beside, encoding="ascii", errors="replace") as f:
+                net.keylog.write(f.read())
         records = []
         try:
             with open(path, encoding="utf-8") as f:

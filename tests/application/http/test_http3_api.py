@@ -151,3 +151,88 @@ def test_telling_the_handshake_changes_nothing_on_the_wire():
     told, loud = _example_h3(5, verbose=True)
     assert "* QUIC (OUT), Initial, TLS handshake, Client hello (1):" in told[0].transcript
     assert loud == quiet
+
+
+def test_http3_answers_through_the_same_path_as_http11_and_http2(net):
+    """One HTTPServer.answer for every version: an HTTPError is its error page, a failing
+    handler a 500 with the same page (counted and logged once per request), a method the
+    server does not do a 405."""
+    from minternet.application.http import HTTPError
+
+    async def handler(request: Request) -> Response:
+        if request.path == "/missing":
+            raise HTTPError(404, "No such page here.")
+        if request.path == "/bug":
+            raise RuntimeError("oops")
+        return Response.text("fine\n")
+
+    log: list[str] = []
+
+    async def main():
+        server = await serve(net["server"], 443, handler, tls=True, http3=True, log=log.append)
+        out = {}
+        for version in ("1.1", "2", "3"):
+            for path in ("/ok", "/missing", "/bug"):
+                r = await fetch(net["client"], f"https://server{path}", http_version=version)
+                out[version, path] = (r.status, r.body)
+            r = await fetch(net["client"], "https://server/ok", "PUT", http_version=version)
+            out[version, "PUT"] = (r.status, r.headers.get("allow"))
+        await server.aclose()
+        return out, server
+    out, server = net.run_app(main())
+    for path in ("/ok", "/missing", "/bug", "PUT"):
+        assert out["1.1", path] == out["2", path] == out["3", path], path
+    assert out["3", "/bug"][0] == 500 and b"The server failed while answering" in out["3", "/bug"][1]
+    assert out["3", "/missing"] == (404, b"404 Not Found\n\nNo such page here.\n")
+    assert out["3", "PUT"] == (405, "GET, HEAD, POST")
+    assert server.stats["handler errors"] == 3  # HTTP/3's failing handler counted where the others are
+    assert sum("RuntimeError: oops" in line and "HTTP/3" in line for line in log) == 1
+    assert any('"GET /missing HTTP/3" 404' in line for line in log)
+
+
+def test_a_second_connection_resumes_with_the_session_ticket_counted_from_the_trace():
+    """TLS 1.3 over TCP resumes (a pre_shared_key in both hellos, no certificate: a smaller
+    server flight, the same round trips); HTTP/3 resumes with 0-RTT, its request in the very
+    first datagram: one round trip to the answer instead of two."""
+    from minternet.observe.trace import Recorder
+    from application.http.httputil import two_hosts as pair
+    net = pair(delay="50ms")  # 100 ms RTT
+    net["client"].stub_resolver.add_host("server", SERVER)
+    rec = Recorder()
+    net.tracer.subscribe(rec)
+    marks = []
+
+    async def main():
+        await serve(net["server"], 443, echo, tls=True, http3=True)
+        sessions: dict = {}
+        for version in ("2", "2", "3", "3"):
+            marks.append(net.now)
+            r = await fetch(net["client"], "https://server/", http_version=version, sessions=sessions)
+            assert r.status == 200
+        marks.append(net.now)
+        async with HTTPClient(net["client"], http_version="3") as client:  # a client keeps its own
+            await client.get("https://server/")
+        return sessions
+    sessions = net.run_app(main())
+    assert set(sessions) == {("tls", "server", 443), ("h3", "server", 443)}
+    net.close()
+    runs = []
+    for start, end in zip(marks, marks[1:]):
+        layers = [(ev.time, ev.node, ev.secure_layer(net.secure)) for ev in rec.events
+                  if start <= ev.time < end and ev.layer == "link" and ev.event == "send"]
+        layers = [(t, node, x[1]) for t, node, x in layers if x is not None]
+        first = min(t for t, node, _ in layers if node == "client")
+        answer = min((t for t, node, text in layers if node == "server" and "STREAM(0" in text), default=None)
+        flight = sum(len(ev.frame) for ev in rec.events if start <= ev.time < end and ev.layer == "link"
+                     and ev.event == "send" and ev.node == "server" and ev.frame[23] == 6)
+        runs.append((answer and round((answer - first) / 100e6, 1), flight, [(node, text) for _, node, text in layers]))
+    (_, tls_fresh, a), (_, tls_resumed, b), (h3_fresh, _, c), (h3_resumed, _, d) = runs
+    hellos = [text for node, text in a + b if "Hello" in text]
+    assert "psk" not in hellos[0] + hellos[1] and "psk" in hellos[2] and "psk" in hellos[3]  # Client-, ServerHello
+    assert tls_resumed < tls_fresh - 200  # the server sent no certificate (an Ed25519 one: small)
+    assert marks[2] - marks[1] <= marks[1] - marks[0]  # no slower over TCP (TLS 1.3 has no 0-RTT in ssl)
+    assert (h3_fresh, h3_resumed) == (1.5, 0.5)  # the server's answer leaves after 1.5 vs 0.5 RTT
+    assert marks[4] - marks[3] < marks[3] - marks[2] - 90_000_000  # one round trip saved
+    first_datagram = next(text for node, text in d if node == "client" and "Initial" in text)
+    assert "psk early_data" in first_datagram and "| 0-RTT pn=1 STREAM(2)" in first_datagram  # H3 control
+    assert any(node == "client" and text.startswith("QUIC 0-RTT") and "STREAM(0 fin)" in text for node, text in d)

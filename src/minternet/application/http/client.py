@@ -112,7 +112,8 @@ class HTTPClient:
                  out: Callable[[str], None] | None = None, headers: HeaderInput = None,
                  user_agent: str = USER_AGENT, max_body_bytes: int = 256 * 1024 * 1024,
                  http_version: str | None = None, verify: bool = True, cafile: str | None = None,
-                 keylog: str | None = None, deterministic: bool = True) -> None:
+                 keylog: str | None = None, deterministic: bool = True,
+                 sessions: dict[tuple[str, str, int], Any] | None = None) -> None:
         if http_version not in HTTP_VERSIONS:
             raise ValueError(f"http_version {http_version!r}: None, '1.1', '2', '3' or '3only'")
         self.host = host
@@ -136,6 +137,13 @@ class HTTPClient:
         self._no_h3: set[tuple[str, int]] = set()  # where HTTP/3 failed and TCP took over
         self.quic_connections_opened = 0
         self._keylog_file: Any = None
+        # Session tickets by ("tls" or "h3", name, port), as a browser keeps them: the next
+        # connection to the same server resumes (TLS 1.3 over TCP: no certificate; HTTP/3: 0-RTT,
+        # the request in the first flight). Give the same dict to several clients (or fetch
+        # calls) to share them.
+        self.sessions: dict[tuple[str, str, int], Any] = sessions if sessions is not None else {}
+        self.resumed = 0  # connections that resumed a session
+        self._tls_objects: list[tuple[tuple[str, str, int], Any, Any]] = []  # their tickets come after the handshake
 
     async def __aenter__(self) -> "HTTPClient":
         return self
@@ -143,11 +151,25 @@ class HTTPClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def _keep_tls_sessions(self) -> None:
+        """TLS 1.3 tickets arrive after the handshake (RFC 8446 4.6.1): take each connection's
+        session once it has one."""
+        left = []
+        for key, so, ctx in self._tls_objects:
+            session = so.session
+            if session is not None and session.has_ticket:
+                self.sessions[key] = (ctx, session)
+            else:
+                left.append((key, so, ctx))
+        self._tls_objects = left
+
     async def close(self) -> None:
         """Close every kept-alive connection."""
+        self._keep_tls_sessions()
         for conn in list(self._pool.values()):
             self._drop(conn)
-        for h3 in list(self._h3.values()):
+        for (name, port), h3 in list(self._h3.items()):
+            self._keep_ticket(name, port, h3)
             await h3.aclose()
         self._h3.clear()
         if self._keylog_file is not None:
@@ -215,6 +237,7 @@ class HTTPClient:
             return conn, True
         if conn is not None:
             self._drop(conn)
+        self._keep_tls_sessions()
         clock = self.host.clock
         address = name
         if not _is_ipv4(name) and hasattr(self.host, "resolve"):
@@ -287,20 +310,32 @@ class HTTPClient:
             if client is not None and client._closed_error is None:
                 self._note(lines, f"* Re-using existing connection #{client.number} with host {name}")
                 return client
+            if client is not None:
+                self._keep_ticket(name, port, client)
             clock = self.host.clock
             address = name
             if not _is_ipv4(name) and hasattr(self.host, "resolve"):
                 t0 = clock.now
                 address = await asyncio.wait_for(self.host.resolve(name), self.timeout)
                 self._note(lines, f"* Resolved {name} to {address} in {(clock.now - t0) / 1e6:.1f} ms")
+            ticket = self.sessions.get(("h3", name, port))
             client = H3Client(self.host, name, address=address, port=port, cadata=self._h3_cadata(),
-                              verify=self.verify, keylog=self._h3_keylog(),
+                              verify=self.verify, keylog=self._h3_keylog(), session_ticket=ticket,
                               out=(lambda line: self._note(lines, line)) if self.verbose else None,
                               number=self.connections_opened, deterministic=self.deterministic)
             if self.cafile:
                 self._note(lines, f"*  CAfile: {self.cafile}")
             wait = self.timeout if self.http_version == "3only" else min(self.timeout, H3_FALLBACK_SECONDS)
             await client.connect()
+            if ticket is not None:
+                # 0-RTT (RFC 9001 4.6): the request goes now, with the first flight, not after
+                # the handshake; it is the request's own wait that fails if QUIC does not get through.
+                self._note(lines, "* QUIC: resuming with a session ticket; the request goes as 0-RTT data")
+                self.connections_opened += 1
+                self.quic_connections_opened += 1
+                self.resumed += 1
+                self._h3[key] = client
+                return client
             try:
                 await asyncio.wait_for(client.wait_connected(), wait)
             except (asyncio.TimeoutError, ConnectionError) as exc:
@@ -319,6 +354,10 @@ class HTTPClient:
             self.quic_connections_opened += 1
             self._h3[key] = client
             return client
+
+    def _keep_ticket(self, name: str, port: int, h3: Any) -> None:
+        if h3.session_ticket is not None:
+            self.sessions[("h3", name, port)] = h3.session_ticket
 
     def _h3_cadata(self) -> str | None:
         """The CAs an HTTP/3 connection trusts: the host's (the simulated internet's CA) and
@@ -353,7 +392,17 @@ class HTTPClient:
         """TLS 1.3 on a new connection, told as curl -v tells it; the protocol ALPN chose."""
         from ..tls.contexts import HandshakeNotes
         notes = HandshakeNotes((lambda line: self._note(lines, line)) if self.verbose else None)
-        ctx, alpn = self._tls_context(notes)
+        port = writer.get_extra_info("peername")[1] if writer.get_extra_info("peername") else 443
+        key = ("tls", name, port)
+        kept = self.sessions.get(key)
+        if kept is not None:  # OpenSSL resumes a session only on the context that made it
+            ctx, session = kept
+            ctx.resume = session
+            ctx._msg_callback = notes  # type: ignore[attr-defined]
+            alpn = ctx.minternet_alpn
+        else:
+            ctx, alpn = self._tls_context(notes)
+            ctx.minternet_alpn = alpn
         self._note(lines, f"* ALPN: offers {','.join(alpn)}")
         if self.cafile:
             self._note(lines, f"*  CAfile: {self.cafile}")
@@ -369,6 +418,10 @@ class HTTPClient:
                                                 f"{self.timeout:g} s") from None
         so = writer.get_extra_info("ssl_object")
         chosen = so.selected_alpn_protocol()
+        if so.session_reused:
+            self.resumed += 1
+            self._note(lines, "* SSL reusing session ID (TLS 1.3 resumption: the server sent no certificate)")
+        self._tls_objects.append((key, so, ctx))
         cipher = so.cipher()
         self._note(lines, f"* SSL connection using {so.version()} / {cipher[0] if cipher else '?'} "
                           f"(handshake {(clock.now - t0) / 1e6:.1f} ms)")
@@ -516,14 +569,16 @@ async def fetch(host: Any, url: str, method: str = "GET", headers: HeaderInput =
                 body: bytes | AsyncIterable[bytes] | None = None, *, timeout: float = 30.0,
                 verbose: bool = False, out: Callable[[str], None] | None = None,
                 http_version: str | None = None, verify: bool = True, cafile: str | None = None,
-                keylog: str | None = None) -> Response:
+                keylog: str | None = None, sessions: dict | None = None) -> Response:
     """One request from ``host`` (a simulated Host or an OSHost): resolve the URL's name through
     the host's DNS, connect, send, read the whole answer, close. Returns the :class:`Response`
     (status, reason, headers, body; ``transcript`` holds curl -v lines when ``verbose``).
     https:// goes over TLS 1.3, HTTP/2 or HTTP/1.1 as ALPN agrees (``http_version``, ``verify``,
-    ``cafile``, ``keylog``: as :class:`HTTPClient`; ``http_version="3"`` is HTTP/3 on QUIC)."""
+    ``cafile``, ``keylog``: as :class:`HTTPClient`; ``http_version="3"`` is HTTP/3 on QUIC).
+    ``sessions``: a dict kept between calls for the session tickets (see :class:`HTTPClient`):
+    the next fetch from the same dict to the same server resumes."""
     async with HTTPClient(host, timeout=timeout, verbose=verbose, out=out, http_version=http_version,
-                          verify=verify, cafile=cafile, keylog=keylog) as client:
+                          verify=verify, cafile=cafile, keylog=keylog, sessions=sessions) as client:
         return await client.request(method, url, headers=headers, body=body)
 
 

@@ -33,7 +33,7 @@ from ...runtime import NS_PER_S
 from ...wire._addr import is_ipv4
 from ..quic.endpoint import KeyLog, QuicEndpoint, QuicPeer, describe_event
 from .message import Headers, HeaderInput, Request, Response, error_response, http_date
-from .server import SERVER_NAME, SIM_EPOCH, HTTPError, Handler
+from .server import SERVER_NAME, SIM_EPOCH, Handler
 
 USER_AGENT = f"minternet-curl/{__version__}"
 H3_PORT = 443
@@ -132,13 +132,23 @@ class H3Server:
 
     def __init__(self, handler: Handler, *, certificate: Any, private_key: Any, keylog: KeyLog | None = None,
                  name: str = SERVER_NAME, log: Callable[[str], None] | None = None,
-                 alt_svc: str | None = None, deterministic: bool = True) -> None:
+                 alt_svc: str | None = None, deterministic: bool = True, http: Any = None) -> None:
+        from .server import HTTPServer
         self.handler = handler
+        # Requests are answered by an HTTPServer's ``answer``, as over HTTP/1.1 and HTTP/2: the
+        # same handler call, error pages, 405 for methods it does not do, 500 for a failing
+        # handler. ``http``: the HTTPServer this one runs beside (serve(..., http3=True)); alone,
+        # one of its own whose counters are this server's.
+        if http is None:
+            http = HTTPServer(handler, log=log, name=name)
+            http.stats = self.stats = Counter()
+        else:
+            self.stats = Counter()
+        self.http = http
         self.name = name
         self.log = log
         self.keylog = keylog
         self.alt_svc = alt_svc
-        self.stats: Counter[str] = Counter()
         self.address: tuple[str, int] | None = None
         self.configuration = QuicConfiguration(is_client=False, alpn_protocols=H3_ALPN,
                                                secrets_log_file=keylog)
@@ -150,6 +160,9 @@ class H3Server:
 
     async def start(self, host: Any, port: int = H3_PORT, address: str = "0.0.0.0") -> "H3Server":
         self._clock = host.clock
+        if self.http._unix_time is None:
+            clock = host.clock
+            self.http._unix_time = lambda: SIM_EPOCH + clock.now / 1e9
         if self.keylog is None and getattr(host, "keylog", None) is not None:
             self.configuration.secrets_log_file = host.keylog  # beside the run's pcaps
         endpoint = QuicEndpoint(host, server_configuration=self.configuration, on_connection=self._accept,
@@ -207,21 +220,24 @@ class _ServerConnection:
         headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw if not k.startswith(b":")])
         if ":authority" in pseudo and "host" not in headers:
             headers.add("Host", pseudo[":authority"])
-        method = pseudo.get(":method", "GET")
-        request = Request(method, pseudo.get(":path", "/"), headers, body, http_version="3",
-                          client=self.peer.addr)
+        method, target = pseudo.get(":method", "GET"), pseudo.get(":path", "/")
+        request = Request(method, target, headers, body, http_version="3", client=self.peer.addr)
+        request_line = f"{method} {target} HTTP/3"
         server.stats["requests"] += 1
-        try:
-            response = await server.handler(request)
-        except HTTPError as err:
-            response = error_response(err.status, err.detail, err.headers)
-        except Exception as exc:  # noqa: BLE001 -- a handler's bug is a 500, not a dead server
-            server.stats["handler errors"] += 1
-            if server.log is not None:
-                server.log(f"error: handler raised {exc!r} for {method} {request.target}")
-            response = error_response(500, "The handler failed.")
+        http = server.http
+        if method not in http.methods:  # as HTTP/1.1 and HTTP/2 answer it
+            response = error_response(405, f"This server does not do {method}; it does {', '.join(http.methods)}.",
+                                      {"Allow": ", ".join(http.methods)})
+        else:
+            response = await http.answer(request, request_line)
         server.stats[f"status {response.status}"] += 1
         await self.send(stream_id, method, response)
+        if server.log is not None:
+            from .server import clf_time
+            who = self.peer.addr[0] if self.peer.addr else "-"
+            size = len(response.body) if isinstance(response.body, (bytes, bytearray)) else "-"
+            server.log(f'{who} - - [{clf_time(http.unix_time())}] "{request_line}" {response.status} {size} '
+                       f"quic stream={stream_id}")
 
     async def send(self, stream_id: int, method: str, response: Response) -> None:
         h3, peer = self.h3, self.peer

@@ -142,7 +142,7 @@ class HTTPServer:
             issued = pki.for_all_names()
             certificate, key = issued.cert_pem, issued.key_pem
         self.h3 = await H3Server(self.handler, certificate=certificate, private_key=key, name=self.name,
-                                 log=self.log).start(host, port, address)
+                                 log=self.log, http=self).start(host, port, address)
         self.alt_svc = alt_svc(port)
 
     async def serve_forever(self) -> None:

@@ -74,12 +74,27 @@ def _tls13(ctx: ssl.SSLContext, alpn: Sequence[str], keylog: str | None) -> ssl.
     return ctx
 
 
+class ResumingContext(ssl.SSLContext):
+    """An SSLContext whose connections offer ``resume`` (an ``ssl.SSLSession`` from an earlier
+    connection: its session ticket, RFC 8446 2.2): asyncio's ``start_tls`` takes no session, but
+    it makes its SSLObject through ``wrap_bio``."""
+
+    resume: ssl.SSLSession | None = None
+    minternet_alpn: Any = None  # the protocols it offers, kept for its next connection
+
+    def wrap_bio(self, incoming: Any, outgoing: Any, server_side: bool = False,
+                 server_hostname: Any = None, session: Any = None) -> ssl.SSLObject:
+        return super().wrap_bio(incoming, outgoing, server_side, server_hostname, session or self.resume)
+
+
 def client_context(*, cadata: str | None = None, cafile: str | None = None, verify: bool = True,
                    alpn: Sequence[str] = ALPN, keylog: str | None = None,
-                   notes: HandshakeNotes | None = None) -> ssl.SSLContext:
+                   notes: HandshakeNotes | None = None, session: ssl.SSLSession | None = None) -> ssl.SSLContext:
     """A TLS 1.3 client context that trusts ``cadata`` (PEM text, the simulated CA) and/or
-    ``cafile``; ``verify=False`` is curl's ``-k`` (no certificate or name check)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ``cafile``; ``verify=False`` is curl's ``-k`` (no certificate or name check). ``session``:
+    resume that earlier session (TLS 1.3 resumption with its ticket: no certificate sent)."""
+    ctx = ResumingContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.resume = session
     if verify:
         if cadata:
             ctx.load_verify_locations(cadata=cadata)
