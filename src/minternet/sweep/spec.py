@@ -240,12 +240,12 @@ class _Reader:
                 cells.append(self.cell(len(cells), topo_text, topo_path, links, job, set_values, seed))
         for cell in cells:  # every row has every column that varies
             params = cell["params"]
+            if "label" in axes and "label" not in params:  # named by what its own set sets
+                own = {k: v for k, v in params.items() if k not in self.table("grid") and k != "seed"}
+                params["label"] = ", ".join(f"{k}={v}" for k, v in own.items()) or "default"
             for col in axes:
                 if col not in params:
                     params[col] = TCP_DEFAULTS.get(col)
-            if "label" in axes and params["label"] is None:
-                own = {k: v for k, v in params.items() if k not in self.table("grid") and k not in ("seed", "label")}
-                params["label"] = ", ".join(f"{k}={v}" for k, v in own.items()) or "default"
             cell["params"] = {col: params[col] for col in [*axes, "seed"]}
         sweep = Sweep(self.path, name, job, cells, axes, seeds)
         if check:
