@@ -122,9 +122,17 @@ def _dns(net: Any, job: dict[str, Any], seed: int) -> dict[str, Any]:
         response = await asyncio.wait_for(host.stub_resolver.query(job["name"], rtype), job["timeout"] / NS_PER_S)
         return response, host.clock.now - t0
     response, took = net.run_app(lookup())
-    answers = [str(getattr(rr.data, "address", rr.data)) for rr in response.answers]
+    # The records of the type asked for (a CNAME on the way is not the answer), as dig +short shows them.
+    answers = [_rdata_text(rr.data) for rr in response.answers if rr.type == rtype]
     return {"ok": int(response.rcode) == 0 and bool(answers), "sim_time_s": took / NS_PER_S,
             "lookup_ms": took / NS_PER_MS, "rcode": int(response.rcode), "answers": " ".join(answers)}
+
+
+def _rdata_text(data: Any) -> str:
+    for field in ("address", "target", "exchange", "text"):
+        if hasattr(data, field):
+            return str(getattr(data, field))
+    return str(data)
 
 
 def _curl(net: Any, job: dict[str, Any], seed: int) -> dict[str, Any]:
