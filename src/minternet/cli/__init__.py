@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from ..sim.topology import TopologyError
-from . import attach, demo, diagram, dns, http, programs, sim, web
+from . import attach, demo, diagram, dns, http, plot, programs, sim, sweep, web
 from .common import HOST_RULE, UsageError, from_flag_hint
 
 COMMAND_MODULES = [
@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     http,  # http-serve, curl
     programs,  # exec
     diagram,  # diagram
+    sweep,  # sweep
+    plot,  # plot
     attach,  # attach
     web,  # web
     demo,  # demo

@@ -4,14 +4,13 @@ argument types, and the one command-line rule for commands that run on a simulat
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Callable
 
 from ..runtime import NS_PER_S
 from ..sim.example import load_example
 from ..sim.topology import Topology, load
-from ..sim.units import parse_time
+from ..sim.units import parse_size, parse_time
 
 # The rule: a command that runs on a simulated host takes that host first, then the real tool's own
 # arguments and flags, shaped like the real tool. Said once here, in `minternet --help`, and in the
@@ -104,12 +103,10 @@ def rto_min_arg(text: str) -> int:
 
 def size_arg(text: str) -> int:
     """A size like 1000000, 10MB or 64KiB, in bytes."""
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([kKmMgG]i?[bB]?|[bB])?\s*", text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size (like 1000000, 10MB, 64KiB)")
-    unit = (m.group(2) or "").lower().rstrip("b")
-    scale = {"": 1, "k": 1000, "m": 10**6, "g": 10**9, "ki": 1024, "mi": 1024**2, "gi": 1024**3}[unit]
-    return int(float(m.group(1)) * scale)
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (like 1000000, 10MB, 64KiB)") from None
 
 
 def host_first_usage(p: argparse.ArgumentParser, positionals: str) -> None:

@@ -61,6 +61,31 @@ def _suggest(word: str, options) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def link_param(key: str, value: Any) -> Any:
+    """One link parameter (``loss = 0.01``, ``delay = "5ms"``, ...) checked and in the units a
+    link takes (ns, bit/s). Raises ValueError with what would be valid; the topology's
+    [[link]] and [[event]] tables and sweep files (:mod:`minternet.sweep.spec`) all read them here."""
+    where = f"{key} = {value!r}"
+    if key in ("delay", "jitter", "reorder_delay"):
+        return parse_time(value)
+    if key == "bandwidth":
+        return parse_rate(value)
+    if key in ("loss", "duplicate", "reorder", "corrupt"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"{where}: a probability from 0 to 1 (0.01 is 1%)")
+        return float(value)
+    if key == "mtu":
+        if isinstance(value, bool) or not isinstance(value, int) or not 68 <= value <= 65535:
+            raise ValueError(f"{where}: a whole number of bytes from 68 to 65535 (1500 is Ethernet)")
+        return value
+    if key == "queue":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{where}: the number of frames a link may queue, a whole "
+                             "number >= 1 (Linux's default is 1000)")
+        return value
+    raise ValueError(f"unknown link parameter {key!r}")
+
+
 @dataclass
 class Topology:
     """A loaded topology: the network, and what its timeline will do."""
@@ -86,12 +111,18 @@ def load(path: str | Path, seed: int | None = None, out: Callable[[str], None] =
 
 
 def loads(text: str, path: str = "<topology>", seed: int | None = None,
-          out: Callable[[str], None] = print) -> Topology:
+          out: Callable[[str], None] = print, events: list[dict] | None = None) -> Topology:
+    """Build the network of a topology text; ``events`` are more [[event]] tables, after the
+    text's own (a sweep's per-cell timeline: :mod:`minternet.sweep.spec`)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, msg = decode_error(exc)
         raise TopologyError(path, line, f"not valid TOML: {msg}") from None
+    if events:
+        own = data.get("event", [])
+        if isinstance(own, list):  # otherwise the build says how [[event]] is written
+            data["event"] = own + list(events)
     return _Builder(data, TomlLines(text), path, seed, out).build()
 
 
@@ -405,28 +436,10 @@ class _Builder:
         net.connect(resolved[0], resolved[1], cost=cost, name=name, **params)
 
     def param(self, kind: str, i: int, key: str, value: Any) -> Any:
-        where = f"{key} = {value!r}"
         try:
-            if key in ("delay", "jitter", "reorder_delay"):
-                return parse_time(value)
-            if key == "bandwidth":
-                return parse_rate(value)
+            return link_param(key, value)
         except ValueError as exc:
             raise self.error(kind, i, key, str(exc)) from None
-        if key in ("loss", "duplicate", "reorder", "corrupt"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                raise self.error(kind, i, key, f"{where}: a probability from 0 to 1 (0.01 is 1%)")
-            return float(value)
-        if key == "mtu":
-            if isinstance(value, bool) or not isinstance(value, int) or not 68 <= value <= 65535:
-                raise self.error(kind, i, key, f"{where}: a whole number of bytes from 68 to 65535 (1500 is Ethernet)")
-            return value
-        if key == "queue":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise self.error(kind, i, key, f"{where}: the number of frames a link may queue, a whole "
-                                 "number >= 1 (Linux's default is 1000)")
-            return value
-        raise self.error(kind, i, key, f"unknown link parameter {key!r}")
 
     def check_segments(self, net: Network) -> None:
         """Every interface on one switched segment must share a subnet."""

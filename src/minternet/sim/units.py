@@ -40,6 +40,22 @@ def parse_rate(text: str) -> int:
     return value
 
 
+SIZE_HELP = "a size like 1000000, \"10MB\", \"64KiB\""
+_SIZE_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([kKmMgG]i?[bB]?|[bB])?\s*")
+
+
+def parse_size(text: str | int) -> int:
+    """A size like 1000000, "10MB" or "64KiB" to bytes (k, M, G are powers of 1000; Ki, Mi, Gi of 1024)."""
+    if isinstance(text, int) and not isinstance(text, bool) and text >= 0:
+        return text
+    m = _SIZE_RE.fullmatch(text) if isinstance(text, str) else None
+    if not m:
+        raise ValueError(f"{text!r} is not a size: give {SIZE_HELP}")
+    unit = (m.group(2) or "").lower().rstrip("b")
+    scale = {"": 1, "k": 1000, "m": 10**6, "g": 10**9, "ki": 1024, "mi": 1024**2, "gi": 1024**3}[unit]
+    return int(float(m.group(1)) * scale)
+
+
 def format_time(ns: int) -> str:
     if ns == 0:
         return "0s"

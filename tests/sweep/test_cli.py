@@ -1,0 +1,45 @@
+"""minternet sweep and minternet plot, end to end from the command line."""
+
+from __future__ import annotations
+
+from sweeputil import SMALL, write
+
+from minternet.cli import main
+
+
+def test_sweep_writes_the_table_summary_and_plot_then_uses_its_cache(tmp_path, capsys):
+    path = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "-o", str(out), "-j", "2", "--plot", "x=loss", "y=goodput", "hue=cc"]) == 0
+    text = capsys.readouterr().out
+    assert "sweep small: 24 cells, 24 run on a local pool of 2 processes, 0 from the cache, 0 failed" in text
+    assert "goodput_mbps median (min-max)" in text
+    assert sum(1 for line in text.splitlines() if line.startswith(("0 ", "0.03 ", "0.08 "))) == 6  # a line per set
+    for name in ("results.csv", "results.parquet", "plot.svg"):
+        assert (out / name).stat().st_size > 0
+    assert len(list((out / "cache").glob("*.json"))) == 24
+    assert main(["sweep", str(path), "-o", str(out), "-j", "2"]) == 0
+    assert ": 24 cells, 0 run on a local pool of 2 processes, 24 from the cache, 0 failed" in capsys.readouterr().out
+    assert main(["plot", str(out / "results.parquet"), "x=loss", "y=goodput", "hue=cc", "-o", str(tmp_path / "p.png")]) == 0
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sweep_mistakes_exit_2_with_file_and_line(tmp_path, capsys):
+    path = write(tmp_path, SMALL.replace("loss = [0, 0.03, 0.08]", "loss = [0, 3]"))
+    assert main(["sweep", str(path), "--check"]) == 2
+    assert f"minternet: error: {path}:11: [grid] loss = 3: a probability from 0 to 1" in capsys.readouterr().err
+
+
+def test_sweep_check_counts_cells(tmp_path, capsys):
+    path = write(tmp_path, SMALL)
+    assert main(["sweep", str(path), "--check"]) == 0
+    assert "ok: 24 cells (6 parameter sets x 4 seeds), job transfer" in capsys.readouterr().out
+
+
+def test_plot_dispatches_by_suffix(tmp_path, capsys):
+    (tmp_path / "t.jsonl").write_text("")
+    assert main(["plot", str(tmp_path / "t.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "minternet.observe.tcpplot" in err or err == ""
+    assert main(["plot", str(tmp_path / "t.txt"), "x=a", "y=b"]) == 2
+    assert "draws a sweep's results (.parquet, .csv) or a trace (.jsonl)" in capsys.readouterr().err

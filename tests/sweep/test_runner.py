@@ -1,0 +1,125 @@
+"""Running sweeps: the local pool and a Dask LocalCluster give the same rows; the cache skips
+done cells; a failed cell is a row with its error and the sweep goes on."""
+
+from __future__ import annotations
+
+import pytest
+from sweeputil import SMALL, write
+
+from minternet.sweep.runner import Cache, cell_key, run_cells
+from minternet.sweep.spec import load
+
+
+def _figures(rows):
+    """The rows without the wall time (the one thing that differs from run to run)."""
+    return [{k: v for k, v in r.items() if k != "wall_s"} for r in rows]
+
+
+def test_local_pool_and_dask_give_identical_rows(tmp_path):
+    sweep = load(write(tmp_path, SMALL))
+    assert len(sweep.cells) == 24
+    pool = run_cells(sweep.cells, workers=2, progress=False)
+    dask = run_cells(sweep.cells, workers=2, dask="local", progress=False)
+    inline = run_cells(sweep.cells, workers=0, progress=False)
+    assert pool.ran == dask.ran == 24 and pool.failed == dask.failed == 0
+    assert "Dask LocalCluster" in dask.where and "local pool of 2" in pool.where
+    assert _figures(pool.rows) == _figures(dask.rows) == _figures(inline.rows)
+    assert [r["cell"] for r in pool.rows] == list(range(24))  # in cell order, however they finished
+    # The sweep measured something that changes with its parameters: loss costs goodput.
+    by_loss = {}
+    for r in pool.rows:
+        assert r["ok"] and r["bytes"] == 40_000
+        by_loss.setdefault(r["loss"], []).append(r["goodput_mbps"])
+    assert max(by_loss[0.08]) < min(by_loss[0.0])
+    assert sum(r["retransmissions"] for r in pool.rows if r["loss"] == 0.08) > 0
+    assert all(r["drop.link-loss"] > 0 for r in pool.rows if r["loss"] == 0.08 and r["retransmissions"])
+
+
+def test_cache_skips_done_cells_and_force_runs_them_again(tmp_path):
+    sweep = load(write(tmp_path, SMALL))
+    cache = Cache(tmp_path / "cache")
+    first = run_cells(sweep.cells, workers=0, cache=cache, progress=False)
+    assert (first.ran, first.cached) == (24, 0)
+    again = run_cells(sweep.cells, workers=0, cache=cache, progress=False)
+    assert (again.ran, again.cached) == (0, 24)
+    assert again.rows == first.rows  # the same rows, wall time and all, read back
+    # One more loss value: only its cells run.
+    more = load(write(tmp_path, SMALL.replace("loss = [0, 0.03, 0.08]", "loss = [0, 0.03, 0.08, 0.01]")))
+    grown = run_cells(more.cells, workers=0, cache=cache, progress=False)
+    assert (grown.ran, grown.cached) == (8, 24)
+    assert {r["loss"] for r in grown.rows[-8:]} == {0.01}
+    forced = run_cells(sweep.cells, workers=0, cache=cache, force=True, progress=False)
+    assert (forced.ran, forced.cached) == (24, 0)
+
+
+def test_cell_key_covers_every_input(tmp_path):
+    sweep = load(write(tmp_path, SMALL))
+    cell = sweep.cells[0]
+    keys = {cell_key(cell)}
+    for change in ({"seed": 99}, {"link": {"loss": 0.5}}, {"tcp": {"cc": "reno"}},
+                   {"job": {**cell["job"], "bytes": 1}}, {"events": [{"at": "1s", "down": "r1"}]},
+                   {"topology": {**cell["topology"], "text": cell["topology"]["text"] + "\n# changed\n"}}):
+        keys.add(cell_key({**cell, **change}))
+    assert len(keys) == 7
+    assert cell_key({**cell, "index": 5, "params": {}}) == cell_key(cell)  # where it sits does not matter
+
+
+def test_a_failed_cell_records_its_error_and_the_sweep_goes_on(tmp_path):
+    text = SMALL.replace('bytes = "40KB"', 'bytes = "40KB"\ntimeout = "3s"').replace(
+        'cc = ["cubic", "reno"]', 'events = [[], [{ at = "0s", down = "r1" }]]')
+    sweep = load(write(tmp_path, text))
+    cache = Cache(tmp_path / "cache")
+    out = run_cells(sweep.cells, workers=2, cache=cache, progress=False)
+    failed = [r for r in out.rows if r["error"]]
+    assert out.failed == len(failed) == 12 and len(out.rows) == 24
+    assert all(not r["ok"] and "timed out" in r["error"] for r in failed)
+    assert all(r["ok"] for r in out.rows if not r["error"])
+    again = run_cells(sweep.cells, workers=0, cache=cache, progress=False)
+    assert (again.ran, again.cached) == (12, 12)  # failures are not cached: they run again
+
+
+@pytest.mark.parametrize("kind", ["ping", "dns", "curl"])
+def test_other_jobs_measure_what_their_commands_do(tmp_path, kind):
+    job = {"ping": 'kind = "ping"\ncount = 3\ninterval = "100ms"',
+           "dns": 'kind = "dns"\nname = "www.example.com"',
+           "curl": 'kind = "curl"\nurl = "http://www.example.com/"'}[kind]
+    sweep = load(write(tmp_path, f'seeds = 2\n[job]\n{job}\n[grid]\ndelay = ["1ms", "30ms"]\n'))
+    rows = run_cells(sweep.cells, workers=0, progress=False).rows
+    assert all(r["ok"] and r["error"] is None for r in rows), rows
+    slow, fast = [r for r in rows if r["delay_ms"] == 30.0], [r for r in rows if r["delay_ms"] == 1.0]
+    assert min(r["sim_time_s"] for r in slow) > max(r["sim_time_s"] for r in fast)
+    if kind == "ping":
+        assert rows[0]["received"] == 3 and rows[0]["loss_pct"] == 0
+        assert fast[0]["rtt_avg_ms"] < slow[0]["rtt_avg_ms"]
+    if kind == "dns":
+        assert rows[0]["answers"] == "10.0.2.10"
+    if kind == "curl":
+        assert rows[0]["status"] == 200 and rows[0]["bytes"] > 0
+
+
+def test_program_job_rows_carry_what_the_program_returns(tmp_path):
+    (tmp_path / "echo.py").write_text('''
+import asyncio, time
+
+async def server():
+    async def echo(reader, writer):
+        writer.write(await reader.read(100))
+        await writer.drain()
+        writer.close()
+    srv = await asyncio.start_server(echo, port=7)
+    await asyncio.sleep(30)
+    srv.close()
+
+async def client():
+    await asyncio.sleep(0.1)
+    t0 = asyncio.get_running_loop().time()
+    reader, writer = await asyncio.open_connection("10.0.2.10", 7)
+    writer.write(b"hello")
+    data = await reader.read(100)
+    return {"echoed": data.decode(), "rtt_ms": (asyncio.get_running_loop().time() - t0) * 1000}
+''')
+    sweep = load(write(tmp_path, '[job]\nkind = "program"\nprograms = { server = "echo.py:server", '
+                                 'client = "echo.py:client" }\nuntil = "40s"\n[grid]\nloss = [0]\n'))
+    row = run_cells(sweep.cells, workers=1, progress=False).rows[0]
+    assert row["error"] is None and row["ok"] and row["echoed"] == "hello"
+    assert 120 < row["rtt_ms"] < 400  # ARP, a connect and an echo: two round trips of the built-in example
