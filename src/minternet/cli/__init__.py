@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from ..sim.topology import TopologyError
-from . import attach, demo, diagram, dns, http, programs, sim, web
+from . import attach, demo, diagram, dns, http, plot, programs, sim, web
 from .common import HOST_RULE, UsageError, from_flag_hint
 
 COMMAND_MODULES = [
@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     http,  # http-serve, curl
     programs,  # exec
     diagram,  # diagram
+    plot,  # plot
     attach,  # attach
     web,  # web
     demo,  # demo

@@ -140,13 +140,12 @@ class Scan:
     conns: dict[frozenset, Conn] = field(default_factory=dict)
     packets: dict[frozenset, list[_Pkt]] = field(default_factory=dict)
     cwnd: dict[tuple[Endpoint, Endpoint], list[tuple[int, str]]] = field(default_factory=dict)
-    _counted: dict[frozenset, str] = field(default_factory=dict)  # the node whose sends count bytes
+    events: int = 0  # how many events it has seen
 
-
-def scan(events: Iterable[TraceEvent]) -> Scan:
-    """Sort a trace's TCP packets by connection (one pass; the bytes are decoded here)."""
-    s = Scan()
-    for ev in events:
+    def feed(self, ev: TraceEvent) -> None:
+        """Take one event of the trace, in order."""
+        s = self
+        s.events += 1
         layer, event = ev.layer, ev.event
         if layer == "tcp":
             if event == "cwnd":
@@ -154,16 +153,16 @@ def scan(events: Iterable[TraceEvent]) -> Scan:
                 if m:
                     key = ((m[1], int(m[2])), (m[3], int(m[4])))
                     s.cwnd.setdefault(key, []).append((ev.time, ev.summary))
-            continue
+            return
         if layer == "ip" and event in ("send", "forward", "deliver"):
             pass
         elif event == "drop" and (ev.frame is not None or ev.packet is not None):
             pass
         else:
-            continue
+            return
         got = _tcp_of(ev)
         if got is None:
-            continue
+            return
         ip, seg = got
         src, dst = (ip.src, seg.sport), (ip.dst, seg.dport)
         key = frozenset((src, dst))
@@ -192,7 +191,25 @@ def scan(events: Iterable[TraceEvent]) -> Scan:
                 conn.fwd_ab += len(seg.payload)
             else:
                 conn.fwd_ba += len(seg.payload)
+
+
+def scan(events: Iterable[TraceEvent], into: Scan | None = None) -> Scan:
+    """Sort a trace's TCP packets by connection (one pass; the bytes are decoded here). With
+    ``into``, the events are added to an earlier scan (the live view feeds it as the run goes)."""
+    s = into if into is not None else Scan()
+    feed = s.feed
+    for ev in events:
+        feed(ev)
     return s
+
+
+def conn_of(ev: TraceEvent) -> str | None:
+    """The label (``a:p-b:q``, ends in either order) of the TCP connection a packet event belongs to."""
+    got = _tcp_of(ev)
+    if got is None:
+        return None
+    ip, seg = got
+    return f"{ip.src}:{seg.sport}-{ip.dst}:{seg.dport}"
 
 
 def connections(events: Iterable[TraceEvent] | Scan) -> list[Conn]:

@@ -155,7 +155,7 @@ def to_svg(s: Series, lang: str = "en") -> str:
     t0, t1 = max(0, t0 - pad), t1 + pad
     data_max = max([x["end"] for x in segs] + [a["ack"] for a in acks] + [1])
     win_max = max([a["ack"] + a["window"] for a in acks] + [0])
-    ymax = max(data_max, min(win_max, 2 * data_max)) * 1.05
+    ymax = max(data_max, min(win_max, 3 * data_max)) * 1.05  # a window far above the data is cut
     clipped = win_max > ymax
 
     out: list[str] = []

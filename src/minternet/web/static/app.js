@@ -2,6 +2,7 @@
 // the events, and sends the user's commands to the server over one WebSocket.
 import { VirtualList } from './list.js';
 import { showDetail } from './detail.js';
+import { TcpPlot } from './tcpplot.js';
 
 const PROTOS = ['arp', 'icmp', 'udp', 'dns', 'tcp', 'http', 'other'];
 const COLOURS = { arp: '#d4a000', icmp: '#2f80ed', udp: '#9b51e0', dns: '#27ae60', tcp: '#eb5757', http: '#f2994a' };
@@ -129,6 +130,7 @@ function addEvents(list) {
     if (passes(e)) { list_.append(e.i); grew = true; }
   }
   if (grew) list_.grew();
+  if (list.length) tcpPlot.refresh();
   $('count').textContent = `${list_.items.length} of ${st.events.length} events`;
 }
 
@@ -156,8 +158,12 @@ function renderRow(row, i) {
 
 const list_ = new VirtualList($('list'), $('spacer'), renderRow, (i) => select(i));
 
+const tcpPlot = new TcpPlot($('tcpplot'));
+window.tcpPlot = tcpPlot;  // for the tests
+
 function select(i) {
   st.selected = i;
+  tcpPlot.select(st.events[i]);
   list_.draw();
   list_.scrollTo(i);
   send({ cmd: 'detail', i });
@@ -241,6 +247,7 @@ function frame(now) {
   $('clock').textContent = `t = ${fmt(st.T)} s` + (st.T < st.serverNow ? ` (recorded to ${fmt(st.serverNow)} s)` : '');
   drawPackets();
   drawDrops();
+  tcpPlot.tick(st.T);
   if (Math.abs(st.T - lastRowT) > 1e5) { lastRowT = st.T; list_.draw(); }
   requestAnimationFrame(frame);
 }
