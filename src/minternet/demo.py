@@ -352,6 +352,7 @@ class Story:
         fast = server.stats["tcp.fast_retransmits"] - fast_before
         self.say("stage4.result", lost=link.stats["drop.link-loss"] - before_loss, reason="link-loss",
                  retrans=retrans, fast=fast)
+        self.tcp_plots(events, "stage4-photo-tcp")
         assert ok, "the lossy fetch did not arrive intact"
 
     # -- 5. router failure --------------------------------------------------------------------------
@@ -386,7 +387,15 @@ class Story:
                  retrans=server.stats["tcp.retransmitted_segments"] - retrans_before,
                  seconds=(net.now - start) / NS_PER_S)
         self.line(" -> ".join(back) or "?")
+        self.tcp_plots(events, "stage5-video-tcp")
         net.node_up(router)
+
+    def tcp_plots(self, events: list[TraceEvent], name: str) -> None:
+        """The stage's web connection as a time-sequence graph with cwnd and RTT, beside the pcaps."""
+        from .observe.tcpplot import write_tcp_plots
+        opened_here = lambda c: c.opened and 80 in (c.a[1], c.b[1])  # not the last fetch's closing packets
+        for path in write_tcp_plots(events, self.outdir, opened_here, lang=self.lang, name=name):
+            self.line(f"{text('file.tcpplot', self.lang)} {path}")
 
     # -- 6. close ---------------------------------------------------------------------------------
     def stage6(self, events: list[TraceEvent]) -> None:

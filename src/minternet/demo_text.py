@@ -229,6 +229,8 @@ TEXT: dict[str, dict[str, str]] = {
                   "ko": "인터페이스마다 하나씩인 pcap 파일 (Wireshark로 열 수 있습니다):"},
     "file.trace": {"en": "the trace, as JSON lines:", "ko": "JSON lines 트레이스:"},
     "file.svg": {"en": "a sequence diagram of the first fetch:", "ko": "첫 번째 요청의 시퀀스 다이어그램:"},
+    "file.tcpplot": {"en": "time-sequence graph, cwnd and RTT of this TCP connection:",
+                     "ko": "이 TCP 연결의 시간-순서 번호 그래프, 혼잡 윈도우, RTT:"},
     "path.there": {"en": "requests:", "ko": "요청:"},
     "path.back": {"en": "answers: ", "ko": "응답:"},
 }

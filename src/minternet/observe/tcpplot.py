@@ -54,6 +54,7 @@ class Conn:
     bytes_ba: int = 0
     fwd_ab: int = 0  # the same, counted at routers, for a trace without the hosts' sends
     fwd_ba: int = 0
+    opened: bool = False  # the trace has its SYN (not only the end of an older connection)
 
     @property
     def label(self) -> str:
@@ -176,6 +177,8 @@ class Scan:
             conn.bytes_ab, conn.bytes_ba = conn.bytes_ba, conn.bytes_ab
             conn.fwd_ab, conn.fwd_ba = conn.fwd_ba, conn.fwd_ab
         conn.last = ev.time
+        if seg.flags & _SYN:
+            conn.opened = True
         s.packets[key].append(_Pkt(ev.time, ev.node, event, ev.reason, src, seg))
         if event == "send" and seg.payload:
             # Bytes are counted where the data is first sent (a host), once per segment.
