@@ -20,7 +20,7 @@ W = 960
 LEFT, RIGHT = 86, 24
 PLOT_W = W - LEFT - RIGHT
 COLOURS = {"data": "#1f5fbf", "retransmission": "#d62728", "ack": "#2ca02c", "window": "#8c6d00",
-           "sack": "#9467bd", "lost": "#d62728", "cwnd": "#1f5fbf", "ssthresh": "#ff7f0e",
+           "sack": "#9467bd", "lost": "#111111", "cwnd": "#1f5fbf", "ssthresh": "#ff7f0e",
            "rtt": "#17becf", "srtt": "#1f5fbf", "rto": "#7f7f7f"}
 
 LABELS: dict[str, dict[str, str]] = {

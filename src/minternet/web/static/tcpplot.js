@@ -11,7 +11,7 @@ export const TEXT = {
   hint: 'Select a TCP packet (or a tcp event) to plot its connection.',
 };
 const C = { data: '#1f5fbf', retransmission: '#d62728', ack: '#2ca02c', window: '#8c6d00', sack: '#9467bd',
-  lost: '#d62728', cwnd: '#1f5fbf', ssthresh: '#ff7f0e', rtt: '#17becf', srtt: '#1f5fbf', head: '#333' };
+  lost: '#111', cwnd: '#1f5fbf', ssthresh: '#ff7f0e', rtt: '#17becf', srtt: '#1f5fbf', head: '#333' };
 const SVGNS = 'http://www.w3.org/2000/svg';
 const W = 640, L = 56, R = 10, PW = W - L - R;
 const PANELS = [{ top: 24, h: 170 }, { top: 226, h: 60 }, { top: 314, h: 50 }];
