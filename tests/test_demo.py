@@ -231,6 +231,19 @@ def test_stage8_one_lost_packet_stalls_every_http2_stream_and_one_http3_stream(s
     assert all(p in sentence for p in ("/a", "/b", "/c"))
 
 
+def test_loss_and_failure_stages_write_tcp_plots(story):
+    import xml.etree.ElementTree as ET
+    lang, text, out = story
+    for name in ("loss-photo-tcp.svg", "failover-video-tcp.svg"):
+        assert str(out / name) in text
+        root = ET.parse(out / name).getroot()
+        assert root.get("data-sender").endswith(":80") and root.get("data-vantage") == "server"
+        retx = root.findall(".//*[@data-series='segments']/*[@class='retransmission']")
+        assert retx, f"{name}: the stage resends segments, the plot must show them"
+    assert not list(out.glob("*-tcp-2.svg")), "one connection per stage"
+    assert ("재전송" if lang == "ko" else "retransmission") in (out / "loss-photo-tcp.svg").read_text()
+
+
 def test_same_seed_same_story(tmp_path):
     """Stage 8 included: TLS's ciphertext differs from run to run (OpenSSL's own randomness), its
     timeline does not, and QUIC's is seeded."""

@@ -280,3 +280,45 @@ def test_dig_and_curl_from_the_page(page, live):
     page.uncheck("input[data-proto=http]")
     assert page.evaluate("mv.events.some(e => e.proto === 'http')")
     assert page.locator("#list .row.p-http").count() == 0
+
+
+def test_the_tcp_panel_plots_the_selected_connection(page, live):
+    session, server = live
+    open_page(page, server.url)
+    assert page.locator("#tcpplot").is_hidden()
+    page.select_option("#linkSel", str(next(i for i, l in enumerate(session.net.links) if "r1" in l.name)))
+    page.fill("#linkLoss", "0.25")  # with this seed: one segment lost, fast-retransmitted
+    page.click("#linkSet")
+    page.wait_for_selector("#status:has-text('loss')")
+    run_program(page, "transfer", "client", "server")
+    set_speed(page, 1)
+    page.click("#play")
+    page.wait_for_function("mv.events.some(e => e.layer === 'app' && e.summary.includes('SHA-256'))",
+                           timeout=30000)  # the transfer is over
+    page.click("#play")  # pause
+    for proto in ("arp", "icmp", "udp", "dns", "http", "other"):
+        page.uncheck(f"input[data-proto={proto}]")
+    page.evaluate("() => { const b = document.getElementById('list'); b.scrollTop = 0;"
+                  " b.dispatchEvent(new Event('scroll')); }")
+    page.locator(".row", has_text="[S]").filter(has_text="link send").first.click()
+    page.wait_for_function("document.querySelector('#tpSvg .tp-data') !== null", timeout=10000)
+    assert page.locator("#tcpplot").is_visible()
+    title = page.text_content("#tcpplot .tp-title")
+    assert ":5001" in title and "client" in title
+    # What the panel drew is what the server's series says, which is the trace's.
+    conn = page.get_attribute("#tpSvg", "data-conn")
+    series = session.tcp_series(conn=conn)
+    drawn = {k: int(page.get_attribute(f"#tpSvg .tp-{k}", "data-count"))
+             for k in ("data", "retransmission", "ack", "window", "lost")}
+    retx = sum(1 for s in series["segments"] if s["retransmission"])
+    assert drawn == {"data": len(series["segments"]) - retx, "retransmission": retx, "ack": len(series["acks"]),
+                     "window": len(series["acks"]), "lost": len(series["lost"])}
+    assert retx > 0 and drawn["lost"] > 0 and drawn["data"] > 10
+    assert int(page.get_attribute("#tpSvg .tp-cwnd", "data-count")) == len(series["cc"]) > 0
+    # The playhead follows the time.
+    x0 = float(page.get_attribute("#tpHead", "x1"))
+    page.fill("#jumpTo", "0.01")
+    page.click("#jump")
+    page.wait_for_function(f"Number(document.getElementById('tpHead').getAttribute('x1')) < {x0}")
+    page.click("#tpClose")
+    assert page.locator("#tcpplot").is_hidden()

@@ -456,6 +456,8 @@ TEXT: dict[str, dict[str, str]] = {
     "file.worlds": {"en": "the stages with a network of their own, each folder with its pcaps and trace.jsonl:",
                     "ko": "자기 네트워크를 따로 만든 단계들, 폴더마다 pcap과 trace.jsonl:"},
     "file.svg": {"en": "a sequence diagram of the first fetch:", "ko": "첫 번째 요청의 시퀀스 다이어그램:"},
+    "file.tcpplot": {"en": "time-sequence graph, cwnd and RTT of this TCP connection:",
+                     "ko": "이 TCP 연결의 시간-순서 번호 그래프, 혼잡 윈도우, RTT:"},
     "path.there": {"en": "requests:", "ko": "요청:"},
     "path.back": {"en": "answers: ", "ko": "응답:"},
 }

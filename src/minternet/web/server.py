@@ -14,6 +14,9 @@ action), ``detail``, ``tour`` (a stage of the tour: its events, focus packets an
 ``status`` (an action's result), ``error`` (a message for the user). A page
 that connects gets every event so far, then the stream.
 
+Beside the socket, ``GET /tcpplot.json?i=N`` (or ``?conn=a:p-b:q``) returns the series of the TCP
+plot (observe/tcpplot.py) of the connection event N belongs to, for the page's TCP panel.
+
 Why aiohttp: one dependency gives the HTTP server, static files and WebSockets on asyncio, with
 no ASGI server to pick and configure (Starlette needs uvicorn beside it), and it starts in-process
 on any port, which the tests need.
@@ -70,6 +73,7 @@ class LiveServer:
             web.get("/export/trace.jsonl", self.export_trace),
             web.get("/export/run.pcap", self.export_pcap),
             web.get("/export/diagram.svg", self.export_diagram),
+            web.get("/tcpplot.json", self.tcpplot),
             web.get("/static/{name:.+}", self.static),
             web.get("/favicon.ico", self.favicon),
         ])
@@ -227,6 +231,20 @@ class LiveServer:
         if self._tour is None:
             self._tour = LiveServer(self._tour_factory(), speed=self.speed, lang=self.lang)
         return await self._tour.websocket(request)
+
+    async def tcpplot(self, request: web.Request) -> web.Response:
+        """The TCP plot's series of a connection: ``?i=EVENT`` (the one that packet belongs to)
+        or ``?conn=a:p-b:q``."""
+        q = request.query
+        try:
+            index = int(q["i"]) if "i" in q else None
+        except ValueError:
+            raise web.HTTPBadRequest(text=f"i={q['i']!r} is not an event number") from None
+        try:
+            series = self.session.tcp_series(index, q.get("conn"))
+        except ActionError as exc:
+            raise web.HTTPNotFound(text=str(exc)) from None
+        return web.json_response(series, dumps=lambda o: json.dumps(o, separators=(",", ":")))
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         origin = request.headers.get("Origin")

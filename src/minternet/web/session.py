@@ -112,6 +112,8 @@ class BaseSession:
         self.encoded: list[dict[str, Any]] = []
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._tcp_lock = threading.Lock()
+        self._tcpscan: Any = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minternet-sim")
         # (node, port) -> (link index, channel leaving that end, direction 0 = a->b, 1 = b->a)
         self._ends: dict[tuple[str, str], tuple[int, Any, int]] = {}
@@ -234,6 +236,31 @@ class BaseSession:
         switches = {name for name, node in self.net.nodes.items() if getattr(node, "kind", None) == "switch"}
         return to_svg(build([ev for ev in list(self.events) if ev.node not in switches],
                             keylog=getattr(self.net, "keylog", None)))
+
+    def tcp_series(self, index: int | None = None, conn: str | None = None) -> dict[str, Any]:
+        """The TCP plot's series (see observe.tcpplot) of the connection event ``index`` belongs
+        to, or of ``conn`` (``a:p-b:q`` or a port), with the list of every connection so far."""
+        from ..observe import tcpplot
+        with self._tcp_lock:  # not self._lock: the simulation's thread keeps recording meanwhile
+            if self._tcpscan is None:
+                self._tcpscan = tcpplot.Scan()  # fed as the run goes: each request reads only the new events
+            scan = self._tcpscan
+            tcpplot.scan(self.events[scan.events:len(self.encoded)], into=scan)
+            conns = tcpplot.connections(scan)
+            if index is not None:
+                if not 0 <= index < len(self.events):
+                    raise ActionError(f"there is no event number {index}")
+                conn = tcpplot.conn_of(self.events[index])
+                if conn is None:
+                    raise ActionError(f"event {index} is not a TCP packet: select a TCP packet to plot its connection")
+            try:
+                chosen = tcpplot.pick(conns, conn)
+            except ValueError as exc:
+                raise ActionError(str(exc)) from None
+            series = tcpplot.build_series(scan, chosen).to_json()
+        series["connections"] = [c.label for c in conns]
+        series["now"] = self.now
+        return series
 
     # -- running ------------------------------------------------------------------------------------
     def advance(self, to_ns: int) -> None:

@@ -204,6 +204,7 @@ def loss(story: "Story") -> None:
     lost = link.stats["drop.link-loss"] - before_loss
     story.fact.update(lost=lost, retrans=retrans, fast=fast, intact=ok)
     story.say("stage4.result", lost=lost, reason="link-loss", retrans=retrans, fast=fast)
+    tcp_plots(story, events, "loss-photo-tcp")
     assert ok, "the lossy fetch did not arrive intact"
 
 
@@ -241,7 +242,16 @@ def failover(story: "Story") -> None:
                       seconds=(net.now - start) / NS_PER_S)
     story.say("stage5.recovered", timeouts=timeouts, retrans=retrans, seconds=(net.now - start) / NS_PER_S)
     story.line(" -> ".join(back) or "?")
+    tcp_plots(story, events, "failover-video-tcp")
     net.node_up(router)
+
+
+def tcp_plots(story: "Story", events: list[TraceEvent], name: str) -> None:
+    """The stage's web connection as a time-sequence graph with cwnd and RTT, beside the pcaps."""
+    from ...observe.tcpplot import write_tcp_plots
+    opened_here = lambda c: c.opened and 80 in (c.a[1], c.b[1])  # not the last fetch's closing packets
+    for path in write_tcp_plots(events, story.world.outdir, opened_here, lang=story.lang, name=name):
+        story.line(f"{text('file.tcpplot', story.lang)} {path}")
 
 
 # -- close ----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { Tour } from './tour.js';
 
 const TOUR = location.pathname.replace(/\/+$/, '') === '/tour';  // the guided tour's page
 let tour = null;
+import { TcpPlot } from './tcpplot.js';
 
 const PROTOS = ['arp', 'icmp', 'udp', 'dns', 'tcp', 'http', 'other'];
 const COLOURS = { arp: '#d4a000', icmp: '#2f80ed', udp: '#9b51e0', dns: '#27ae60', tcp: '#eb5757', http: '#f2994a' };
@@ -147,6 +148,7 @@ function addEvents(list) {
     if (passes(e)) { list_.append(e.i); grew = true; }
   }
   if (grew) list_.grew();
+  if (list.length) tcpPlot.refresh();
   showCount();
 }
 
@@ -176,8 +178,12 @@ function renderRow(row, i) {
 
 const list_ = new VirtualList($('list'), $('spacer'), renderRow, (i) => select(i));
 
+const tcpPlot = new TcpPlot($('tcpplot'));
+window.tcpPlot = tcpPlot;  // for the tests
+
 function select(i) {
   st.selected = i;
+  tcpPlot.select(st.events[i]);
   list_.draw();
   list_.scrollTo(i);
   send({ cmd: 'detail', i });
@@ -291,6 +297,7 @@ function frame(now) {
   $('clock').textContent = t('clock', { t: fmt(st.T) }) + (st.T < st.serverNow ? t('clock.recorded', { t: fmt(st.serverNow) }) : '');
   drawPackets();
   drawDrops();
+  tcpPlot.tick(st.T);
   if (Math.abs(st.T - lastRowT) > 1e5) { lastRowT = st.T; list_.draw(); }
   requestAnimationFrame(frame);
 }
