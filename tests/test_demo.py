@@ -235,7 +235,7 @@ def test_loss_and_failure_stages_write_tcp_plots(story):
     import xml.etree.ElementTree as ET
     lang, text, out = story
     for name in ("loss-photo-tcp.svg", "failover-video-tcp.svg"):
-        assert str(out / name) in text
+        assert name in text and (out / name).exists()
         root = ET.parse(out / name).getroot()
         assert root.get("data-sender").endswith(":80") and root.get("data-vantage") == "server"
         retx = root.findall(".//*[@data-series='segments']/*[@class='retransmission']")

@@ -39,13 +39,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
             return 2
         print(f"plot: {written}")
         return 0
-    if args.spec:
-        print(f"minternet: error: {path}: KEY=VALUE ({' '.join(args.spec)}) is for sweep results "
-              "(.parquet, .csv); a trace takes --conn, --list, --all", file=sys.stderr)
-        return 2
     if suffix not in (".jsonl", ".json", ".ndjson"):
         print(f"minternet: error: {path}: plot reads a trace (.jsonl, written by --trace FILE) or sweep "
               f"results (.parquet, .csv), not {suffix or 'a file without a suffix'}", file=sys.stderr)
+        return 2
+    if args.spec:
+        print(f"minternet: error: {path}: KEY=VALUE ({' '.join(args.spec)}) is for sweep results "
+              "(.parquet, .csv); a trace takes --conn, --list, --all", file=sys.stderr)
         return 2
     return _plot_trace(args)
 

@@ -242,8 +242,8 @@ class LiveServer:
             raise web.HTTPBadRequest(text=f"i={q['i']!r} is not an event number") from None
         try:
             series = self.session.tcp_series(index, q.get("conn"))
-        except ActionError as exc:
-            raise web.HTTPNotFound(text=str(exc)) from None
+        except ActionError as exc:  # the page says it in its own language (the message's key)
+            return web.json_response({"error": exc.to_json()}, status=404)
         return web.json_response(series, dumps=lambda o: json.dumps(o, separators=(",", ":")))
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:

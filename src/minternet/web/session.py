@@ -249,10 +249,10 @@ class BaseSession:
             conns = tcpplot.connections(scan)
             if index is not None:
                 if not 0 <= index < len(self.events):
-                    raise ActionError(f"there is no event number {index}")
+                    raise ActionError("err.no-event", i=index)
                 conn = tcpplot.conn_of(self.events[index])
                 if conn is None:
-                    raise ActionError(f"event {index} is not a TCP packet: select a TCP packet to plot its connection")
+                    raise ActionError("err.not-tcp", i=index)
             try:
                 chosen = tcpplot.pick(conns, conn)
             except ValueError as exc:

@@ -6,6 +6,7 @@ loss, router-failure and close stages run on in the same network, in that order.
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import TYPE_CHECKING
 
 from ...application.http.client import get
@@ -251,7 +252,7 @@ def tcp_plots(story: "Story", events: list[TraceEvent], name: str) -> None:
     from ...observe.tcpplot import write_tcp_plots
     opened_here = lambda c: c.opened and 80 in (c.a[1], c.b[1])  # not the last fetch's closing packets
     for path in write_tcp_plots(events, story.world.outdir, opened_here, lang=story.lang, name=name):
-        story.line(f"{text('file.tcpplot', story.lang)} {path}")
+        story.line(f"{text('file.tcpplot', story.lang)} {os.path.relpath(path, story.outdir)}")
 
 
 # -- close ----------------------------------------------------------------------------------------

@@ -1,15 +1,11 @@
+import { t, tMsg, onLang } from './i18n.js';
 // The TCP panel: the time-sequence graph (segments, retransmissions, ACK, receive window, SACK,
 // losses), cwnd and RTT of the connection the selected packet belongs to, from the server's
 // /tcpplot.json (observe/tcpplot.py, the same series as `minternet plot`). A line marks the playhead.
 
 // Every word the panel shows, in one place (for the page's message catalogue).
-export const TEXT = {
-  title: 'TCP', seenAt: 'seen at', close: 'close', conn: 'connection',
-  seq: 'seq (bytes)', time: 'time (s)', cwnd: 'cwnd (bytes)', rtt: 'RTT (ms)',
-  data: 'data', retransmission: 'retransmission', ack: 'ACK', window: 'receive window', sack: 'SACK',
-  lost: 'lost', ssthresh: 'ssthresh', srtt: 'srtt', sample: 'RTT sample',
-  hint: 'Select a TCP packet (or a tcp event) to plot its connection.',
-};
+// Its words come from the live view's catalogue (i18n.json, keys tp.*).
+export const TEXT = new Proxy({}, { get: (_, k) => t(`tp.${String(k)}`) });
 const C = { data: '#1f5fbf', retransmission: '#d62728', ack: '#2ca02c', window: '#8c6d00', sack: '#9467bd',
   lost: '#111', cwnd: '#1f5fbf', ssthresh: '#ff7f0e', rtt: '#17becf', srtt: '#1f5fbf', head: '#333' };
 const SVGNS = 'http://www.w3.org/2000/svg';
@@ -54,6 +50,10 @@ export class TcpPlot {
     this.svg = el('svg', { id: 'tpSvg', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'xMidYMid meet' }, root);
     this.note = document.createElement('div'); this.note.className = 'note'; root.appendChild(this.note);
     this.note.textContent = TEXT.hint;
+    onLang(() => {  // the page's switch: the panel's words follow
+      this.pick.setAttribute('aria-label', TEXT.conn); close.textContent = TEXT.close;
+      if (!this.series) this.note.textContent = TEXT.hint; else this.draw();
+    });
   }
 
   // A row of the event list was selected: plot its connection if it is TCP.
@@ -81,7 +81,10 @@ export class TcpPlot {
     const q = key.i !== undefined ? `i=${key.i}` : `conn=${encodeURIComponent(key.conn)}`;
     let r;
     try { r = await fetch(`/tcpplot.json?${q}`); } catch (err) { this.note.textContent = String(err); return; }
-    if (!r.ok) { this.note.textContent = await r.text(); return; }
+    if (!r.ok) {
+      let msg; try { msg = tMsg((await r.json()).error); } catch (err) { msg = `HTTP ${r.status}`; }
+      this.note.textContent = msg; return;
+    }
     const s = await r.json();
     this.key = { conn: s.conn };  // follow the connection, whatever the list shows next
     this.series = s;
