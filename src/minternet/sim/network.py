@@ -24,6 +24,7 @@ from dataclasses import replace
 from typing import Any, Awaitable, Callable, TypeVar
 
 from ..host import Host, Router
+from ..internet.routing import Route
 from ..link.interface import Interface
 from ..observe.keylog import FILENAME as KEYLOG_FILENAME, KeyLog
 from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
@@ -34,7 +35,7 @@ from ..programs.context import host_context
 from ..programs.loop import ProgramLoop
 from .loop import VirtualTimeLoop
 from .names import check_node_name
-from .routes import compute_routes
+from .routes import route_entries
 from .scheduler import Scheduler
 from .switch import Switch
 from .units import parse_rate, parse_time
@@ -251,24 +252,28 @@ class Network:
 
     # -- routing ----------------------------------------------------------------------------------
     def compute_routes(self) -> None:
-        """(Re)install shortest-path routes; static and default routes are left alone."""
-        table = compute_routes(self)
+        """(Re)install shortest-path routes; static and default routes are left alone. Routes are
+        computed for the nodes that use them (routers, and hosts without a default route) and each
+        table is built once; a table the change left as it was stays untouched."""
+        needs = [node.name for node in self.hosts
+                 if node.up and (node.forwarding or not any(r.origin == "default" for r in node.routes.routes()))]
+        table = route_entries(self, needs)
+        trace = self.started and self.tracer.enabled
         for node in self.hosts:
             if not node.up:
                 continue  # a dead node keeps its table; it is recomputed when it comes back
-            before = {str(r) for r in node.routes if r.origin == "computed"}
-            node.routes.remove(origin="computed")
-            has_default = any(r.origin == "default" for r in node.routes)
-            if has_default and not node.forwarding:
-                continue  # a host with a gateway sends everything off-link there
-            for r in table.get(node.name, []):
-                node.add_route(r.prefix, r.gateway, r.iface, origin="computed")
-            after = {str(r) for r in node.routes if r.origin == "computed"}
-            if self.started and before != after and self.tracer.enabled:
-                for text in sorted(after - before):
-                    self.tracer.emit(node.name, None, "route", "add", text=text)
-                for text in sorted(before - after):
-                    self.tracer.emit(node.name, None, "route", "remove", text=text)
+            before = set(node.routes.routes("computed")) if trace else None
+            # A host with a gateway sends everything off-link there: no computed routes.
+            ifaces = node.interfaces
+            new = [Route(network, plen, ifaces[egress], gateway, 0, "computed")
+                   for network, plen, egress, gateway in table.get(node.name, ())]
+            if not node.routes.replace("computed", new) or before is None:
+                continue
+            after = set(new)
+            for text in sorted(str(r) for r in after - before):
+                self.tracer.emit(node.name, None, "route", "add", text=text)
+            for text in sorted(str(r) for r in before - after):
+                self.tracer.emit(node.name, None, "route", "remove", text=text)
 
     def _topology_changed(self) -> None:
         if self.reconverge is None or self._reconverge_pending:
