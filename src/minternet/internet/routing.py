@@ -99,10 +99,22 @@ class RoutingTable:
         if old:
             self._rebuild()
         else:
-            for r in new:
-                self._insert(r)
+            self._insert_all(new)
         self._changed()
         return True
+
+    def _insert_all(self, routes: list[Route]) -> None:
+        tables = self._tables
+        lengths = len(tables)
+        for r in routes:  # _insert, inlined: a computed table has thousands
+            t = tables.get(r[1])
+            if t is None:
+                t = tables[r[1]] = {}
+            best = t.get(r[0])
+            if best is None or r[4] < best[4]:
+                t[r[0]] = r
+        if len(tables) != lengths:
+            self._by_len = [(_mask(plen), tables[plen]) for plen in sorted(tables, reverse=True)]
 
     def routes(self, origin: str | None = None) -> list[Route]:
         """The routes (of one origin), in the order they were added."""
@@ -120,8 +132,7 @@ class RoutingTable:
     def _rebuild(self) -> None:
         self._tables = {}
         self._by_len = []
-        for r in self._routes:
-            self._insert(r)
+        self._insert_all(self._routes)
 
     def _changed(self) -> None:
         self._cache.clear()

@@ -16,6 +16,7 @@ or from a topology file with :func:`minternet.sim.topology.load`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import socket
@@ -41,6 +42,7 @@ from .switch import Switch
 from .units import parse_rate, parse_time
 
 T = TypeVar("T")
+_tuple_new = tuple.__new__  # a Route built without NamedTuple's __new__ (a million routes: seconds)
 
 
 class IfaceEnd:
@@ -255,6 +257,17 @@ class Network:
         """(Re)install shortest-path routes; static and default routes are left alone. Routes are
         computed for the nodes that use them (routers, and hosts without a default route) and each
         table is built once; a table the change left as it was stays untouched."""
+        # Millions of tuples are made here and none is garbage of a cycle: without the cyclic
+        # collector, which would otherwise walk every route installed so far, again and again.
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            self._install_routes()
+        finally:
+            if gc_was_on:
+                gc.enable()
+
+    def _install_routes(self) -> None:
         needs = [node.name for node in self.hosts
                  if node.up and (node.forwarding or not any(r.origin == "default" for r in node.routes.routes()))]
         table = route_entries(self, needs)
@@ -264,9 +277,9 @@ class Network:
                 continue  # a dead node keeps its table; it is recomputed when it comes back
             before = set(node.routes.routes("computed")) if trace else None
             # A host with a gateway sends everything off-link there: no computed routes.
-            ifaces = node.interfaces
-            new = [Route(network, plen, ifaces[egress], gateway, 0, "computed")
-                   for network, plen, egress, gateway in table.get(node.name, ())]
+            entries = table.get(node.name, ())
+            tails = {hop: (node.interfaces[hop[0]], hop[1], 0, "computed") for hop in {hop for _, hop in entries}}
+            new = [_tuple_new(Route, key + tails[hop]) for key, hop in entries]
             if not node.routes.replace("computed", new) or before is None:
                 continue
             after = set(new)

@@ -41,9 +41,9 @@ class ComputedRoute:
     path: tuple[str, ...]
 
 
-# One route of a node's computed table: (network, prefixlen, egress interface name, gateway
-# address as 4 bytes); what the bulk install takes.
-Entry = tuple[int, int, str, bytes]
+# One route of a node's computed table: ((network, prefixlen), (egress interface name, gateway
+# address as 4 bytes)); what the bulk install takes.
+Entry = tuple[tuple[int, int], tuple[str, bytes]]
 
 
 class _Graph:
@@ -93,6 +93,57 @@ class _Graph:
                 subs_of[o].append(s)
         self.subs_of = subs_of
         self._gw_bytes: dict[str, bytes] = {}
+        self._prune_dominated_hosts()
+
+    def _prune_dominated_hosts(self) -> None:
+        """Drop the edges into a host that can never be the best owner of any of its subnets.
+
+        A host forwards nothing, so it is only ever reached as the last hop, from an L3 node on
+        one of its segments (the nodes it reaches through switches alone), at a strictly larger
+        (cost, hops) than that node's. When every L3 node on every segment of the host owns every
+        subnet the host owns, whichever of them it is reached from beats it for each subnet: its
+        label is never needed. (A LAN of hosts behind a router: every host but the source drops
+        out, and a router's Dijkstra visits routers and switches only.)"""
+        l3, adj, subs_of = self.l3, self.adj, self.subs_of
+        n = len(self.names)
+        # Segments: the switches connected to each other, plus the L3 nodes attached to them;
+        # a direct link between two L3 nodes is a segment of its own.
+        seg_of = [-1] * n
+        members: list[list[int]] = []
+        for start in range(n):
+            if l3[start] or seg_of[start] >= 0:
+                continue
+            seg = len(members)
+            group: set[int] = set()
+            stack = [start]
+            seg_of[start] = seg
+            while stack:
+                v = stack.pop()
+                for w, *_ in adj[v]:
+                    if l3[w]:
+                        group.add(w)
+                    elif seg_of[w] < 0:
+                        seg_of[w] = seg
+                        stack.append(w)
+            members.append(sorted(group))
+        segments_of: list[list[list[int]]] = [[] for _ in range(n)]
+        for group in members:
+            for v in group:
+                segments_of[v].append(group)
+        for v in range(n):
+            for w, *_ in adj[v]:
+                if l3[v] and l3[w]:
+                    segments_of[w].append([v, w])
+        dominated = bytearray(n)
+        for h in range(n):
+            if not l3[h] or self.relay[h] or not subs_of[h] or not segments_of[h]:
+                continue
+            mine = set(subs_of[h])
+            if all(x == h or mine.issubset(subs_of[x]) for group in segments_of[h] for x in group):
+                dominated[h] = 1
+        self.dominated = dominated
+        if any(dominated):
+            self.adj = [[e for e in a if not dominated[e[0]]] for a in adj]
 
     def gateway_bytes(self, addr: str) -> bytes:
         b = self._gw_bytes.get(addr)
@@ -116,55 +167,61 @@ def _labels(g: _Graph, s: int):
     winner = [-1] * len(g.subnets)
     adj, relay, l3, subs_of = g.adj, g.relay, g.l3, g.subs_of
     cost[s] = 0.0
-    heap = [(0.0, 0, s)]
+    path[s] = (s,)
+    first[s] = (None, None)
+    done[s] = 1
+    heap: list = []
     pop, push = heapq.heappop, heapq.heappush
-    while heap:
-        c, h, v = pop(heap)
-        if done[v]:
-            continue
-        done[v] = 1
-        if v == s:
-            path[v] = (v,)
-            first[v] = (None, None)
+    c, h, v = 0.0, 0, s
+    while True:
+        if relay[v] or v == s:  # hosts do not forward; a node that is down passes nothing on
+            for w, ec, hop, our, their in adj[v]:
+                if done[w]:
+                    continue
+                nc = c + ec
+                oc = cost[w]
+                if nc < oc:
+                    cost[w] = nc
+                    hops[w] = h + hop
+                    preds[w] = [(v, our, their)]
+                    push(heap, (nc, h + hop, w))
+                elif nc == oc:
+                    nh = h + hop
+                    if nh < hops[w]:
+                        hops[w] = nh
+                        preds[w] = [(v, our, their)]
+                        push(heap, (nc, nh, w))
+                    elif nh == hops[w]:
+                        preds[w].append((v, our, their))
+        while heap:
+            c, h, v = pop(heap)
+            if not done[v]:
+                break
         else:
-            pl = preds[v]
-            if len(pl) == 1:
-                u, our, their = pl[0]
-                best_path = path[u] + (v,)
-            else:
-                best_path = best = None
-                for u, our, their in pl:
-                    p = path[u] + (v,)
-                    f = _first_hop(first[u], u == s, our, their, l3[v])
-                    if best_path is None or (p, f) < (best_path, best):
-                        best_path, best, bu = p, f, (u, our, their)
-                u, our, their = bu
-            path[v] = best_path
-            fu = first[u]
-            if u == s:
-                fu = (our, fu[1])
-            if fu[1] is None and l3[v]:
-                fu = (fu[0], their)
-            first[v] = fu
-            for k in subs_of[v]:
-                o = winner[k]
-                if o < 0 or (cost[o] == c and hops[o] == h and path[v] < path[o]):
-                    winner[k] = v
-        if not (v == s or relay[v]):
-            continue  # hosts do not forward; a node that is down passes nothing on
-        for w, ec, hop, our, their in adj[v]:
-            if done[w]:
-                continue
-            nc = c + ec
-            nh = h + hop
-            oc = cost[w]
-            if nc < oc or (nc == oc and nh < hops[w]):
-                cost[w] = nc
-                hops[w] = nh
-                preds[w] = [(v, our, their)]
-                push(heap, (nc, nh, w))
-            elif nc == oc and nh == hops[w]:
-                preds[w].append((v, our, their))
+            break
+        done[v] = 1
+        pl = preds[v]
+        u, our, their = pl[0]
+        best_path = path[u] + (v,)
+        if len(pl) > 1:
+            for cand in pl[1:]:
+                p = path[cand[0]] + (v,)
+                if p < best_path:
+                    best_path, (u, our, their) = p, cand
+                elif p == best_path and _first_hop(first[u], u == s, cand[1], cand[2], l3[v]) < \
+                        _first_hop(first[u], u == s, our, their, l3[v]):
+                    u, our, their = cand  # parallel links from the same node
+        path[v] = best_path
+        fu = first[u]
+        if u == s:
+            fu = (our, fu[1])
+        if fu[1] is None and l3[v]:
+            fu = (fu[0], their)
+        first[v] = fu
+        for k in subs_of[v]:
+            o = winner[k]
+            if o < 0 or (cost[o] == c and hops[o] == h and best_path < path[o]):
+                winner[k] = v
     return cost, hops, path, first, winner
 
 
@@ -188,8 +245,7 @@ def route_entries(net: "Network", sources: Iterable[str] | None = None) -> dict[
     g = _Graph(net)
     wanted = sorted(net.nodes) if sources is None else sorted(sources)
     if g.exact_order_needed:
-        return {src: [(network, plen, r.iface, g.gateway_bytes(r.gateway))
-                      for r in rs for network, plen in [_parse(r.prefix)]]
+        return {src: [(_parse(r.prefix), (r.iface, g.gateway_bytes(r.gateway))) for r in rs]
                 for src, rs in _compute_reference(net, g, wanted).items()}
     result: dict[str, list[Entry]] = {}
     subnets = g.subnets
@@ -199,18 +255,13 @@ def route_entries(net: "Network", sources: Iterable[str] | None = None) -> dict[
             continue
         s = g.index[name]
         _, _, _, first, winner = _labels(g, s)
-        own = set(g.subs_of[s])
-        routes: list[Entry] = []
-        gwb = g.gateway_bytes
-        for k, o in enumerate(winner):
-            if o < 0 or k in own:
-                continue
-            egress, gateway = first[o]
-            if egress is None or gateway is None:
-                continue
-            network, plen = subnets[k]
-            routes.append((network, plen, egress, gwb(gateway)))
-        result[name] = routes
+        for k in g.subs_of[s]:
+            winner[k] = -1  # a node's own subnets are connected routes
+        first_of = [first[o] if o >= 0 else None for o in winner]
+        # A source has as many first hops as neighbours: convert each once.
+        hops = {f: (f[0], g.gateway_bytes(f[1])) for f in set(first_of)
+                if f is not None and f[0] is not None and f[1] is not None}
+        result[name] = [(key, hops[f]) for key, f in zip(subnets, first_of) if f in hops]
     return result
 
 
