@@ -238,7 +238,7 @@ def main() -> None:
             mine = results.get(("grid", n))
             ratio = f" -> minternet/ns-3 start x{mine['start_s'] / r['start_s']:.2f} (target <= 3)" if mine else ""
             print(f"ns-3 grid {n:>6} nodes={r['nodes']:>6} build={r['build_s']:7.2f}s start={r['start_s']:7.2f}s "
-                  f"pings={r['replies']:>5}/{r['pings']:<5} ping={r['ping_s']:6.2f}s peak={r['peak_mb']:7.0f} MB{ratio}",
+                  f"pings={r['pings']:>5} ping={r['ping_s']:6.2f}s peak={r['peak_mb']:7.0f} MB{ratio}",
                   flush=True)
     if not a.no_extras:
         m = child(["--memory"])

@@ -76,7 +76,7 @@ class Channel:
         self._sched = link.network.scheduler
         self._rng = None  # made when the link has faults to draw (most never do: 2.5 KB each)
         self.next_free = 0
-        self._queue: deque[int] = deque()
+        self._queue: deque[int] | None = None  # made on the first frame (an idle link holds none)
         self.sent = 0
         self.delivered = 0
         self.set_params(params)
@@ -120,6 +120,8 @@ class Channel:
         self.sent += 1
         if self._ns_per_byte:
             q = self._queue
+            if q is None:
+                q = self._queue = deque()
             while q and q[0] <= now:
                 q.popleft()
             if len(q) >= p.queue:
