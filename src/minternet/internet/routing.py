@@ -1,18 +1,22 @@
-"""A routing table with longest-prefix match and a default route."""
+"""A routing table with longest-prefix match and a default route.
+
+The table is one hash table per prefix length (network -> best route), searched from the longest
+length down: a lookup costs at most one probe per distinct length (33 at most), however many
+routes there are, and a route is added in constant time; lookups are cached per destination. A
+computed table of thousands of routes is installed in one go (:meth:`RoutingTable.replace`).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 if TYPE_CHECKING:
     from ..link.interface import Interface
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     """``prefix/prefixlen`` is reached through ``iface``, via ``gateway`` (None: directly on the link)."""
 
     network: int
@@ -40,13 +44,19 @@ def _mask(prefixlen: int) -> int:
     return (0xFFFFFFFF << (32 - prefixlen)) & 0xFFFFFFFF if prefixlen else 0
 
 
+CACHE_MAX = 65536  # destinations remembered between changes
+
+
 class RoutingTable:
-    """Longest prefix wins; among equal prefixes, the lowest metric. Lookups are cached per
-    destination address until the table changes."""
+    """Longest prefix wins; among equal prefixes, the lowest metric, and among equal metrics the
+    route added first. Lookups are cached per destination address until the table changes."""
+
+    __slots__ = ("_routes", "_tables", "_by_len", "_cache", "generation")
 
     def __init__(self) -> None:
-        self._routes: list[Route] = []
-        self._by_len: list[tuple[int, dict[int, Route]]] = []  # (mask, network -> best route), longest first
+        self._routes: list[Route] = []  # in the order added
+        self._tables: dict[int, dict[int, Route]] = {}  # prefixlen -> network -> best route
+        self._by_len: list[tuple[int, dict[int, Route]]] = []  # (mask, table), longest first
         self._cache: dict[bytes, Route | None] = {}
         self.generation = 0  # bumped on every change: route handles made before it are stale
 
@@ -62,23 +72,69 @@ class RoutingTable:
         route = Route(int(net.network_address), net.prefixlen, iface,
                       socket.inet_aton(gateway) if gateway else None, metric, origin)
         self._routes.append(route)
-        self._rebuild()
+        self._insert(route)
+        self._changed()
         return route
 
     def remove(self, origin: str | None = None, iface: "Interface | None" = None) -> None:
         """Remove every route of the given origin and/or interface."""
-        self._routes = [r for r in self._routes
-                        if not ((origin is None or r.origin == origin) and (iface is None or r.iface is iface))]
-        self._rebuild()
+        kept = [r for r in self._routes
+                if not ((origin is None or r.origin == origin) and (iface is None or r.iface is iface))]
+        if len(kept) != len(self._routes):
+            self._routes = kept
+            self._rebuild()
+        self._changed()
+
+    def replace(self, origin: str, routes: Iterable[Route]) -> bool:
+        """Put ``routes`` in place of every route of ``origin``, in one rebuild (how computed
+        routes are installed). Nothing changes, not even :attr:`generation`, when they are the
+        routes already there; returns whether the table changed."""
+        new = list(routes)
+        old = [r for r in self._routes if r.origin == origin]
+        if old == new:
+            return False
+        kept = [r for r in self._routes if r.origin != origin] if old else self._routes
+        kept.extend(new)
+        self._routes = kept
+        if old:
+            self._rebuild()
+        else:
+            self._insert_all(new)
+        self._changed()
+        return True
+
+    def _insert_all(self, routes: list[Route]) -> None:
+        tables = self._tables
+        lengths = len(tables)
+        for r in routes:  # _insert, inlined: a computed table has thousands
+            t = tables.get(r[1])
+            if t is None:
+                t = tables[r[1]] = {}
+            best = t.get(r[0])
+            if best is None or r[4] < best[4]:
+                t[r[0]] = r
+        if len(tables) != lengths:
+            self._by_len = [(_mask(plen), tables[plen]) for plen in sorted(tables, reverse=True)]
+
+    def routes(self, origin: str | None = None) -> list[Route]:
+        """The routes (of one origin), in the order they were added."""
+        return [r for r in self._routes if origin is None or r.origin == origin]
+
+    def _insert(self, r: Route) -> None:
+        t = self._tables.get(r.prefixlen)
+        if t is None:
+            t = self._tables[r.prefixlen] = {}
+            self._by_len = [(_mask(plen), self._tables[plen]) for plen in sorted(self._tables, reverse=True)]
+        best = t.get(r.network)
+        if best is None or r.metric < best.metric:
+            t[r.network] = r
 
     def _rebuild(self) -> None:
-        tables: dict[int, dict[int, Route]] = {}
-        for r in self._routes:
-            t = tables.setdefault(r.prefixlen, {})
-            best = t.get(r.network)
-            if best is None or r.metric < best.metric:
-                t[r.network] = r
-        self._by_len = [(_mask(plen), tables[plen]) for plen in sorted(tables, reverse=True)]
+        self._tables = {}
+        self._by_len = []
+        self._insert_all(self._routes)
+
+    def _changed(self) -> None:
         self._cache.clear()
         self.generation += 1
 
@@ -94,7 +150,7 @@ class RoutingTable:
             found = table.get(d & mask)
             if found is not None:
                 break
-        if len(self._cache) > 65536:
+        if len(self._cache) > CACHE_MAX:
             self._cache.clear()
         self._cache[dst] = found
         return found

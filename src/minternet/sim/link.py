@@ -74,9 +74,9 @@ class Channel:
         self.cost = cost
         self._net = link.network
         self._sched = link.network.scheduler
-        self._rng = link.network.rng_for("link", src.node_name, src.port_name, dst.node_name, dst.port_name)
+        self._rng = None  # made when the link has faults to draw (most never do: 2.5 KB each)
         self.next_free = 0
-        self._queue: deque[int] = deque()
+        self._queue: deque[int] | None = None  # made on the first frame (an idle link holds none)
         self.sent = 0
         self.delivered = 0
         self.set_params(params)
@@ -85,6 +85,10 @@ class Channel:
         self.params = params
         self._ns_per_byte = 8e9 / params.bandwidth if params.bandwidth else 0.0
         self._stochastic = params.stochastic
+        if self._stochastic and self._rng is None:
+            # Derived from the seed and the channel's name, whenever it is made: the same draws.
+            self._rng = self._net.rng_for("link", self.src.node_name, self.src.port_name,
+                                          self.dst.node_name, self.dst.port_name)
 
     def _drop(self, reason: str, frame: bytes, at_dst: bool = False) -> None:
         net = self._net
@@ -96,23 +100,33 @@ class Channel:
 
     def send(self, frame: bytes) -> None:
         """The source end puts a frame on this direction of the link."""
+        arrival = self.depart(frame)
+        if arrival is not None:
+            self._sched.call_at(arrival, self.arrive, frame)
+
+    def depart(self, frame: bytes) -> int | None:
+        """Put a frame on the line: returns when it arrives, for the caller to schedule
+        :meth:`arrive` (a switch delivers a broadcast to many links in one event); None when it
+        was dropped or the faults of the link scheduled its arrival themselves."""
         link = self.link
         if not link.up:
             self._drop("link-down", frame)
-            return
+            return None
         p = self.params
         if p.mtu is not None and len(frame) - ETH_HEADER_LEN > p.mtu:
             self._drop("mtu-exceeded", frame)
-            return
+            return None
         now = self._sched.now
         self.sent += 1
         if self._ns_per_byte:
             q = self._queue
+            if q is None:
+                q = self._queue = deque()
             while q and q[0] <= now:
                 q.popleft()
             if len(q) >= p.queue:
                 self._drop("queue-full", frame)
-                return
+                return None
             start = self.next_free if self.next_free > now else now
             finish = start + int(len(frame) * self._ns_per_byte)
             self.next_free = finish
@@ -120,13 +134,12 @@ class Channel:
         else:
             finish = now
         if not self._stochastic:
-            self._sched.call_at(finish + p.delay, self._arrive, frame)
-            return
+            return finish + p.delay
         # The faults happen on the wire: a lost frame used its time on the line.
         fate = impair(p, self._rng, finish, frame)
         if fate is None:
             self._drop("link-loss", frame)
-            return
+            return None
         net = self._net
         if fate.reordered:
             net.stats["link.reordered"] += 1
@@ -136,12 +149,14 @@ class Channel:
             if net.tracer.enabled:
                 net.tracer.emit(self.src.node_name, self.src.port_name, "link", "corrupt",
                                 frame=frame, text=f"bit {fate.corrupted_bit} of the IP packet flipped")
-        self._sched.call_at(fate.arrival, self._arrive, frame)
+        self._sched.call_at(fate.arrival, self.arrive, frame)
         if fate.duplicate_arrival is not None:
             net.stats["link.duplicated"] += 1
-            self._sched.call_at(fate.duplicate_arrival, self._arrive, frame)
+            self._sched.call_at(fate.duplicate_arrival, self.arrive, frame)
+        return None
 
-    def _arrive(self, frame: bytes) -> None:
+    def arrive(self, frame: bytes) -> None:
+        """The frame reaches the far end (scheduled for the time :meth:`depart` returned)."""
         if not self.link.up:
             self._drop("link-down", frame, at_dst=True)
             return

@@ -38,6 +38,7 @@ class VirtualTimeLoop(asyncio.BaseEventLoop):
         super().__init__()
         self.scheduler = scheduler
         self._selector = _VirtualSelector(self)
+        scheduler.ready = self._ready
 
     def time(self) -> float:
         return self.scheduler.now / 1e9

@@ -16,6 +16,7 @@ or from a topology file with :func:`minternet.sim.topology.load`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import socket
@@ -24,6 +25,7 @@ from dataclasses import replace
 from typing import Any, Awaitable, Callable, TypeVar
 
 from ..host import Host, Router
+from ..internet.routing import Route
 from ..link.interface import Interface
 from ..observe.keylog import FILENAME as KEYLOG_FILENAME, KeyLog
 from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
@@ -34,12 +36,13 @@ from ..programs.context import host_context
 from ..programs.loop import ProgramLoop
 from .loop import VirtualTimeLoop
 from .names import check_node_name
-from .routes import compute_routes
+from .routes import route_entries
 from .scheduler import Scheduler
 from .switch import Switch
 from .units import parse_rate, parse_time
 
 T = TypeVar("T")
+_tuple_new = tuple.__new__  # a Route built without NamedTuple's __new__ (a million routes: seconds)
 
 
 class IfaceEnd:
@@ -255,24 +258,39 @@ class Network:
 
     # -- routing ----------------------------------------------------------------------------------
     def compute_routes(self) -> None:
-        """(Re)install shortest-path routes; static and default routes are left alone."""
-        table = compute_routes(self)
+        """(Re)install shortest-path routes; static and default routes are left alone. Routes are
+        computed for the nodes that use them (routers, and hosts without a default route) and each
+        table is built once; a table the change left as it was stays untouched."""
+        # Millions of tuples are made here and none is garbage of a cycle: without the cyclic
+        # collector, which would otherwise walk every route installed so far, again and again.
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            self._install_routes()
+        finally:
+            if gc_was_on:
+                gc.enable()
+
+    def _install_routes(self) -> None:
+        needs = [node.name for node in self.hosts
+                 if node.up and (node.forwarding or not any(r.origin == "default" for r in node.routes.routes()))]
+        table = route_entries(self, needs)
+        trace = self.started and self.tracer.enabled
         for node in self.hosts:
             if not node.up:
                 continue  # a dead node keeps its table; it is recomputed when it comes back
-            before = {str(r) for r in node.routes if r.origin == "computed"}
-            node.routes.remove(origin="computed")
-            has_default = any(r.origin == "default" for r in node.routes)
-            if has_default and not node.forwarding:
-                continue  # a host with a gateway sends everything off-link there
-            for r in table.get(node.name, []):
-                node.add_route(r.prefix, r.gateway, r.iface, origin="computed")
-            after = {str(r) for r in node.routes if r.origin == "computed"}
-            if self.started and before != after and self.tracer.enabled:
-                for text in sorted(after - before):
-                    self.tracer.emit(node.name, None, "route", "add", text=text)
-                for text in sorted(before - after):
-                    self.tracer.emit(node.name, None, "route", "remove", text=text)
+            before = set(node.routes.routes("computed")) if trace else None
+            # A host with a gateway sends everything off-link there: no computed routes.
+            entries = table.get(node.name, ())
+            tails = {hop: (node.interfaces[hop[0]], hop[1], 0, "computed") for hop in {hop for _, hop in entries}}
+            new = [_tuple_new(Route, key + tails[hop]) for key, hop in entries]
+            if not node.routes.replace("computed", new) or before is None:
+                continue
+            after = set(new)
+            for text in sorted(str(r) for r in after - before):
+                self.tracer.emit(node.name, None, "route", "add", text=text)
+            for text in sorted(str(r) for r in before - after):
+                self.tracer.emit(node.name, None, "route", "remove", text=text)
 
     def _topology_changed(self) -> None:
         if self.reconverge is None or self._reconverge_pending:

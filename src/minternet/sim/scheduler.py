@@ -14,13 +14,27 @@ from typing import Any, Callable
 class Scheduler:
     """A virtual-time event queue. Implements the stack's :class:`~minternet.runtime.Clock`."""
 
-    __slots__ = ("now", "_heap", "_seq", "events_run")
+    __slots__ = ("now", "_heap", "_seq", "events_run", "ready")
 
     def __init__(self) -> None:
         self.now = 0
         self._heap: list[tuple[int, int, Callable[..., Any], tuple]] = []
         self._seq = itertools.count()
         self.events_run = 0
+        # The asyncio loop's queue of ready callbacks (set by the loop that runs programs): an
+        # event that stands for several (a broadcast's deliveries) stops between them when one
+        # woke a program, as separate events would.
+        self.ready: Any = ()
+
+    def reserve(self) -> int:
+        """A sequence number for an event pushed later with :meth:`call_at_seq`: it runs where
+        an event scheduled now would."""
+        return next(self._seq)
+
+    def call_at_seq(self, when: int, seq: int, callback: Callable[..., Any], *args: Any) -> None:
+        """Schedule with a sequence number from :meth:`reserve` (or the one of the running
+        event, to resume it in its own place)."""
+        heapq.heappush(self._heap, (when if when > self.now else self.now, seq, callback, args))
 
     def call_at(self, when: int, callback: Callable[..., Any], *args: Any) -> None:
         if when < self.now:

@@ -13,8 +13,21 @@ from ..runtime import NS_PER_S
 from ..wire.fields import ETH_DST, ETH_HEADER_LEN, ETH_SRC
 
 if TYPE_CHECKING:
-    from .link import Channel
+    from .link import Channel  # noqa: F401
     from .network import Network
+
+
+def _deliver(channels: "list[Channel]", frame: bytes, seq: int, sched) -> None:
+    """One frame arriving on several links at once, in port order. When a delivery wakes a
+    program, the rest wait in this event's place while the program runs (as the separate events
+    of each delivery would)."""
+    ready = sched.ready
+    last = len(channels) - 1
+    for i, ch in enumerate(channels):
+        ch.arrive(frame)
+        if ready and i < last:
+            sched.call_at_seq(sched.now, seq, _deliver, channels[i + 1:], frame, seq, sched)
+            return
 
 
 class SwitchPort:
@@ -79,9 +92,35 @@ class Switch:
                 out.channel.send(frame)
             return
         self.stats["flooded"] += 1
+        self._flood(in_port, frame)
+
+    def _flood(self, in_port: SwitchPort, frame: bytes) -> None:
+        """Send to every other port. The copies that arrive at the same time, one port after the
+        other, are one event, not one each: N deliveries cost N deliveries and one heap entry
+        (a heap of a million pending ARP broadcasts costs more per entry than one of thousands).
+        The event takes the sequence number the first copy would have had, so everything runs
+        in the order separate events would run in."""
+        sched = self.network.scheduler
+        group: list[Channel] = []
+        when = seq = 0
         for port in self.ports:
-            if port is not in_port and port.channel is not None:
-                port.channel.send(frame)
+            ch = port.channel
+            if port is in_port or ch is None:
+                continue
+            if group and ch._stochastic:
+                sched.call_at_seq(when, seq, _deliver, group, frame, seq, sched)
+                group = []
+            arrival = ch.depart(frame)
+            if arrival is None:
+                continue  # dropped, or a faulty link that schedules its own arrival
+            if group and arrival != when:
+                sched.call_at_seq(when, seq, _deliver, group, frame, seq, sched)
+                group = []
+            if not group:
+                when, seq = arrival, sched.reserve()
+            group.append(ch)
+        if group:
+            sched.call_at_seq(when, seq, _deliver, group, frame, seq, sched)
 
     def mac_table(self) -> list[tuple[str, str, float]]:
         now = self.network.scheduler.now
