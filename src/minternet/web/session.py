@@ -89,6 +89,11 @@ class _SwitchPortTap:
             self.tracer.emit(self.node, self.port, "link", "send", frame=frame)
         self.channel.send(frame)
 
+    def depart(self, frame: bytes) -> int | None:  # how a switch floods (one event for the copies)
+        if self.tracer.enabled:
+            self.tracer.emit(self.node, self.port, "link", "send", frame=frame)
+        return self.channel.depart(frame)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.channel, name)
 
