@@ -13,15 +13,6 @@ import sys
 import textwrap
 
 
-def _locale_language() -> str:
-    """ko when the locale is Korean (as the demo decides), else en."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var, "")
-        if value:
-            return "ko" if value.lower().startswith("ko") else "en"
-    return "en"
-
-
 def cmd_plot(args: argparse.Namespace) -> int:
     path = args.file
     suffix = os.path.splitext(path)[1].lower()
@@ -53,7 +44,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def _plot_trace(args: argparse.Namespace) -> int:
     from ..observe.tcpplot import build_series, connections, events_of, file_name, pick, scan
     from ..observe.tcpplot_svg import to_svg
-    lang = args.lang or _locale_language()
+    from ..demo.story import choose_language  # the demo's rule: --lang, then the locale
+    lang = choose_language(args.lang)
     try:
         s = scan(events_of(args.file))
     except OSError as exc:
