@@ -270,3 +270,30 @@ class Story:
                                 nodes.append(e.node)
                     return nodes
         return []
+
+
+class FrameLoss:
+    """Stands between ``node``'s interface and its link and loses the frames :meth:`lose` picks
+    (a subclass says which): traced and counted as a drop with reason link-loss at the sender's
+    interface, as a frame lost on the line. :meth:`restore` puts the link back."""
+
+    def __init__(self, story: "Story", node: str, iface: str = "eth0") -> None:
+        self.host = story.net.host(node)
+        self.iface = self.host.interfaces[iface]
+        link = story.net.link(f"{node}:{iface}")
+        end = next(e for e in link.ends() if e.node_name == node and e.port_name == iface)
+        self.send = link.channel_from(end).send
+        self.iface.attach(self._transmit)
+
+    def lose(self, frame: bytes) -> bool:
+        raise NotImplementedError
+
+    def restore(self) -> None:
+        self.iface.attach(self.send)
+
+    def _transmit(self, frame: bytes) -> None:
+        if self.lose(frame):
+            self.host.drop("link", "link-loss", self.iface.name, frame=frame)
+            return
+        self.send(frame)
+

@@ -20,7 +20,7 @@ from ...application.http.h3 import H3Client, serve_h3
 from ...application.http.server import pages_handler, serve
 from ...runtime import NS_PER_MS
 from ...wire.ipv4 import IPv4
-from ..story import ip_of, transport_of
+from ..story import FrameLoss, ip_of, transport_of
 from ..text import text
 from .web import PAGES, page
 
@@ -49,37 +49,27 @@ class Timed:
         return (self.first_byte - self.start) / NS_PER_MS
 
 
-class LoseOne:
+class LoseOne(FrameLoss):
     """Loses the first frame ``node``'s interface sends, once armed, whose IP payload is
-    ``proto`` with at least BIG_PAYLOAD bytes of transport payload; traced and counted as a
-    drop with reason link-loss (at the sender's interface, like a frame lost on the line)."""
+    ``proto`` with at least BIG_PAYLOAD bytes of transport payload."""
 
     def __init__(self, story: "Story", node: str, iface: str = "eth0") -> None:
-        self.host = story.net.host(node)
-        self.iface = self.host.interfaces[iface]
-        link = story.net.link(f"{node}:{iface}")
-        end = next(e for e in link.ends() if e.node_name == node and e.port_name == iface)
-        self.send = link.channel_from(end).send
+        super().__init__(story, node, iface)
         self.proto: int | None = None
         self.lost: list[tuple[int, bytes]] = []  # (time, frame)
-        self.iface.attach(self._transmit)
 
     def arm(self, proto: int) -> None:
         self.proto = proto
 
-    def restore(self) -> None:
-        self.iface.attach(self.send)
-
-    def _transmit(self, frame: bytes) -> None:
+    def lose(self, frame: bytes) -> bool:
         if self.proto is not None and len(frame) > 34 and frame[12:14] == b"\x08\x00" and frame[23] == self.proto:
             ihl = (frame[14] & 15) * 4
             header = 8 if self.proto == 17 else (frame[14 + ihl + 12] >> 4) * 4
             if len(frame) - 14 - ihl - header >= BIG_PAYLOAD:
                 self.proto = None
                 self.lost.append((self.host.clock.now, frame))
-                self.host.drop("link", "link-loss", self.iface.name, frame=frame)
-                return
-        self.send(frame)
+                return True
+        return False
 
 
 def pad(s: str, width: int) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ...application.ping import ping
 from ...runtime import NS_PER_MS, NS_PER_S
 from ...transport.tcp.connection import Options
-from ..story import ip_events, ip_of, transport_of
+from ..story import FrameLoss, ip_events, ip_of, transport_of
 
 if TYPE_CHECKING:
     from ..story import Story
@@ -156,30 +156,21 @@ def text_order(story: "Story", key: str, order: list[int]) -> str:
 BIG = 4000  # bytes of UDP data: more than one 1500-byte packet
 
 
-class LoseFragment:
-    """Loses, once armed, the fragment with offset ``offset`` (in 8-byte units, not 0) that the
-    client's eth0 sends: counted and traced as a drop with reason link-loss, as on the line."""
+class LoseFragment(FrameLoss):
+    """Loses, once armed, the next middle fragment (offset not 0, more fragments) of a UDP
+    datagram that the client's eth0 sends."""
 
     def __init__(self, story: "Story") -> None:
-        host = story.net.host("client")
-        self.host, self.iface = host, host.interfaces["eth0"]
-        link = story.net.link("client:eth0")
-        end = next(e for e in link.ends() if e.node_name == "client" and e.port_name == "eth0")
-        self.send = link.channel_from(end).send
+        super().__init__(story, "client")
         self.armed = False
-        self.iface.attach(self._transmit)
 
-    def restore(self) -> None:
-        self.iface.attach(self.send)
-
-    def _transmit(self, frame: bytes) -> None:
+    def lose(self, frame: bytes) -> bool:
         if self.armed and frame[12:14] == b"\x08\x00" and frame[23] == 17:
             flags_off = int.from_bytes(frame[20:22], "big")
             if flags_off & 0x1FFF and flags_off & 0x2000:  # a middle fragment
                 self.armed = False
-                self.host.drop("link", "link-loss", self.iface.name, frame=frame)
-                return
-        self.send(frame)
+                return True
+        return False
 
 
 def fragments(story: "Story") -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ...application.ping import ping
 from ...application.transfer import transfer
 from ...runtime import NS_PER_MS, NS_PER_S
-from ..story import ip_events
+from ..story import FrameLoss, ip_events
 
 if TYPE_CHECKING:
     from ..story import Story
@@ -18,25 +18,17 @@ RESEND_SEGMENTS = 40
 LOSE = (2,)  # which data segments (1 = the first) lose their first transmission: "packet 2"
 
 
-class LoseSegments:
+class LoseSegments(FrameLoss):
     """Loses the first transmission of the ``which``-th data segments (counted from 1) that the
-    client sends to ``port``: traced and counted as drops with reason link-loss, as on the line.
-    The same segments in every run: the same loss pattern for both receivers."""
+    client sends to ``port``. The same segments in every run: the same loss pattern for both
+    receivers."""
 
     def __init__(self, story: "Story", port: int, which: tuple[int, ...]) -> None:
-        host = story.net.host("client")
-        self.host, self.iface = host, host.interfaces["eth0"]
-        link = story.net.link("client:eth0")
-        end = next(e for e in link.ends() if e.node_name == "client" and e.port_name == "eth0")
-        self.send = link.channel_from(end).send
+        super().__init__(story, "client")
         self.port, self.which = port, set(which)
         self.seen: list[int] = []  # sequence numbers of data segments, first transmissions
-        self.iface.attach(self._transmit)
 
-    def restore(self) -> None:
-        self.iface.attach(self.send)
-
-    def _transmit(self, frame: bytes) -> None:
+    def lose(self, frame: bytes) -> bool:
         if frame[12:14] == b"\x08\x00" and frame[23] == 6:
             ihl = (frame[14] & 15) * 4
             tcp = 14 + ihl
@@ -45,10 +37,8 @@ class LoseSegments:
                 seq = int.from_bytes(frame[tcp + 4:tcp + 8], "big")
                 if len(frame) - tcp - header > 0 and seq not in self.seen:
                     self.seen.append(seq)
-                    if len(self.seen) in self.which:
-                        self.host.drop("link", "link-loss", self.iface.name, frame=frame)
-                        return
-        self.send(frame)
+                    return len(self.seen) in self.which
+        return False
 
 
 def resend(story: "Story") -> None:
