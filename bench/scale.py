@@ -98,12 +98,13 @@ def run_case(kind: str, size: int, sample: int, profile: bool) -> dict:
 
 
 def memory_per_host(lans: int = 10) -> dict:
-    """tracemalloc: what one more host on a LAN costs, idle (built, started) and after it pinged;
-    the difference between LANs of 100 and of 50 hosts, per added host."""
+    """tracemalloc: what one more host on a LAN costs (with its link and switch port), built,
+    idle (started) and after it pinged: the difference between LANs of 100 and of 50 hosts, per
+    added host; and a host alone (no link), started."""
     import gc
     import tracemalloc
 
-    def measure(per_lan: int) -> tuple[int, int, int]:
+    def measure(per_lan: int) -> tuple[int, int, int, int]:
         gc.collect()
         tracemalloc.start()
         net = generate.lans(lans, per_lan)
@@ -124,10 +125,26 @@ def memory_per_host(lans: int = 10) -> dict:
         net.close()
         return built, idle, after, arp
 
-    big, small = measure(100), measure(50)
+    def alone(n: int) -> int:
+        gc.collect()
+        tracemalloc.start()
+        net = Network(seed=1)
+        for i in range(n):
+            net.add_host(f"h{i}", {"eth0": f"10.{i >> 8}.{i & 0xFF}.1/8"})
+        net.start()
+        gc.collect()
+        used = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        net.close()
+        return used
+
+    measure(10)  # the first network imports what it needs: not a cost per host
+    alone(10)
+    small, big = measure(50), measure(100)
     hosts = lans * 50
     return {"built_per_host": (big[0] - small[0]) / hosts, "idle_per_host": (big[1] - small[1]) / hosts,
-            "after_ping_per_host": (big[2] - small[2]) / hosts, "arp_entries_per_host": (big[3] - small[3]) / hosts}
+            "after_ping_per_host": (big[2] - small[2]) / hosts, "arp_entries_per_host": (big[3] - small[3]) / hosts,
+            "alone_per_host": (alone(1000) - alone(500)) / 500}
 
 
 def broadcast_cost(ports: int = 1000, frames: int = 200) -> dict:
@@ -249,7 +266,8 @@ def main() -> None:
                   f"{m['built_per_host'] / 1024:.1f} KB, started {m['idle_per_host'] / 1024:.1f} KB, "
                   f"after a ping {m['after_ping_per_host'] / 1024:.1f} KB "
                   f"(x{m['after_ping_per_host'] / m['idle_per_host']:.2f}; {m['arp_entries_per_host']:.1f} ARP "
-                  f"entries per host); target: idle < 8 KB", flush=True)
+                  f"entries per host); a host alone, started: {m['alone_per_host'] / 1024:.1f} KB; "
+                  f"target: idle < 8 KB", flush=True)
         b = child(["--broadcast"])
         if b:
             print(f"switch, {b['ports']} ports: {b['broadcast_us_per_frame']:.2f} us per frame delivered by a "

@@ -157,6 +157,8 @@ class Channel:
 
     def arrive(self, frame: bytes) -> None:
         """The frame reaches the far end (scheduled for the time :meth:`depart` returned)."""
+        if self._queue is not None and self.next_free <= self._sched.now:
+            self._queue = None  # the line is idle: every frame queued has left (memory per host)
         if not self.link.up:
             self._drop("link-down", frame, at_dst=True)
             return

@@ -31,6 +31,7 @@ from ..observe.keylog import FILENAME as KEYLOG_FILENAME, KeyLog
 from ..observe.trace import JsonLinesSink, TimelinePrinter, Tracer
 from ..wire.pcap import PcapWriter
 from .dns_registrar import DNSRegistrar
+from .lazyrandom import LazyRandom
 from .link import Link, LinkParams
 from ..programs.context import host_context
 from ..programs.loop import ProgramLoop
@@ -110,7 +111,10 @@ class Network:
     def rng_for(self, *names: object) -> random.Random:
         """A random source of its own for every component, derived from the seed and its name,
         so adding a link does not change the losses of another."""
-        return random.Random("/".join([str(self.seed), *map(str, names)]))
+        return random.Random(self._seed_for(names))
+
+    def _seed_for(self, names: tuple[object, ...]) -> str:
+        return "/".join([str(self.seed), *map(str, names)])
 
     # -- building ---------------------------------------------------------------------------------
     def check_new_name(self, name: object) -> str:
@@ -127,7 +131,8 @@ class Network:
         (or ``{"eth0": {"address": ..., "mtu": ..., "mac": ...}}``)."""
         self.check_new_name(name)
         cls = Router if forwarding else Host
-        node = cls(name, self.scheduler, self.rng_for("host", name), self.tracer)
+        # The same numbers as rng_for("host", name), without a generator held while the host is idle.
+        node = cls(name, self.scheduler, LazyRandom(self._seed_for(("host", name))), self.tracer)
         node._spawn = self.spawn
         node.pki = self._host_certificates(node)
         node.keylog = self.keylog
@@ -355,20 +360,8 @@ class Network:
         return self._ca
 
     def _host_certificates(self, node: Host) -> Any:
-        from ..application.tls.ca import HostCertificates
-
-        def names() -> list[str]:
-            return [node.name, *node.addresses]
-
-        def owns(name: str) -> bool:
-            from ..application.http.where import where_is
-            return where_is(self, node, name) in node.addresses
-
-        def dns_names() -> list[str]:
-            return [name.rstrip(".") for authority in self.dns.authorities.values() for zone in authority.zones
-                    for name in zone.names() if "*" not in name]
-
-        return HostCertificates(lambda: self.ca, names, owns, dns_names)
+        from .pki import NodeCertificates
+        return NodeCertificates(self, node)
 
     def at(self, when: str | int, action: Callable[..., Any], *args: Any) -> None:
         """Schedule ``action(*args)`` at a virtual time ("2s" or nanoseconds)."""
@@ -470,6 +463,9 @@ class Network:
             node.start()
         if self._dns is not None:
             self._dns.start()
+        for node in self.hosts:
+            if isinstance(node.rng, LazyRandom):
+                node.rng.release()
 
     def run(self, until: str | int | None = None) -> None:
         """Run the network (and any application tasks) until virtual time ``until``."""

@@ -18,7 +18,7 @@ import datetime
 import ipaddress
 import random
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -150,21 +150,27 @@ class CertificateAuthority:
 class HostCertificates:
     """What a host's TLS server presents: a certificate for the name the client asks for (SNI),
     if that name is the host's (``owns(name)``: the network's DNS points it at the host), or else
-    for the host's own default names (its node name and address)."""
+    for the host's own default names (its node name and address).
 
-    def __init__(self, ca: CertificateAuthority | Callable[[], CertificateAuthority],
-                 default_names: Callable[[], list[str]], owns: Callable[[str], bool],
-                 dns_names: Callable[[], list[str]] | None = None) -> None:
-        self._ca = ca  # or a function making it on first use (a network makes its CA only if asked)
-        self.default_names = default_names
-        self.owns = owns
-        self.dns_names = dns_names or (lambda: [])  # every DNS name the world points at the host
+    The world the host lives in says which names those are and which CA signs: a subclass gives
+    ``ca``, ``default_names``, ``owns`` and ``dns_names`` (the simulated network's is
+    ``minternet.sim.pki.NodeCertificates``, one small object per host)."""
+
+    __slots__ = ()
 
     @property
     def ca(self) -> CertificateAuthority:
-        if not isinstance(self._ca, CertificateAuthority):
-            self._ca = self._ca()
-        return self._ca
+        raise NotImplementedError
+
+    def default_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def owns(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def dns_names(self) -> list[str]:
+        """Every DNS name the world points at the host."""
+        return []
 
     def for_name(self, server_name: str | None) -> Issued:
         defaults = self.default_names()

@@ -106,7 +106,7 @@ class TCPLayer:
         # By (address, port): several listeners share a port on different addresses (0.0.0.0 for all).
         self.listeners: dict[tuple[str, int], Listener] = {}
         self.bound: dict[int, list[Bound]] = {}  # port -> sockets bound there, not listening or connected
-        self.defaults = Options()
+        self._defaults: Options | None = None  # made when first read (memory per idle host)
         secret = rng.getrandbits(128).to_bytes(16, "big")
         self.isn = ISNGenerator(secret)
         self.cookies = SynCookies(secret)  # keys of their own, derived from the same boot secret
@@ -118,6 +118,17 @@ class TCPLayer:
         self.challenge_ack_limit = 2**31 - 1
         self._challenge_second = -1
         self._challenge_count = 0
+
+    @property
+    def defaults(self) -> Options:
+        """The options new sockets start from (Linux's sysctls: net.ipv4.tcp_*)."""
+        if self._defaults is None:
+            self._defaults = Options()
+        return self._defaults
+
+    @defaults.setter
+    def defaults(self, options: Options) -> None:
+        self._defaults = options
 
     def _ports_in_use(self) -> set[int]:
         return {k[1] for k in self.connections} | {k[1] for k in self.listeners} | set(self.bound)
