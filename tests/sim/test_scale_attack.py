@@ -248,3 +248,44 @@ def test_a_draw_that_raised_is_not_replayed():
     lazy.release()
     assert lazy.released
     assert [lazy.random(), lazy.randrange(10, 99)] == [plain.random(), plain.randrange(10, 99)]
+
+
+# -- generated internets: bad sizes ------------------------------------------------------------
+
+from minternet.sim.generate import grid  # noqa: E402
+
+
+@pytest.mark.parametrize("kw", [dict(rows=-1, cols=3), dict(rows=2, cols=-3), dict(rows=-2, cols=-3),
+                                dict(rows=2.5, cols=2), dict(routers=10**18), dict(routers=2.0)])
+def test_grid_with_a_bad_size_says_so(kw):
+    """Negative rows gave an IndexError from inside the builder; a huge router count searched its
+    divisors for minutes before saying it was too many."""
+    with pytest.raises(ValueError, match="grid"):
+        grid(**kw)
+
+
+@pytest.mark.parametrize("kw", [dict(lans=2.5), dict(hosts_per_lan=3.0), dict(lans=0), dict(hosts_per_lan=254)])
+def test_lans_with_a_bad_size_says_so(kw):
+    with pytest.raises(ValueError, match="lans|hosts_per_lan"):
+        lans(**kw)
+
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+SCALE = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
+
+
+@pytest.mark.parametrize("args,says", [(["--grids", "0", "--lans="], "--grids"), (["--grids=-5", "--lans="], "--grids"),
+                                       (["--lans", "150", "--grids="], "--lans"), (["--lans", "0", "--grids="], "--lans"),
+                                       (["--sample", "0", "--grids", "4", "--lans="], "--sample"),
+                                       (["--grids", "2000000", "--lans="], "--grids")])
+def test_bench_scale_refuses_bad_sizes_before_it_runs_anything(args, says):
+    """They ran a child each, which died with a traceback (or a ZeroDivisionError for
+    --sample 0) deep in the builder."""
+    out = subprocess.run([sys.executable, str(SCALE), *args, "--no-extras"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert says in out.stderr and "Traceback" not in out.stderr
+    assert out.stdout == ""
