@@ -59,7 +59,7 @@ def small_internets(draw):
     n_r, n_h, n_s = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(0, 3))
     names = [f"r{i}" for i in range(n_r)] + [f"h{i}" for i in range(n_h)] + [f"s{i}" for i in range(n_s)]
     links = draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names),
-                                    st.sampled_from([1, 2, 3]), st.sampled_from([1, 2, 3])),
+                                    st.sampled_from([0, 1, 2, 3, 3]), st.sampled_from([1, 2, 3, 0])),
                           max_size=14))
     links = [(a, b, ca, cb) for a, b, ca, cb in links if a != b]
     ifaces = {n: {} for n in names if not n.startswith("s")}
@@ -289,3 +289,94 @@ def test_bench_scale_refuses_bad_sizes_before_it_runs_anything(args, says):
     assert out.returncode == 2, out.stdout + out.stderr
     assert says in out.stderr and "Traceback" not in out.stderr
     assert out.stdout == ""
+
+
+# -- a broadcast flooded as one event, against one send per port -------------------------------
+
+import asyncio  # noqa: E402
+
+from minternet.sim import switch as switch_mod  # noqa: E402
+
+
+def _flood_per_port(self, in_port, frame):  # the switch before issue 17
+    for port in self.ports:
+        if port is not in_port and port.channel is not None:
+            port.channel.send(frame)
+
+
+def _broadcast_storm():
+    """Bursts of UDP broadcasts of several sizes onto a switch whose ports have every kind of
+    line: slow, lossy, small MTU, slow with a short queue, duplicating, jittery; one link goes
+    down while copies are on it, a receiver dies and comes back. Every receiver is a program,
+    woken by each datagram. What each program got, when, and the counters of every link."""
+    import socket
+    log = []
+    net = Network(seed=5)
+    sw = net.add_switch("sw")
+    hosts = [net.add_host(f"h{i}", {"eth0": f"10.0.0.{i + 1}/24"}) for i in range(9)]
+    kinds = {1: dict(delay="5ms"), 2: dict(delay="1ms"), 3: dict(loss=0.3), 4: dict(mtu=200),
+             5: dict(bandwidth="1Mbps", queue=2), 6: dict(delay="2ms", duplicate=0.3),
+             7: dict(delay="1ms", jitter="300us"), 8: dict(bandwidth="10Mbps", queue=3)}
+    for i, h in enumerate(hosts):
+        net.connect(f"{h.name}:eth0", sw, **kinds.get(i, {"delay": "1ms"}))
+
+    async def rx(name):
+        loop = asyncio.get_running_loop()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("0.0.0.0", 9))
+        try:
+            while True:
+                data, _ = await loop.sock_recvfrom(s, 4096)
+                log.append((loop.time(), name, len(data), data[:2]))
+        except asyncio.CancelledError:
+            s.close()
+
+    tasks = [net.spawn(rx(h.name), on=h) for h in hosts[1:]]
+
+    async def tx():
+        loop = asyncio.get_running_loop()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        for burst in range(4):
+            for k in range(6):
+                s.sendto(bytes([burst, k]) * (50 + 100 * k), ("10.0.0.255", 9))
+            await asyncio.sleep(0.003 * (burst + 1))
+        await asyncio.sleep(0.05)
+        for t in tasks:
+            t.cancel()
+        await asyncio.sleep(0.001)
+
+    net.at("4ms", net.link_down, "h1:eth0")
+    net.at("9ms", net.link_up, "h1:eth0")
+    net.at("10500us", net.node_down, "h2")
+    net.at("12ms", net.node_up, "h2")
+    net.run_app(tx(), on=hosts[0], timeout="1s")
+    links = {link.name: (dict(link.stats), link.ab.sent, link.ab.delivered, link.ba.sent, link.ba.delivered)
+             for link in net.links}
+    return log, links, dict(net.stats)
+
+
+def _arrive_keeping_the_queue(self, frame):  # a line before issue 17: its queue never freed
+    if not self.link.up:
+        self._drop("link-down", frame, at_dst=True)
+        return
+    if not self.dst.alive:
+        self._drop("node-down", frame, at_dst=True)
+        return
+    self.delivered += 1
+    self.dst.receive(frame)
+
+
+def test_a_flood_as_one_event_delivers_what_one_send_per_port_did(monkeypatch):
+    """... and a line that frees its queue when idle queues (and drops) what one that kept it did."""
+    grouped = _broadcast_storm()
+    with monkeypatch.context() as m:
+        m.setattr(switch_mod.Switch, "_flood", _flood_per_port)
+        from minternet.sim.link import Channel
+        m.setattr(Channel, "arrive", _arrive_keeping_the_queue)
+        per_port = _broadcast_storm()
+    assert grouped == per_port
+    stats = grouped[2]
+    for reason in ("queue-full", "link-loss", "mtu-exceeded", "link-down", "node-down"):
+        assert stats[f"drop.{reason}"] > 0, reason  # every case above happened
+    assert len(grouped[0]) > 50
