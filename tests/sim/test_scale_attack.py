@@ -380,3 +380,35 @@ def test_a_flood_as_one_event_delivers_what_one_send_per_port_did(monkeypatch):
     for reason in ("queue-full", "link-loss", "mtu-exceeded", "link-down", "node-down"):
         assert stats[f"drop.{reason}"] > 0, reason  # every case above happened
     assert len(grouped[0]) > 50
+
+
+_draws = st.one_of(
+    st.tuples(st.just("randrange"), st.sampled_from([(1,), (256,), (65536,), (10, 20), (0, 100, 7), (0,)])),
+    st.tuples(st.just("randint"), st.sampled_from([(1, 1), (49152, 65535), (5, 1)])),
+    st.tuples(st.just("getrandbits"), st.sampled_from([(0,), (1,), (8,), (64,), (128,), (-1,)])),
+    st.tuples(st.just("randbytes"), st.sampled_from([(0,), (3,), (32,)])),
+    st.tuples(st.just("random"), st.just(())),
+    st.tuples(st.just("choice"), st.just(([1, 2, 3, 4],))),
+    st.tuples(st.just("uniform"), st.just((0, 1))),
+    st.tuples(st.just("release"), st.just(())),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_draws, max_size=90))
+def test_lazy_random_gives_the_numbers_of_random_random(ops):
+    """Any mix of draws (some that raise, more than the log holds), released anywhere."""
+    lazy, plain = LazyRandom("seed/host/h1"), random.Random("seed/host/h1")
+    for name, args in ops:
+        if name == "release":
+            lazy.release()
+            continue
+        try:
+            want = getattr(plain, name)(*args)
+        except ValueError:
+            with pytest.raises(ValueError):
+                getattr(lazy, name)(*args)
+            continue
+        assert getattr(lazy, name)(*args) == want
+    lazy.release()
+    assert lazy.random() == plain.random()
