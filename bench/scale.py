@@ -205,9 +205,22 @@ def child(args: list[str]) -> dict | None:
 
 def sizes(text: str) -> list[int]:
     try:
-        return [int(x.replace(",", "").replace("_", "")) for x in text.split(",") if x.strip()]
+        found = [int(x.replace(",", "").replace("_", "")) for x in text.split(",") if x.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: give sizes as numbers separated by commas, like 100,1000")
+    if any(n < 1 for n in found):
+        raise argparse.ArgumentTypeError(f"{text!r}: sizes are counts, at least 1")
+    return found
+
+
+def positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number, at least 1")
+    return n
 
 
 def main() -> None:
@@ -216,7 +229,7 @@ def main() -> None:
     ap.add_argument("--grids", type=sizes, default=None, help="router counts of the grids (default 100,1000,2500)")
     ap.add_argument("--lans", type=sizes, default=None,
                     help="host counts, in LANs of 100 (default 1000,10000); '' for none")
-    ap.add_argument("--sample", type=int, default=100, help="routers of a grid that ping (default 100)")
+    ap.add_argument("--sample", type=positive, default=100, help="routers of a grid that ping (default 100)")
     ap.add_argument("--quick", action="store_true", help="grids of 100 and 1,000, 1,000 and 5,000 hosts")
     ap.add_argument("--ns3", metavar="PYTHON", help="a Python with ns3==3.44.post0: run the grids in ns-3 too")
     ap.add_argument("--profile", action="store_true", help="cProfile the start and pings of each case (stderr)")
@@ -236,6 +249,13 @@ def main() -> None:
         return
     grids = a.grids if a.grids is not None else ([100, 1000] if a.quick else [100, 1000, 2500])
     hosts = a.lans if a.lans is not None else ([1000, 5000] if a.quick else [1000, 10000])
+    for n in grids:
+        if n > generate.MAX_ROUTERS:
+            ap.error(f"--grids: {n} routers is more than a grid can have (10.0.0.0/8 in /30s: "
+                     f"{generate.MAX_ROUTERS:,})")
+    for n in hosts:
+        if n % 100 or not 1 <= n // 100 <= 4096:
+            ap.error(f"--lans: {n} hosts is not 1 to 4,096 LANs of 100")
     results: dict[tuple[str, int], dict] = {}
     extra = ["--sample", str(a.sample)] + (["--profile"] if a.profile else [])
     for kind, todo in (("grid", grids), ("lans", hosts)):

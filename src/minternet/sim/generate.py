@@ -20,13 +20,16 @@ from .network import Network
 
 LINK_BASE = int(ipaddress.IPv4Address("10.0.0.0"))
 LAN_BASE = int(ipaddress.IPv4Address("172.16.0.0"))
+MAX_ROUTERS = 1 << 20
 
 
 def grid_shape(n: int) -> tuple[int, int]:
     """rows x cols == n with rows the largest divisor of n not above its square root
     (1,000 -> 25 x 40; 2,500 -> 50 x 50)."""
-    if n < 1:
-        raise ValueError(f"a grid needs at least one router, not {n}")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"a grid needs a whole number of routers, at least one, not {n!r}")
+    if n > MAX_ROUTERS:  # before the divisors are searched (a huge n takes minutes)
+        raise ValueError(f"a grid of {n} routers is more than 10.0.0.0/8 has /30s for (at most {MAX_ROUTERS})")
     rows = max(d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
     return rows, n // rows
 
@@ -38,8 +41,11 @@ def _ip(value: int) -> str:
 def _router_grid(net: Network, rows: int, cols: int, delay: str, extra: dict[tuple[int, int], dict[str, str]],
                  prefix: str = "r") -> list[list[str]]:
     """rows x cols routers named r<row>-<col>, each linked to its right and lower neighbour."""
-    if rows * cols > (1 << 20):
-        raise ValueError(f"a grid of {rows * cols} routers is more than 10.0.0.0/8 has /30s for")
+    for what, value in (("rows", rows), ("cols", cols)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"a grid needs {what} a whole number >= 1, not {value!r}")
+    if rows * cols > MAX_ROUTERS:
+        raise ValueError(f"a grid of {rows * cols} routers is more than 10.0.0.0/8 has /30s for (at most {MAX_ROUTERS})")
     ifaces: dict[tuple[int, int], dict[str, str]] = {(i, j): dict(extra.get((i, j), {}))
                                                      for i in range(rows) for j in range(cols)}
     links = []
@@ -72,7 +78,7 @@ def grid(routers: int | None = None, rows: int | None = None, cols: int | None =
     host at two opposite corners: ``a`` behind the top-left router, ``b`` behind the bottom-right."""
     if routers is not None:
         rows, cols = grid_shape(routers)
-    if not rows or not cols:
+    if rows is None or cols is None:
         raise ValueError("grid() needs routers=N or rows= and cols=")
     net = Network(seed=seed, name=f"grid {rows}x{cols}")
     last = (rows - 1, cols - 1)
@@ -91,6 +97,9 @@ def lans(lans: int = 10, hosts_per_lan: int = 100, seed: int = 1, delay: str = "
     """``lans`` switched LANs of ``hosts_per_lan`` hosts (``h<lan>-<n>``), each behind its own
     router; the routers form a grid among themselves. Host 0 of LAN 0 is also called the server
     in :mod:`bench/scale.py` (every other host pings it)."""
+    for what, value in (("hosts_per_lan", hosts_per_lan), ("lans", lans)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{what} must be a whole number, not {value!r}")
     if not 1 <= hosts_per_lan <= 253:
         raise ValueError(f"hosts_per_lan must be 1..253 (a /24 per LAN), not {hosts_per_lan}")
     if not 1 <= lans <= 4096:

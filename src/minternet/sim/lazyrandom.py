@@ -52,14 +52,14 @@ class LazyRandom:
         return rng
 
     def _draw(self, name: str, args: tuple[Any, ...]) -> Any:
-        rng = self._generator()
+        value = getattr(self._generator(), name)(*args)  # first: a draw that raises is not logged
         log = self._log
         if log is not None:
             if len(log) < _MAX_LOG:
                 log.append((name, args))
             else:
                 self._log = None
-        return getattr(rng, name)(*args)
+        return value
 
     def randrange(self, *args: int) -> int:
         return self._draw("randrange", args)

@@ -49,6 +49,13 @@ class LinkParams(Netem):
 PARAM_NAMES = tuple(f.name for f in fields(LinkParams))
 
 
+def good_cost(cost: Any) -> bool:
+    """Whether ``cost`` can be a link's routing cost: a finite number >= 0 (Dijkstra's rule; an
+    infinite or NaN cost has no shortest path to compare)."""
+    return (isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost >= 0
+            and cost != float("inf"))
+
+
 class Endpoint:
     """Something a link can deliver frames to: an interface or a switch port."""
 
@@ -186,6 +193,9 @@ class Link:
         params_ba = params_ba or params_ab
         default_cost = (params_ab.delay / 1e6, params_ba.delay / 1e6)  # ms of delay
         cost = cost or default_cost
+        if len(cost) != 2 or not all(map(good_cost, cost)):
+            raise ValueError(f"link {self.name}: cost must be a finite number >= 0, or two of them "
+                             f"(there, back), not {cost!r}")
         self.ab = Channel(self, a, b, params_ab, cost[0])
         self.ba = Channel(self, b, a, params_ba, cost[1])
         self.explicit_cost = cost is not default_cost

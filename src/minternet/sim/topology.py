@@ -21,7 +21,7 @@ from ..application.traceroute import traceroute
 from ..runtime import NS_PER_S
 from ..tomlpos import TomlLines, decode_error
 from ..wire.ethernet import mac_from_str
-from .link import PARAM_NAMES
+from .link import PARAM_NAMES, good_cost as _good_cost
 from .network import Network
 from .switch import Switch
 from .units import parse_rate, parse_time
@@ -423,11 +423,9 @@ class _Builder:
                 params[key] = self.param("link", i, key, spec[key])
         cost = spec.get("cost")
         if cost is not None:
-            ok = (isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost >= 0) or (
-                isinstance(cost, list) and len(cost) == 2
-                and all(isinstance(c, (int, float)) and not isinstance(c, bool) and c >= 0 for c in cost))
+            ok = _good_cost(cost) or (isinstance(cost, list) and len(cost) == 2 and all(map(_good_cost, cost)))
             if not ok:
-                raise self.error("link", i, "cost", f"{what}: cost must be a number >= 0, or two numbers "
+                raise self.error("link", i, "cost", f"{what}: cost must be a finite number >= 0, or two numbers "
                                  f"[there, back] for the two directions (got {cost!r})")
             cost = tuple(float(c) for c in cost) if isinstance(cost, list) else float(cost)
         name = spec.get("name")
