@@ -90,3 +90,34 @@ def test_the_trace_of_a_run_is_the_same_with_lazy_generators(monkeypatch):
     plain = run()
     assert len(plain) > 10 and [f for f in plain if f[3]]
     assert lazy == plain
+
+
+def test_an_attribute_random_random_lacks_leaves_the_source_releasable():
+    lazy = LazyRandom("s")
+    assert not hasattr(lazy, "no_such_method")
+    lazy.release()
+    assert lazy.released
+
+
+def test_a_link_delay_that_is_not_a_finite_number_names_the_parameter():
+    import pytest
+    net = Network()
+    net.add_host("a", {"eth0": "10.0.0.1/24"})
+    net.add_host("b", {"eth0": "10.0.0.2/24"})
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="delay .* is not a finite number of ns"):
+            net.connect("a:eth0", "b:eth0", delay=bad)
+
+
+def test_a_refused_link_leaves_its_interfaces_and_switch_ports_free():
+    import pytest
+    net = Network()
+    net.add_host("a", {"eth0": "10.0.0.1/24"})
+    sw = net.add_switch("sw")
+    with pytest.raises(ValueError, match="cost"):
+        net.connect("a:eth0", sw, cost=float("inf"))
+    with pytest.raises(ValueError, match="no node named"):
+        net.connect(sw, "nobody:eth0")
+    assert sw.ports == [] and net.links == []
+    net.connect("a:eth0", sw, delay="1ms")
+    assert [p.port_name for p in sw.ports] == ["p1"]

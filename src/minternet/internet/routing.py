@@ -83,7 +83,7 @@ class RoutingTable:
         if len(kept) != len(self._routes):
             self._routes = kept
             self._rebuild()
-        self._changed()
+            self._changed()  # nothing removed: route handles stay good
 
     def replace(self, origin: str, routes: Iterable[Route]) -> bool:
         """Put ``routes`` in place of every route of ``origin``, in one rebuild (how computed

@@ -79,8 +79,8 @@ class LazyRandom:
     def __getattr__(self, name: str) -> Any:
         # Any other method of random.Random (choice, shuffle, ...): not replayed, so the source
         # keeps its generator from now on.
-        if name.startswith("__"):
-            raise AttributeError(name)
+        if name.startswith("__") or not hasattr(random.Random, name):
+            raise AttributeError(f"'LazyRandom' object has no attribute {name!r}")
         rng = self._generator()
         self._log = None
         return getattr(rng, name)

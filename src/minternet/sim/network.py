@@ -39,7 +39,7 @@ from .loop import VirtualTimeLoop
 from .names import check_node_name
 from .routes import route_entries
 from .scheduler import Scheduler
-from .switch import Switch
+from .switch import Switch, SwitchPort
 from .units import parse_rate, parse_time
 
 T = TypeVar("T")
@@ -62,6 +62,16 @@ class IfaceEnd:
         return self.iface.node.up and self.iface.up
 
 
+def _whole(key: str, value: Any, unit: str) -> int:
+    """A number given for a link parameter, as a whole number of ``unit``: ValueError naming the
+    parameter for anything that is not a finite number (NaN, infinity, a list)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{key} {value!r} is not a finite number of {unit} (or give a string like "
+                         f"\"5ms\" or \"100Mbps\")") from None
+
+
 def make_params(base: LinkParams | None = None, **kw: Any) -> LinkParams:
     """LinkParams from friendly values: ``delay="5ms"``, ``bandwidth="100Mbps"``, ``loss=0.01``."""
     p = base or LinkParams()
@@ -70,9 +80,9 @@ def make_params(base: LinkParams | None = None, **kw: Any) -> LinkParams:
         if value is None and key not in ("bandwidth", "mtu", "reorder_delay"):
             continue
         if key in ("delay", "jitter", "reorder_delay") and value is not None:
-            changes[key] = parse_time(value) if isinstance(value, str) else int(value)
+            changes[key] = parse_time(value) if isinstance(value, str) else _whole(key, value, "ns")
         elif key == "bandwidth" and value is not None:
-            changes[key] = parse_rate(value) if isinstance(value, str) else int(value)
+            changes[key] = parse_rate(value) if isinstance(value, str) else _whole(key, value, "bit/s")
         else:
             changes[key] = value
     return replace(p, **changes)
@@ -173,6 +183,12 @@ class Network:
     def hosts(self) -> list[Host]:
         return [n for n in self.nodes.values() if isinstance(n, Host)]
 
+    def _release_end(self, end: Any) -> None:
+        if isinstance(end, IfaceEnd):
+            self._ends.pop((end.iface.node.name, end.iface.name), None)
+        elif isinstance(end, SwitchPort) and end in end.switch.ports:
+            end.switch.ports.remove(end)
+
     def _endpoint(self, spec: str | Interface | Switch):
         if isinstance(spec, Switch):
             return spec.new_port()
@@ -203,12 +219,19 @@ class Network:
         Keyword arguments are :class:`LinkParams` fields with friendly units (``delay="5ms"``,
         ``bandwidth="100Mbps"``, ``loss=0.01``); ``back`` overrides some of them for the b->a
         direction; ``cost`` is one number or (a->b, b->a)."""
-        end_a, end_b = self._endpoint(a), self._endpoint(b)
         p_ab = make_params(params, **kw)
         p_ba = make_params(p_ab, **back) if back else p_ab
         if isinstance(cost, (int, float)):
             cost = (float(cost), float(cost))
-        link = Link(self, end_a, end_b, p_ab, p_ba, cost, name)
+        end_a, end_b = self._endpoint(a), None
+        try:
+            end_b = self._endpoint(b)
+            link = Link(self, end_a, end_b, p_ab, p_ba, cost, name)
+        except BaseException:
+            # Nothing of a refused link stays: its interfaces can be connected again.
+            for end in (end_a, end_b):
+                self._release_end(end)
+            raise
         for end, ch in ((end_a, link.ab), (end_b, link.ba)):
             if isinstance(end, IfaceEnd):
                 end.iface.attach(ch.send)
