@@ -75,3 +75,21 @@ def test_arp_wire_format_matches_rfc826_layout():
     raw = msg.encode()
     assert raw[:8] == bytes.fromhex("0001080006040001")
     assert raw[14:18] == socket.inet_aton("10.0.0.1") and raw[24:28] == socket.inet_aton("10.0.0.2")
+
+
+def test_malformed_arp_frames_are_dropped_with_the_decoders_reason_and_good_ones_answered():
+    net, a, b, _ = lan()
+    net.start()
+    net.run("10ms")
+    iface = b.interfaces["eth0"]
+    good = ARP(ARPOp.REQUEST, a.interfaces["eth0"].mac, "10.0.0.1", bytes(6), "10.0.0.2").encode()
+    head = b"\xff" * 6 + a.interfaces["eth0"].mac + b"\x08\x06"
+    before = b.stats["arp.replies_sent"]
+    for body, reason in ((good[:20], "drop.malformed-truncated"),
+                         (good[:4] + b"\x08\x04" + good[6:], "drop.malformed-unsupported"),
+                         (good[:6] + b"\x00\x03" + good[8:], "drop.malformed-bad-op")):
+        b.ethernet.receive(iface, head + body)
+        assert b.stats[reason] == 1, (reason, dict(b.stats))
+    assert b.stats["arp.replies_sent"] == before
+    b.ethernet.receive(iface, head + good)  # the same request, whole: answered
+    assert b.stats["arp.replies_sent"] == before + 1

@@ -11,7 +11,8 @@ from ..runtime import NS_PER_S, Clock, Timer
 from ..wire.arp import ARP, ARPOp
 from ..wire.errors import MalformedPacket
 from ..wire.ethernet import BROADCAST, EtherType
-from ..wire.fields import ETH_PAYLOAD
+from ..wire.fields import (ARP_IPV4_OVER_ETHERNET, ETH_PAYLOAD, FRAME_ARP_END, FRAME_ARP_FIXED, FRAME_ARP_OPER,
+                           FRAME_ARP_SHA, FRAME_ARP_SPA, FRAME_ARP_TPA)
 
 if TYPE_CHECKING:
     from ..stack.observer import Observer
@@ -32,6 +33,10 @@ class _Pending:
         self.packets: list[bytes] = []
         self.tries = 0
         self.timer = timer
+
+
+_REQUEST = ARPOp.REQUEST.to_bytes(2, "big")
+_REPLY = ARPOp.REPLY.to_bytes(2, "big")
 
 
 class NeighborCache:
@@ -127,22 +132,28 @@ class NeighborCache:
     def receive(self, iface: "Interface", frame: bytes) -> None:
         """An Ethernet frame carrying ARP arrived on ``iface``."""
         obs = self.obs
-        try:
-            msg = ARP.decode(memoryview(frame)[ETH_PAYLOAD:])
-        except MalformedPacket as exc:
-            obs.drop("arp", exc.drop_reason, iface.name, frame=frame)
+        # Read from the bytes (a gratuitous ARP flooded to a LAN of thousands is mostly dropped
+        # unread); anything ARP.decode would refuse goes to it for the reason.
+        oper = frame[FRAME_ARP_OPER]
+        if (len(frame) < FRAME_ARP_END or frame[FRAME_ARP_FIXED] != ARP_IPV4_OVER_ETHERNET
+                or oper not in (_REQUEST, _REPLY)):
+            try:
+                ARP.decode(memoryview(frame)[ETH_PAYLOAD:])
+            except MalformedPacket as exc:
+                obs.drop("arp", exc.drop_reason, iface.name, frame=frame)
             return
         if obs.tracer.enabled:
             obs.tracer.emit(obs.name, iface.name, "arp", "recv", frame=frame)
-        spa = socket.inet_aton(msg.spa)
-        tpa = socket.inet_aton(msg.tpa)
+        spa = frame[FRAME_ARP_SPA]
+        tpa = frame[FRAME_ARP_TPA]
         for_us = iface.ip is not None and tpa == iface.ip
         # RFC 826 "merge": refresh an entry we have; learn a new one only when the message is for us.
-        if spa != b"\x00\x00\x00\x00" and (spa in self.cache or for_us or msg.is_gratuitous and spa in self.pending):
-            self.learn(spa, msg.sha)
-        if for_us and msg.op == ARPOp.REQUEST:
+        if spa != b"\x00\x00\x00\x00" and (spa in self.cache or for_us or spa == tpa and spa in self.pending):
+            self.learn(spa, frame[FRAME_ARP_SHA])
+        if for_us and oper == _REQUEST:
             obs.stats["arp.replies_sent"] += 1
-            self._send(iface, msg.sha, ARP(ARPOp.REPLY, iface.mac, iface.address, msg.sha, msg.spa))
+            sha = frame[FRAME_ARP_SHA]
+            self._send(iface, sha, ARP(ARPOp.REPLY, iface.mac, iface.address, sha, socket.inet_ntoa(spa)))
 
     def learn(self, ip: bytes, mac: bytes) -> None:
         self.cache[ip] = (mac, self.clock.now + self.entry_timeout)

@@ -76,6 +76,8 @@ UDP_CHECKSUM = slice(6, 8)
 UDP_HEADER_LEN = 8
 
 # -- ARP for IPv4 over Ethernet (RFC 826), in the ARP packet ---------------------------------------
+ARP_FIXED = slice(0, 6)  # hardware type, protocol type, their lengths
+ARP_IPV4_OVER_ETHERNET = b"\x00\x01\x08\x00\x06\x04"  # htype 1, ptype 0x0800, hlen 6, plen 4
 ARP_OPER = slice(6, 8)
 ARP_SHA = slice(8, 14)  # sender hardware address
 ARP_SPA = slice(14, 18)  # sender protocol address
@@ -107,6 +109,9 @@ FRAME_TCP_WINDOW = shifted(TCP_WINDOW, FRAME_L4)
 FRAME_TCP_CHECKSUM = shifted(TCP_CHECKSUM, FRAME_L4)
 FRAME_TCP_OPTIONS = shifted(TCP_OPTIONS, FRAME_L4)
 FRAME_TCP_MIN = FRAME_L4 + TCP_MIN_HEADER_LEN  # the shortest TCP/IPv4 frame (54)
+FRAME_ARP_FIXED = shifted(ARP_FIXED, ETH_HEADER_LEN)
+FRAME_ARP_OPER = shifted(ARP_OPER, ETH_HEADER_LEN)
+FRAME_ARP_SHA = shifted(ARP_SHA, ETH_HEADER_LEN)
 FRAME_ARP_SPA = shifted(ARP_SPA, ETH_HEADER_LEN)
 FRAME_ARP_TPA = shifted(ARP_TPA, ETH_HEADER_LEN)
 FRAME_ARP_END = ETH_HEADER_LEN + ARP_LEN  # the shortest ARP frame (42)
