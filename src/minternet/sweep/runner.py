@@ -41,6 +41,9 @@ def cell_key(cell: dict[str, Any]) -> str:
     sources = {}
     for spec in programs.values():  # a script's own text, so that editing it re-runs its cells
         script = spec.rsplit(":", 1)[0] if spec.count(":") and not spec.endswith(".py") else spec
+        if not script.endswith(".py") and "path" in cell["job"]:  # module:function beside the sweep file
+            base = Path(cell["job"]["path"], *script.split("."))
+            script = next((str(p) for p in (base.with_suffix(".py"), base / "__init__.py") if p.exists()), script)
         if script.endswith(".py") and os.path.exists(script):
             sources[script] = hashlib.sha256(Path(script).read_bytes()).hexdigest()
     text = json.dumps({"inputs": inputs, "sources": sources, "code": code_hash()}, sort_keys=True, default=str)
@@ -55,9 +58,10 @@ class Cache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
-            return json.loads((self.directory / f"{key}.json").read_text())
+            row = json.loads((self.directory / f"{key}.json").read_text())
         except (OSError, ValueError):
             return None
+        return row if isinstance(row, dict) else None  # a file that is not a row: run the cell again
 
     def put(self, key: str, row: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
