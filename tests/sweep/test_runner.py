@@ -181,3 +181,12 @@ def test_a_program_that_cancels_itself_or_names_a_column_is_a_row(tmp_path):
         out = run_cells(sweep.cells, workers=workers, progress=False)
         assert [(r["cell"], r["seed"], r["value"]) for r in out.rows] == [(0, 1, 3), (1, 2, 3)]
         assert out.rows[0]["cell.measured"] == "mine" and out.failed == 0
+
+
+def test_a_cell_that_kills_its_worker_process_is_a_failed_row(tmp_path):
+    (tmp_path / "die.py").write_text("import os\nasync def main():\n    os._exit(3)\n")
+    sweep = load(write(tmp_path, 'seeds = 3\n[job]\nkind = "program"\nprograms = { client = "die.py:main" }\n'
+                                 'until = "1s"\n'))
+    out = run_cells(sweep.cells, workers=2, progress=False)
+    assert [r["cell"] for r in out.rows] == [0, 1, 2] and out.failed == 3
+    assert all(not r["ok"] and "BrokenProcessPool" in r["error"] for r in out.rows)

@@ -134,15 +134,25 @@ def run_cells(cells: list[dict[str, Any]], *, workers: int | None = None, dask: 
     return outcome
 
 
+def _result(fut: Any, cell: dict[str, Any]) -> dict[str, Any]:
+    """A finished future's row; a cell whose worker died (os._exit, a crash, killed) is a failed
+    row too, so that the sweep goes on."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        return {"cell": cell["index"], **cell["params"], "ok": False, "error": f"{type(exc).__name__}: {exc}",
+                "wall_s": 0.0}
+
+
 def _on_pool(todo: list[dict[str, Any]], workers: int) -> tuple[Iterator[dict[str, Any]], str]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     def stream() -> Iterator[dict[str, Any]]:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_cell, cell) for cell in todo]
+            futures = {pool.submit(run_cell, cell): cell for cell in todo}
             try:
                 for fut in as_completed(futures):
-                    yield fut.result()
+                    yield _result(fut, futures[fut])
             finally:
                 for fut in futures:
                     fut.cancel()
@@ -169,8 +179,9 @@ def _on_dask(todo: list[dict[str, Any]], address: str, workers: int) -> tuple[It
                                  "with `dask scheduler` and `dask worker ADDRESS`, or use --dask local") from None
         try:
             futures = client.map(run_cell, todo, pure=False)
+            cell_of = {fut.key: cell for fut, cell in zip(futures, todo)}
             for fut in as_completed(futures):
-                yield fut.result()
+                yield _result(fut, cell_of[fut.key])
         finally:
             client.close()
             if cluster is not None:
