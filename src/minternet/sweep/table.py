@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import statistics
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,8 @@ def summary(rows: list[dict[str, Any]], axes: list[str], metrics: list[str] | No
     for key, group in groups.items():
         line = [_fmt(v) for v in key] + [str(len(group)), str(sum(1 for r in group if r.get("ok")))]
         for m in metrics:
-            values = [r[m] for r in group if isinstance(r.get(m), (int, float)) and r.get("error") is None]
+            values = [r[m] for r in group if isinstance(r.get(m), (int, float)) and r.get("error") is None
+                      and not math.isnan(r[m])]  # NaN: a figure the cell did not have
             if not values:
                 line.append("-")
             else:
