@@ -190,3 +190,37 @@ def test_a_cell_that_kills_its_worker_process_is_a_failed_row(tmp_path):
     out = run_cells(sweep.cells, workers=2, progress=False)
     assert [r["cell"] for r in out.rows] == [0, 1, 2] and out.failed == 3
     assert all(not r["ok"] and "BrokenProcessPool" in r["error"] for r in out.rows)
+
+
+ZONED = """\
+[[host]]
+name = "ns"
+interfaces = { eth0 = "10.0.0.3/24" }
+dns = { role = "authoritative", zone_files = ["shop.zone"] }
+[[host]]
+name = "client"
+interfaces = { eth0 = "10.0.0.5/24" }
+nameserver = "10.0.0.3"
+[[link]]
+endpoints = ["ns:eth0", "client:eth0"]
+"""
+
+ZONE = """\
+$ORIGIN shop.example.
+$TTL 60
+@   IN SOA ns hostmaster 1 3600 600 86400 60
+    IN NS ns
+ns  IN A 10.0.0.3
+@   IN A {address}
+"""
+
+
+def test_editing_a_zone_file_the_topology_names_runs_its_cells_again(tmp_path):
+    (tmp_path / "net.toml").write_text(ZONED)
+    (tmp_path / "shop.zone").write_text(ZONE.format(address="10.0.0.81"))
+    sweep = load(write(tmp_path, 'topology = "net.toml"\n[job]\nkind = "dns"\nname = "shop.example"\n'))
+    cache = Cache(tmp_path / "cache")
+    assert run_cells(sweep.cells, workers=0, cache=cache, progress=False).rows[0]["answers"] == "10.0.0.81"
+    (tmp_path / "shop.zone").write_text(ZONE.format(address="10.0.0.82"))
+    again = run_cells(sweep.cells, workers=0, cache=cache, progress=False)
+    assert (again.ran, again.rows[0]["answers"]) == (1, "10.0.0.82")

@@ -46,8 +46,44 @@ def cell_key(cell: dict[str, Any]) -> str:
             script = next((str(p) for p in (base.with_suffix(".py"), base / "__init__.py") if p.exists()), script)
         if script.endswith(".py") and os.path.exists(script):
             sources[script] = hashlib.sha256(Path(script).read_bytes()).hexdigest()
+    sources.update(_topology_files(cell["topology"]["text"], cell["topology"]["path"]))
     text = json.dumps({"inputs": inputs, "sources": sources, "code": code_hash()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _topology_files(text: str, path: str) -> dict[str, str]:
+    """The hashes of the files a topology reads besides itself (its zone files, relative to it):
+    editing one changes what the cells measure. Hashed once per sweep, not once per cell."""
+    return dict(_topology_files_of(text, path, tuple(
+        (f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in _zone_files(text, path) if os.path.isfile(f))))
+
+
+@functools.lru_cache(maxsize=64)
+def _zone_files(text: str, path: str) -> tuple[str, ...]:
+    import tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return ()
+    found: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            files = v.get("zone_files")
+            if isinstance(files, list):
+                found.extend(str(Path(path).parent / f) for f in files if isinstance(f, str))
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(data)
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=64)
+def _topology_files_of(text: str, path: str, stats: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((f, hashlib.sha256(Path(f).read_bytes()).hexdigest()) for f, _, _ in stats)
 
 
 class Cache:
