@@ -100,3 +100,12 @@ def test_nan_and_missing_values_are_left_out_of_medians_and_spreads():
            ([0.0, 1.0], [3.0, 5.0], [2.0, 5.0], [4.0, 5.0], [2, 1])
     text = table.summary(rows[:3], ["x"], metrics=["y"])
     assert text[1].split() == ["0", "3", "0", "3", "(2-4)"]
+
+
+@pytest.mark.parametrize("name, text", [("empty.csv", ""), ("bad.parquet", "not parquet"),
+                                        ("bad.csv", "cell,seed\n1,2,3,4\n")])
+def test_a_table_that_cannot_be_read_is_named(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError) as info:
+        table.read_table(tmp_path / name)
+    assert str(info.value).startswith(f"{tmp_path / name}: ")

@@ -65,6 +65,8 @@ def write_parquet(path: str | Path, rows: list[dict[str, Any]], axes: list[str],
 def read_table(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
     """A results table written by :func:`write_csv` or :func:`write_parquet`: (rows, axes)."""
     path = Path(path)
+    if path.suffix in (".parquet", ".csv") and not path.is_file():
+        raise ValueError(f"{path}: cannot read it: no such file")
     try:
         if path.suffix == ".parquet":
             import pyarrow.parquet as pq
@@ -75,6 +77,10 @@ def read_table(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
         else:
             raise ValueError(f"{path}: a results table is a .parquet or .csv file")
     except OSError as exc:
+        raise ValueError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:  # pyarrow's ArrowInvalid: not a Parquet file, a broken CSV
+        if str(exc).startswith(f"{path}: "):
+            raise
         raise ValueError(f"{path}: cannot read it: {exc}") from None
     cols = table.column_names
     if not cols or cols[0] != "cell" or "seed" not in cols:
