@@ -56,6 +56,10 @@ def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path, 
                      "--plot-out", bad]) == 2
         assert bad in capsys.readouterr().err
         assert not (tmp_path / "out").exists()
+    (tmp_path / "out2").mkdir()
+    (tmp_path / "out2" / "cache").write_text("")  # where the cache goes is a file
+    assert main(["sweep", str(path), "-j", "0", "-o", str(tmp_path / "out2")]) == 2
+    assert f"minternet: error: {tmp_path / 'out2' / 'cache'}" in capsys.readouterr().err
     assert main(["sweep", str(path), "-j", "0", "-o", str(tmp_path / "out")]) == 0
     capsys.readouterr()
     assert main(["plot", str(tmp_path / "out" / "results.csv"), "x=seed", "y=rtt_avg", "-o",

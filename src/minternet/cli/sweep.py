@@ -26,10 +26,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise ValueError(f"--plot-out {plot_out}: write .svg or .png")
         if not plot_out.parent.is_dir():
             raise ValueError(f"--plot-out {plot_out}: no directory {plot_out.parent}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"{out}: cannot make the output directory: {exc.strerror}") from None
+    for directory in (out, out / "cache"):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"{directory}: cannot make the directory: {exc.strerror}") from None
     cache = runner.Cache(out / "cache")
     result = runner.run_cells(sweep.cells, workers=args.workers, dask=args.dask, cache=cache, force=args.force,
                               progress=not args.no_progress)
