@@ -43,3 +43,35 @@ def test_plot_dispatches_by_suffix(tmp_path, capsys):
     assert "no TCP" in err or "empty" in err or err != ""
     assert main(["plot", str(tmp_path / "t.txt"), "x=a", "y=b"]) == 2
     assert "plot reads a trace (.jsonl, written by --trace FILE) or sweep results (.parquet, .csv)" in capsys.readouterr().err
+
+
+def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path, capsys):
+    path = write(tmp_path, '[job]\nkind = "ping"\ncount = 1\n')
+    (tmp_path / "file").write_text("")
+    assert main(["sweep", str(path), "-j", "0", "-o", str(tmp_path / "file" / "out")]) == 2
+    assert f"minternet: error: {tmp_path / 'file' / 'out'}" in capsys.readouterr().err
+    # A plot that could not be written is known before the cells run.
+    for bad in ("p.pdf", str(tmp_path / "nowhere" / "p.svg")):
+        assert main(["sweep", str(path), "-j", "0", "-o", str(tmp_path / "out"), "--plot", "x=seed", "y=rtt_avg",
+                     "--plot-out", bad]) == 2
+        assert bad in capsys.readouterr().err
+        assert not (tmp_path / "out").exists()
+    (tmp_path / "out2").mkdir()
+    (tmp_path / "out2" / "cache").write_text("")  # where the cache goes is a file
+    assert main(["sweep", str(path), "-j", "0", "-o", str(tmp_path / "out2")]) == 2
+    assert f"minternet: error: {tmp_path / 'out2' / 'cache'}" in capsys.readouterr().err
+    assert main(["sweep", str(path), "-j", "0", "-o", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "out" / "results.csv"), "x=seed", "y=rtt_avg", "-o",
+                 str(tmp_path / "nowhere" / "p.svg")]) == 2
+    assert f"minternet: error: {tmp_path / 'nowhere' / 'p.svg'}" in capsys.readouterr().err
+
+
+def test_sweep_plot_when_the_first_cell_failed_before_measuring(tmp_path, capsys):
+    # The first cell's lookup fails (an exception: its row has no status column); the plot is
+    # drawn from the others, as `minternet plot` draws it from the table.
+    path = write(tmp_path, '[job]\nkind = "curl"\ntimeout = "5s"\n[grid]\n'
+                           'url = ["http://nohost.invalid/", "http://www.example.com/"]\n')
+    assert main(["sweep", str(path), "-j", "0", "-o", str(tmp_path / "out"), "--plot", "x=url", "y=status"]) == 1
+    assert "plot: " in capsys.readouterr().out
+    assert (tmp_path / "out" / "plot.svg").stat().st_size > 0

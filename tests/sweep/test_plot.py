@@ -90,3 +90,22 @@ def test_bad_specs_say_what_to_write(results, words, message):
     tmp, _, _ = results
     with pytest.raises(ValueError, match=re.escape(message)):
         plot.plot_table(tmp / "results.parquet", words, tmp / "x.svg")
+
+
+def test_nan_and_missing_values_are_left_out_of_medians_and_spreads():
+    rows = [{"cell": i, "x": x, "seed": i, "error": None, "y": y}
+            for i, (x, y) in enumerate([(0.0, float("nan")), (0.0, 2.0), (0.0, 4.0), (None, 1.0), (1.0, 5.0)])]
+    lines, _ = plot.series(rows, [], plot.PlotSpec("x", "y"))
+    assert (lines[0].x, lines[0].median, lines[0].low, lines[0].high, lines[0].n) == \
+           ([0.0, 1.0], [3.0, 5.0], [2.0, 5.0], [4.0, 5.0], [2, 1])
+    text = table.summary(rows[:3], ["x"], metrics=["y"])
+    assert text[1].split() == ["0", "3", "0", "3", "(2-4)"]
+
+
+@pytest.mark.parametrize("name, text", [("empty.csv", ""), ("bad.parquet", "not parquet"),
+                                        ("bad.csv", "cell,seed\n1,2,3,4\n")])
+def test_a_table_that_cannot_be_read_is_named(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError) as info:
+        table.read_table(tmp_path / name)
+    assert str(info.value).startswith(f"{tmp_path / name}: ")

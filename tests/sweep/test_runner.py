@@ -123,3 +123,104 @@ async def client():
     row = run_cells(sweep.cells, workers=1, progress=False).rows[0]
     assert row["error"] is None and row["ok"] and row["echoed"] == "hello"
     assert 120 < row["rtt_ms"] < 400  # ARP, a connect and an echo: two round trips of the built-in example
+
+
+def test_a_transfer_job_timeout_bounds_the_whole_transfer(tmp_path):
+    # 5 MB through a bottleneck that loses 30%: the sender backs off for hours of simulated time.
+    # The job's timeout is the bound of the cell, not only of the connect and the last wait.
+    sweep = load(write(tmp_path, 'topology = "bottleneck.toml"\nlinks = ["bottleneck"]\n[job]\nkind = "transfer"\n'
+                                 'bytes = "5MB"\ntimeout = "3s"\n[grid]\nloss = [0.3]\n'))
+    row = run_cells(sweep.cells, workers=0, progress=False).rows[0]
+    assert not row["ok"] and "timed out" in row["error"]
+    assert row["sim_time_s"] <= 3.0
+    assert 0 < row["bytes"] < 5_000_000 and row["retransmissions"] > 0  # what it did by then
+
+
+def test_a_swept_job_key_keeps_its_column(tmp_path):
+    # bytes is both a parameter of the grid and what a transfer measures (the bytes received):
+    # the column is the parameter, so that a short transfer is not a parameter set of its own.
+    sweep = load(write(tmp_path, 'topology = "bottleneck.toml"\nseeds = 2\nlinks = ["bottleneck"]\n[job]\n'
+                                 'kind = "transfer"\ntimeout = "1s"\n[grid]\nbytes = ["20KB", "2MB"]\n'))
+    rows = run_cells(sweep.cells, workers=0, progress=False).rows
+    assert [r["bytes"] for r in rows] == [20_000, 20_000, 2_000_000, 2_000_000]
+    assert [r["ok"] for r in rows] == [True, True, False, False]
+    assert [r["bytes.measured"] == r["bytes"] for r in rows] == [True, True, False, False]
+
+
+def test_a_cache_file_that_is_not_a_row_is_a_miss(tmp_path):
+    sweep = load(write(tmp_path, '[job]\nkind = "ping"\ncount = 1\n'))
+    cache = Cache(tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    for text in ("[1, 2]", "null", '{"cell": 0', "\xff\xfe"):
+        (tmp_path / "cache" / f"{cell_key(sweep.cells[0])}.json").write_text(text, errors="surrogateescape")
+        out = run_cells(sweep.cells, workers=0, cache=cache, progress=False)
+        assert (out.ran, out.cached) == (1, 0) and out.rows[0]["ok"]
+        (tmp_path / "cache" / f"{cell_key(sweep.cells[0])}.json").unlink()
+
+
+def test_editing_a_program_module_beside_the_sweep_runs_its_cells_again(tmp_path):
+    (tmp_path / "tool.py").write_text("async def main():\n    return {'answer': 1}\n")
+    sweep = load(write(tmp_path, '[job]\nkind = "program"\nprograms = { client = "tool:main" }\nuntil = "1s"\n'))
+    key = cell_key(sweep.cells[0])
+    (tmp_path / "tool.py").write_text("async def main():\n    return {'answer': 2}\n")
+    assert cell_key(sweep.cells[0]) != key
+
+
+def test_a_program_that_cancels_itself_or_names_a_column_is_a_row(tmp_path):
+    (tmp_path / "odd.py").write_text(
+        "import asyncio\n"
+        "async def cancel():\n    raise asyncio.CancelledError()\n"
+        "async def cell():\n    return {'cell': 'mine', 'seed': 'mine', 'value': 3}\n")
+    text = 'seeds = 2\n[job]\nkind = "program"\nprograms = { client = "odd.py:cancel" }\nuntil = "1s"\n'
+    for workers in (0, 2):
+        sweep = load(write(tmp_path, text))
+        out = run_cells(sweep.cells, workers=workers, progress=False)
+        assert [r["cell"] for r in out.rows] == [0, 1] and out.failed == 2
+        assert all("cancel" in r["error"] for r in out.rows)
+        sweep = load(write(tmp_path, text.replace("odd.py:cancel", "odd.py:cell")))
+        out = run_cells(sweep.cells, workers=workers, progress=False)
+        assert [(r["cell"], r["seed"], r["value"]) for r in out.rows] == [(0, 1, 3), (1, 2, 3)]
+        assert out.rows[0]["cell.measured"] == "mine" and out.failed == 0
+
+
+def test_a_cell_that_kills_its_worker_process_is_a_failed_row(tmp_path):
+    (tmp_path / "die.py").write_text("import os\nasync def main():\n    os._exit(3)\n")
+    sweep = load(write(tmp_path, 'seeds = 3\n[job]\nkind = "program"\nprograms = { client = "die.py:main" }\n'
+                                 'until = "1s"\n'))
+    out = run_cells(sweep.cells, workers=2, progress=False)
+    assert [r["cell"] for r in out.rows] == [0, 1, 2] and out.failed == 3
+    assert all(not r["ok"] and "BrokenProcessPool" in r["error"] for r in out.rows)
+
+
+ZONED = """\
+[[host]]
+name = "ns"
+interfaces = { eth0 = "10.0.0.3/24" }
+dns = { role = "authoritative", zone_files = ["shop.zone"] }
+[[host]]
+name = "client"
+interfaces = { eth0 = "10.0.0.5/24" }
+nameserver = "10.0.0.3"
+[[link]]
+endpoints = ["ns:eth0", "client:eth0"]
+"""
+
+ZONE = """\
+$ORIGIN shop.example.
+$TTL 60
+@   IN SOA ns hostmaster 1 3600 600 86400 60
+    IN NS ns
+ns  IN A 10.0.0.3
+@   IN A {address}
+"""
+
+
+def test_editing_a_zone_file_the_topology_names_runs_its_cells_again(tmp_path):
+    (tmp_path / "net.toml").write_text(ZONED)
+    (tmp_path / "shop.zone").write_text(ZONE.format(address="10.0.0.81"))
+    sweep = load(write(tmp_path, 'topology = "net.toml"\n[job]\nkind = "dns"\nname = "shop.example"\n'))
+    cache = Cache(tmp_path / "cache")
+    assert run_cells(sweep.cells, workers=0, cache=cache, progress=False).rows[0]["answers"] == "10.0.0.81"
+    (tmp_path / "shop.zone").write_text(ZONE.format(address="10.0.0.82"))
+    again = run_cells(sweep.cells, workers=0, cache=cache, progress=False)
+    assert (again.ran, again.rows[0]["answers"]) == (1, "10.0.0.82")

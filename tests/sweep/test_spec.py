@@ -82,3 +82,36 @@ def test_a_mistake_in_the_topology_names_the_topology_file(tmp_path):
         load(path)
     assert f"{tmp_path / 'bottleneck.toml'}:" in str(info.value) and "parsecs" in str(info.value)
     assert str(info.value).startswith(f"{path}:2: the topology: ")
+
+
+@pytest.mark.parametrize("grid", [
+    "loss = [0, 0.01]\ndelay = [" + ", ".join(f'"{i}ms"' for i in range(1, 501)) + "]\n"
+    "queue = [" + ", ".join(str(q) for q in range(1, 201)) + "]\n",   # 200,000 cells: too many to run
+    "delay = [" + ", ".join(f'"{i}ms"' for i in range(1, 101)) + "]\n"
+    "queue = [" + ", ".join(str(q) for q in range(1, 101)) + "]\n"
+    "mtu = [" + ", ".join(str(m) for m in range(1000, 1100)) + "]\n"
+    "buffer = [" + ", ".join(str(b) for b in range(2000, 2100)) + "]\n",  # 10^8 cells: never built
+])
+def test_a_grid_of_too_many_cells_is_refused_before_it_is_built(tmp_path, grid):
+    path = write(tmp_path, f'seeds = 1\n[job]\nkind = "transfer"\n[grid]\n{grid}')
+    with pytest.raises(SweepError) as info:
+        load(path, check=False)
+    assert str(info.value).startswith(f"{path}:4: ") and "cells" in str(info.value)
+
+
+def test_a_dns_record_type_is_checked_when_the_file_is_read(tmp_path):
+    path = write(tmp_path, '[job]\nkind = "dns"\nname = "www.example.com"\ntype = "AAAAA"\n')
+    with pytest.raises(SweepError) as info:
+        load(path)
+    assert str(info.value).startswith(f"{path}:4: ") and "AAAAA" in str(info.value)
+    path = write(tmp_path, '[job]\nkind = "dns"\nname = "www.example.com"\n[grid]\ntype = ["A", "MXX"]\n')
+    with pytest.raises(SweepError) as info:
+        load(path)
+    assert str(info.value).startswith(f"{path}:5: ") and "MXX" in str(info.value)
+
+
+def test_a_required_job_key_may_be_given_by_the_grid(tmp_path):
+    path = write(tmp_path, '[job]\nkind = "curl"\n[grid]\nurl = ["http://www.example.com/", "http://10.0.2.10/"]\n')
+    sweep = load(path)
+    assert [c["job"]["url"] for c in sweep.cells] == ["http://www.example.com/", "http://10.0.2.10/"]
+    assert sweep.axes == ["url"]

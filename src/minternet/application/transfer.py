@@ -109,7 +109,10 @@ async def transfer(src: "Host", dst: "Host", nbytes: int, port: int = 5001, seed
     server = await dst.create_server(Sink, port=port, options=opts_for(dst))
     result.started = src.clock.now
     sent_hash = hashlib.sha256()
-    try:
+    conn = writer = None
+
+    async def send() -> None:
+        nonlocal conn, writer
         reader, writer = await src.open_connection(dst.address, port, options=opts_for(src), timeout=timeout)
         conn = writer.get_extra_info("tcp")
         for chunk in payload_chunks(nbytes, seed):
@@ -117,19 +120,25 @@ async def transfer(src: "Host", dst: "Host", nbytes: int, port: int = 5001, seed
             writer.write(chunk)
             await writer.drain()
         writer.write_eof()
-        await asyncio.wait_for(done, timeout) if timeout else await done
+        await done
+
+    try:
+        # The timeout bounds the whole transfer (connect, send, the receiver's EOF), not each step.
+        await asyncio.wait_for(send(), timeout) if timeout else await send()
         if conn.error:
             import os
             result.error = f"the connection failed: {os.strerror(conn.error)}"
-        info = dict(conn.stats)
-        info.update(cwnd=conn.cc.cwnd, congestion=conn.cc.name, srtt_ms=(conn.rtt.srtt or 0) / 1e6)
-        result.sender_stats = info
-        writer.close()
+    except asyncio.TimeoutError as exc:  # before OSError: TimeoutError is one since Python 3.11
+        result.error = f"{type(exc).__name__}: {exc}" if str(exc) else f"timed out after {timeout:g}s"
     except OSError as exc:
         result.error = f"{type(exc).__name__}: {exc}"
-    except asyncio.TimeoutError:
-        result.error = "timed out"
     finally:
+        if conn is not None:  # what the sender did, by the end or by the timeout
+            info = dict(conn.stats)
+            info.update(cwnd=conn.cc.cwnd, congestion=conn.cc.name, srtt_ms=(conn.rtt.srtt or 0) / 1e6)
+            result.sender_stats = info
+        if writer is not None:
+            writer.close()
         server.close()
     result.sent_sha256 = sent_hash.hexdigest()
     result.received_sha256 = receiver_hash.hexdigest()

@@ -28,6 +28,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"minternet: error: {exc}", file=sys.stderr)
             return 2
+        except OSError as exc:
+            print(f"minternet: error: {exc.filename or args.out}: cannot write it: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
         print(f"plot: {written}")
         return 0
     if suffix not in (".jsonl", ".json", ".ndjson"):

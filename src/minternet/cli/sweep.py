@@ -17,16 +17,29 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"{args.file}: ok: {len(sweep.cells)} cells ({len(sweep.cells) // len(sweep.seeds)} parameter "
               f"sets x {len(sweep.seeds)} seeds), job {sweep.job['kind']}")
         return 0
-    out = Path(args.out or f"{Path(args.file).stem}-results")
-    out.mkdir(parents=True, exist_ok=True)
-    cache = runner.Cache(out / "cache")
     if args.workers is not None and args.workers < 0:
         raise ValueError("--workers: 0 (run in this process) or more")
+    out = Path(args.out or f"{Path(args.file).stem}-results")
+    plot_out = Path(args.plot_out) if args.plot_out else out / "plot.svg"
+    if plot_spec and args.plot_out:  # known before the cells run, not after
+        if plot_out.suffix.lower() not in (".svg", ".png"):
+            raise ValueError(f"--plot-out {plot_out}: write .svg or .png")
+        if not plot_out.parent.is_dir():
+            raise ValueError(f"--plot-out {plot_out}: no directory {plot_out.parent}")
+    for directory in (out, out / "cache"):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"{directory}: cannot make the directory: {exc.strerror}") from None
+    cache = runner.Cache(out / "cache")
     result = runner.run_cells(sweep.cells, workers=args.workers, dask=args.dask, cache=cache, force=args.force,
                               progress=not args.no_progress)
     meta = {"sweep": sweep.name, "job": sweep.job["kind"], "code": runner.code_hash()}
-    table.write_csv(out / "results.csv", result.rows, sweep.axes)
-    table.write_parquet(out / "results.parquet", result.rows, sweep.axes, meta)
+    try:
+        table.write_csv(out / "results.csv", result.rows, sweep.axes)
+        table.write_parquet(out / "results.parquet", result.rows, sweep.axes, meta)
+    except OSError as exc:
+        raise ValueError(f"{out}: cannot write the results there: {exc.strerror or exc}") from None
     print(f"sweep {sweep.name}: {len(sweep.cells)} cells, {result.ran} run on {result.where}, {result.cached} "
           f"from the cache, {result.failed} failed, in {result.wall_s:.1f}s")
     for line in table.summary(result.rows, sweep.axes):
@@ -37,7 +50,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"failed: ... and {len(result.errors) - 10} more (the error column of the table)", file=sys.stderr)
     print(f"results: {out / 'results.csv'} and {out / 'results.parquet'} (cache: {out / 'cache'}/)")
     if plot_spec:
-        written = plot.save(result.rows, sweep.axes, plot_spec, args.plot_out or out / "plot.svg", title=sweep.name)
+        rows = table.normalise(result.rows, sweep.axes)[1]  # every row with every column, as the table has
+        try:
+            written = plot.save(rows, sweep.axes, plot_spec, plot_out, title=sweep.name)
+        except OSError as exc:
+            raise ValueError(f"{plot_out}: cannot write the plot: {exc.strerror or exc}") from None
         print(f"plot: {written}")
     return 1 if result.failed else 0
 

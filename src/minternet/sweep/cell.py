@@ -25,9 +25,12 @@ def run_cell(cell: dict[str, Any]) -> dict[str, Any]:
     wall = time.perf_counter()
     row: dict[str, Any] = {"cell": cell["index"], **cell["params"]}
     try:
-        row.update(_run(cell))
+        measured = _run(cell)
+        for key in [k for k in measured if k in row]:  # what the cell is (a swept bytes, a program's
+            measured[f"{key}.measured"] = measured.pop(key)  # "seed") is not what it measured
+        row.update(measured)
         row.setdefault("error", None)
-    except Exception as exc:  # a failed cell records its error and the sweep goes on
+    except (Exception, asyncio.CancelledError) as exc:  # a failed cell records its error and the sweep goes on
         row.update(ok=False, error=f"{type(exc).__name__}: {exc}",
                    traceback="".join(traceback.format_exception(exc, limit=-4)))
     row["wall_s"] = time.perf_counter() - wall
@@ -184,6 +187,8 @@ def _program(net: Any, job: dict[str, Any], seed: int) -> dict[str, Any]:
     for host, spec, task in programs:
         if not task.done():
             errors.append(f"{host}: {spec} still running")
+        elif task.cancelled():
+            errors.append(f"{host}: {spec} was cancelled")
         elif isinstance(task.exception(), ProgramExited):
             status = status or task.exception().status
         elif task.exception() is not None:

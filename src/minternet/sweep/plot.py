@@ -79,7 +79,7 @@ def series(rows: list[dict[str, Any]], axes: list[str], spec: PlotSpec) -> tuple
                     _column(spec.hue, cols, "hue") if spec.hue else None,
                     {_column(k, cols, k): v for k, v in spec.where.items()})
     kept = [r for r in rows if all(str(r.get(k)) == v for k, v in spec.where.items())
-            and r.get("error") in (None, "") and isinstance(r.get(spec.y), (int, float))]
+            and r.get("error") in (None, "") and _number(r.get(spec.y)) and _present(r.get(spec.x))]
     if not kept:
         raise ValueError(f"plot: no rows with a value of {spec.y}" + (f" where {spec.where}" if spec.where else ""))
     # A parameter that differs within one point (same x, same hue) would be mixed into its median.
@@ -110,6 +110,16 @@ def series(rows: list[dict[str, Any]], axes: list[str], spec: PlotSpec) -> tuple
             s.n.append(len(ys))
         out.append(s)
     return out, spec
+
+
+def _number(v: Any) -> bool:
+    """A value to take a median of: a number, not NaN (a missing figure read back from a table)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
+
+
+def _present(v: Any) -> bool:
+    """A value to place a point at: not missing (None, NaN)."""
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 
 def mathis(rows: list[dict[str, Any]], spec: PlotSpec) -> tuple[list[float], list[float], str] | None:

@@ -41,10 +41,49 @@ def cell_key(cell: dict[str, Any]) -> str:
     sources = {}
     for spec in programs.values():  # a script's own text, so that editing it re-runs its cells
         script = spec.rsplit(":", 1)[0] if spec.count(":") and not spec.endswith(".py") else spec
+        if not script.endswith(".py") and "path" in cell["job"]:  # module:function beside the sweep file
+            base = Path(cell["job"]["path"], *script.split("."))
+            script = next((str(p) for p in (base.with_suffix(".py"), base / "__init__.py") if p.exists()), script)
         if script.endswith(".py") and os.path.exists(script):
             sources[script] = hashlib.sha256(Path(script).read_bytes()).hexdigest()
+    sources.update(_topology_files(cell["topology"]["text"], cell["topology"]["path"]))
     text = json.dumps({"inputs": inputs, "sources": sources, "code": code_hash()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _topology_files(text: str, path: str) -> dict[str, str]:
+    """The hashes of the files a topology reads besides itself (its zone files, relative to it):
+    editing one changes what the cells measure. Hashed once per sweep, not once per cell."""
+    return dict(_topology_files_of(text, path, tuple(
+        (f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in _zone_files(text, path) if os.path.isfile(f))))
+
+
+@functools.lru_cache(maxsize=64)
+def _zone_files(text: str, path: str) -> tuple[str, ...]:
+    import tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return ()
+    found: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            files = v.get("zone_files")
+            if isinstance(files, list):
+                found.extend(str(Path(path).parent / f) for f in files if isinstance(f, str))
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(data)
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=64)
+def _topology_files_of(text: str, path: str, stats: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((f, hashlib.sha256(Path(f).read_bytes()).hexdigest()) for f, _, _ in stats)
 
 
 class Cache:
@@ -55,9 +94,10 @@ class Cache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
-            return json.loads((self.directory / f"{key}.json").read_text())
+            row = json.loads((self.directory / f"{key}.json").read_text())
         except (OSError, ValueError):
             return None
+        return row if isinstance(row, dict) else None  # a file that is not a row: run the cell again
 
     def put(self, key: str, row: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -130,15 +170,25 @@ def run_cells(cells: list[dict[str, Any]], *, workers: int | None = None, dask: 
     return outcome
 
 
+def _result(fut: Any, cell: dict[str, Any]) -> dict[str, Any]:
+    """A finished future's row; a cell whose worker died (os._exit, a crash, killed) is a failed
+    row too, so that the sweep goes on."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        return {"cell": cell["index"], **cell["params"], "ok": False, "error": f"{type(exc).__name__}: {exc}",
+                "wall_s": 0.0}
+
+
 def _on_pool(todo: list[dict[str, Any]], workers: int) -> tuple[Iterator[dict[str, Any]], str]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     def stream() -> Iterator[dict[str, Any]]:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_cell, cell) for cell in todo]
+            futures = {pool.submit(run_cell, cell): cell for cell in todo}
             try:
                 for fut in as_completed(futures):
-                    yield fut.result()
+                    yield _result(fut, futures[fut])
             finally:
                 for fut in futures:
                     fut.cancel()
@@ -165,8 +215,9 @@ def _on_dask(todo: list[dict[str, Any]], address: str, workers: int) -> tuple[It
                                  "with `dask scheduler` and `dask worker ADDRESS`, or use --dask local") from None
         try:
             futures = client.map(run_cell, todo, pure=False)
+            cell_of = {fut.key: cell for fut, cell in zip(futures, todo)}
             for fut in as_completed(futures):
-                yield fut.result()
+                yield _result(fut, cell_of[fut.key])
         finally:
             client.close()
             if cluster is not None:

@@ -45,6 +45,10 @@ from ..tomlpos import TomlLines, decode_error
 
 TOP_KEYS = {"name", "description", "topology", "seeds", "links", "job", "grid", "set"}
 
+# The most cells one sweep file may make: each is a dict held until the sweep ends (a grid of 10^8
+# combinations is refused when it is read, not built until memory runs out).
+MAX_CELLS = 100_000
+
 
 class SweepError(TopologyError):
     """A mistake in a sweep file, with where it is (``FILE:LINE: message``)."""
@@ -143,6 +147,13 @@ def _programs(v: Any) -> dict[str, str]:
     return dict(v)
 
 
+def _rrtype(v: Any) -> str:
+    from ..wire.dns import RRType
+    if not isinstance(v, str) or v.upper() not in RRType.__members__:
+        raise ValueError(f"{v!r}: a DNS record type ({', '.join(RRType.__members__)})")
+    return v
+
+
 def _icmp_size(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 65507:
         raise ValueError(f"{v!r}: bytes of data from 0 to 65507")
@@ -155,7 +166,7 @@ JOBS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
                  "port": (_port, 5001), "timeout": (parse_time, 600 * NS_PER_S)},
     "ping": {"from": (_host, "client"), "to": (_text, "server"), "count": (_count, 4), "size": (_icmp_size, 56),
              "interval": (parse_time, NS_PER_S), "timeout": (parse_time, 5 * NS_PER_S)},
-    "dns": {"from": (_host, "client"), "name": (_text, None), "type": (_text, "A"),
+    "dns": {"from": (_host, "client"), "name": (_text, None), "type": (_rrtype, "A"),
             "timeout": (parse_time, 30 * NS_PER_S)},
     "curl": {"from": (_host, "client"), "url": (_text, None), "timeout": (parse_time, 60 * NS_PER_S)},
     "program": {"programs": (_programs, None), "until": (parse_time, 600 * NS_PER_S)},
@@ -228,7 +239,7 @@ class _Reader:
             raise self.error("", 0, "links", "links is a list of the links the link parameters change, by "
                              "name or by one end, like links = [\"r1:eth1\"] (leave it out for every link)")
         job = self.job()
-        sets = self.sets(job)
+        sets = self.sets(job, len(seeds))
         cells: list[dict[str, Any]] = []
         axes: list[str] = []
         for values, _ in sets:
@@ -293,8 +304,12 @@ class _Reader:
                 raise self.error("job", 0, key, f"[job] {kind}: unknown key {key!r} (valid keys: kind, "
                                  f"{', '.join(sorted(schema))}){_suggest(key, schema)}")
             job[key] = self.job_value(kind, key, value, "job", 0)
+        listed = self.data.get("set")
         for key, (check, default) in schema.items():
             if key not in job:
+                if key in self.table("grid") or (isinstance(listed, list) and listed
+                                                 and all(isinstance(s, dict) and key in s for s in listed)):
+                    continue  # every cell's own (the grid's or its set's)
                 if default is None:
                     raise self.error("job", 0, None, f"[job] {kind}: give {key} (valid keys: kind, "
                                      f"{', '.join(sorted(schema))})")
@@ -325,7 +340,7 @@ class _Reader:
         raise self.error(table, index, key, f"unknown parameter {key!r} (valid: {', '.join(sorted(valid))})"
                          f"{_suggest(key, valid)}")
 
-    def sets(self, job: dict[str, Any]) -> list[tuple[dict[str, Any], tuple[str, int] | None]]:
+    def sets(self, job: dict[str, Any], seeds: int) -> list[tuple[dict[str, Any], tuple[str, int] | None]]:
         """Every parameter set: the grid's combinations, each with each [[set]]; with where its
         events were written (for the errors found when the topology is built with them)."""
         grid = self.table("grid")
@@ -355,6 +370,13 @@ class _Reader:
             extra.append((i, values))
         if not extra:
             extra = [(-1, {})]
+        count = len(extra) * seeds
+        for _, vs in axes:
+            count *= len(vs)
+        if count > MAX_CELLS:
+            sizes = " x ".join([*(f"{len(vs)} {k}" for k, vs in axes), f"{len(extra)} set(s)", f"{seeds} seed(s)"])
+            raise self.error("grid" if axes else "", 0, None, f"{count:,} cells ({sizes}): at most "
+                             f"{MAX_CELLS:,} in one sweep; sweep fewer values, or split it into several files")
         for combo in itertools.product(*[[(k, v) for v in vs] for k, vs in axes]):
             for i, values in extra:
                 where = ("grid", 0) if "events" in grid else ("set", i) if "events" in values else None

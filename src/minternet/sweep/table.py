@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import statistics
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ def write_parquet(path: str | Path, rows: list[dict[str, Any]], axes: list[str],
 def read_table(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
     """A results table written by :func:`write_csv` or :func:`write_parquet`: (rows, axes)."""
     path = Path(path)
+    if path.suffix in (".parquet", ".csv") and not path.is_file():
+        raise ValueError(f"{path}: cannot read it: no such file")
     try:
         if path.suffix == ".parquet":
             import pyarrow.parquet as pq
@@ -74,6 +77,10 @@ def read_table(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
         else:
             raise ValueError(f"{path}: a results table is a .parquet or .csv file")
     except OSError as exc:
+        raise ValueError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:  # pyarrow's ArrowInvalid: not a Parquet file, a broken CSV
+        if str(exc).startswith(f"{path}: "):
+            raise
         raise ValueError(f"{path}: cannot read it: {exc}") from None
     cols = table.column_names
     if not cols or cols[0] != "cell" or "seed" not in cols:
@@ -95,7 +102,8 @@ def summary(rows: list[dict[str, Any]], axes: list[str], metrics: list[str] | No
     for key, group in groups.items():
         line = [_fmt(v) for v in key] + [str(len(group)), str(sum(1 for r in group if r.get("ok")))]
         for m in metrics:
-            values = [r[m] for r in group if isinstance(r.get(m), (int, float)) and r.get("error") is None]
+            values = [r[m] for r in group if isinstance(r.get(m), (int, float)) and r.get("error") is None
+                      and not math.isnan(r[m])]  # NaN: a figure the cell did not have
             if not values:
                 line.append("-")
             else:
