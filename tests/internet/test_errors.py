@@ -208,3 +208,41 @@ def test_routers_forward_neither_link_broadcasts_nor_multicast_and_say_nothing_o
     net.run(until=net.now + 10**8)
     assert r1.stats["ip.forwarded"] == 0
     assert not any(k.startswith("icmp.out") for k in r1.stats if r1.stats[k])
+
+
+def test_tcp_over_a_link_narrower_than_min_pmtu_sends_without_df_and_the_router_fragments():
+    # Linux: a frag-needed saying 68 is floored at min_pmtu (552) and locks the route's MTU;
+    # TCP (IP_PMTUDISC_WANT) then sends 552-byte packets without DF, which the router fragments
+    # for the 68-byte link (before, every segment was dropped again and the transfer timed out).
+    net = narrow(68)
+    res = net.run_app(transfer(net["c"], net["s"], 20_000, timeout=30 * 10**9))
+    assert res.ok, res.report("c", "s")
+    assert net["r1"].stats["drop.frag-needed"] >= 1  # the first segments, sent with DF
+    assert net["r1"].stats["ip.fragmented"] > 30  # then every data segment, cut for the link
+    mtu, _, locked = net["c"].ip.pmtu[bytes([10, 0, 2, 10])]
+    assert (mtu, locked) == (552, True)
+    assert net["c"].stats["tcp.pmtu_reductions"] == 1
+
+
+def test_udp_with_pmtudisc_do_keeps_df_on_a_locked_path_mtu():
+    net = narrow(68)
+    sink = net["s"].socket(AF_INET, SOCK_DGRAM)
+    sink.bind(("0.0.0.0", 9))
+    results = []
+
+    async def client():
+        u = net["c"].socket(AF_INET, SOCK_DGRAM)
+        u.setsockopt(IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+        u.connect(("10.0.2.10", 9))
+        for size in (1000, 500, 500):
+            try:
+                results.append(u.send(bytes(size)))
+            except OSError as e:
+                results.append(e.errno)
+            await asyncio.sleep(0.1)
+
+    net.run_app(client())
+    # 552 learned (locked): 1000 bytes are refused at once; 500 fit it and leave, with DF still
+    # (IP_PMTUDISC_DO), and r1 refuses them for its 68 as it did the first: nothing fragmented.
+    assert results == [1000, errno.EMSGSIZE, 500]
+    assert net["r1"].stats["drop.frag-needed"] == 2 and net["r1"].stats["ip.fragmented"] == 0

@@ -63,7 +63,8 @@ class IPLayer:
         self.reassembler = Reassembler(clock, obs, on_timeout=self._reassembly_timed_out)
         self.local: set[bytes] = set()  # addresses delivered locally (ours, broadcasts)
         self.broadcasts: set[bytes] = {LIMITED_BROADCAST}
-        self.pmtu: dict[bytes, tuple[int, int]] = {}  # destination -> (path MTU, expires at)
+        # destination -> (path MTU, expires at, locked: reported below min_pmtu, so sent without DF)
+        self.pmtu: dict[bytes, tuple[int, int, bool]] = {}
         self._ident = rng.randrange(65536)
         # The loopback interface (lo, 127.0.0.1/8), set by the host. As in Linux's local routing
         # table, all of 127.0.0.0/8 goes to it ahead of the main table, and nothing sent there
@@ -100,14 +101,16 @@ class IPLayer:
             return None
         iface = route.iface
         mtu = iface.mtu
+        locked = False
         learned = self.pmtu.get(dst4)
         if learned is not None:
             if learned[1] > self.clock.now:
-                mtu = min(mtu, learned[0])
+                if learned[0] < mtu:
+                    mtu, locked = learned[0], learned[2]
             else:
                 del self.pmtu[dst4]
         return RouteHandle(iface, route.gateway or dst4, src or iface.address or "0.0.0.0", mtu,
-                           iface.tso_max, dst4, self.routes.generation)
+                           iface.tso_max, dst4, self.routes.generation, locked)
 
     def path_mtu_for(self, dst: str, mtu: int) -> int:
         """The path MTU to ``dst`` once a router has said ``mtu`` (RFC 1191), as Linux's
@@ -123,17 +126,17 @@ class IPLayer:
             mtu = min(mtu, learned[0])
         return mtu
 
-    def _remember_pmtu(self, dst: str, mtu: int) -> None:
+    def _remember_pmtu(self, dst: str, mtu: int, locked: bool = False) -> None:
         pmtu = self.pmtu
         dst4 = _inet_aton(dst)
         if dst4 not in pmtu and len(pmtu) >= PMTU_MAX_ENTRIES:
             now = self.clock.now
-            for key in [k for k, (_, expires) in pmtu.items() if expires <= now]:
+            for key in [k for k, (_, expires, _) in pmtu.items() if expires <= now]:
                 del pmtu[key]
             if len(pmtu) >= PMTU_MAX_ENTRIES:
                 del pmtu[next(iter(pmtu))]  # the oldest learned
         pmtu.pop(dst4, None)
-        pmtu[dst4] = (mtu, self.clock.now + PMTU_EXPIRES)
+        pmtu[dst4] = (mtu, self.clock.now + PMTU_EXPIRES, locked)
 
     # -- sending ----------------------------------------------------------------------------------
     def send(self, dst: str, proto: int, payload: bytes, src: str | None = None, ttl: int | None = None,
@@ -368,9 +371,21 @@ class IPLayer:
         if transport is None:
             return
         if err.kind is ErrorKind.FRAG_NEEDED and err.reporter is not None:
+            # Linux's __ip_rt_update_pmtu: a report below min_pmtu (or none) is floored there and
+            # locks the route's MTU, and a locked route sends without DF (the path fragments).
+            locked = not err.mtu or err.mtu < MIN_PMTU
             err = dataclasses.replace(err, mtu=self.path_mtu_for(err.dst, err.mtu))
-            if transport.error(err):
-                self._remember_pmtu(err.dst, err.mtu)
+            # In force while the transport reacts (it resends at once, along a fresh handle);
+            # kept only if it took the error.
+            dst4 = _inet_aton(err.dst)
+            before = self.pmtu.pop(dst4, None)
+            self.pmtu[dst4] = (err.mtu, self.clock.now + PMTU_EXPIRES, locked)
+            taken = transport.error(err)
+            del self.pmtu[dst4]
+            if taken:
+                self._remember_pmtu(err.dst, err.mtu, locked)
+            elif before is not None:
+                self.pmtu[dst4] = before
             return
         transport.error(err)
 

@@ -24,3 +24,7 @@ class RouteHandle(NamedTuple):
     tso_max: int
     dst: bytes
     generation: int
+    # The path MTU was reported below min_pmtu and floored there (Linux locks the route's MTU):
+    # a socket that only wants path MTU discovery (TCP) sends without DF, and routers fragment
+    # (Linux's ip_dont_fragment); IP_PMTUDISC_DO keeps DF.
+    mtu_locked: bool = False

@@ -274,10 +274,11 @@ class TCPLayer:
             route = self.ip.route_to(rip, lip)
             if route is not None:
                 conn.route_changed(route)
-        # Linux sets DF on TCP: path MTU discovery (RFC 1191) instead of fragmentation.
+        # Linux sets DF on TCP (IP_PMTUDISC_WANT): path MTU discovery (RFC 1191) instead of
+        # fragmentation, unless the path MTU is locked (reported below min_pmtu): then no DF.
         if route is None:
             self.ip.send(rip, _TCP, raw, src=lip, df=True)  # no route now: IP counts the drop
-        elif self.ip.send_via(route, _TCP, raw, src=lip, df=True) == "frag-needed":
+        elif self.ip.send_via(route, _TCP, raw, src=lip, df=not route.mtu_locked) == "frag-needed":
             # Larger than our own interface's MTU (it shrank): as Linux tells itself with ICMP.
             conn.path_mtu_changed(min(route.mtu, route.iface.mtu))
 
@@ -441,7 +442,7 @@ class TCPLayer:
         if route is None:
             self.ip.send(rip, _TCP, raw, src=lip, df=True)
         else:
-            self.ip.send_via(route, _TCP, raw, src=lip, df=True)
+            self.ip.send_via(route, _TCP, raw, src=lip, df=not route.mtu_locked)
 
     def _cookie_ack(self, listener: Listener, ip: IPv4, seg: TCP, iface: "Interface") -> bool:
         """An ACK on a listener: the return of one of our cookies? (Linux's cookie_v4_check, only
@@ -516,7 +517,9 @@ class TCPLayer:
             self.obs.stats["tcp.out_of_window_icmps"] += 1  # Linux's OutOfWindowIcmps
             return False
         if err.kind is ErrorKind.FRAG_NEEDED:
-            # Path MTU discovery (RFC 1191): IP has the path MTU; smaller segments follow.
+            # Path MTU discovery (RFC 1191): IP has the path MTU; smaller segments follow, along
+            # a fresh handle (it has the path MTU, and whether DF is off: a locked MTU).
+            conn.route = None
             conn.path_mtu_changed(err.mtu)
             return True
         conn.icmp_error(err)
