@@ -123,3 +123,16 @@ def test_connect_refuses_an_mtu_or_queue_the_topology_file_would_refuse_naming_i
     assert a.interfaces["eth0"].mtu == 1500 and not net.links
     net.connect("a:eth0", "b:eth0", mtu=68, queue=1)  # the ends are free again
     assert a.interfaces["eth0"].mtu == 68
+
+
+def test_one_interface_given_for_both_ends_is_refused_as_such():
+    # It said "a:eth0 is already connected to a link", which it was not (and stays free).
+    net = Network(seed=1)
+    a = net.add_host("a", {"eth0": "10.0.0.1/24"})
+    net.add_host("b", {"eth0": "10.0.0.2/24"})
+    for other in ("a:eth0", a.interfaces["eth0"]):
+        with pytest.raises(ValueError, match="a:eth0 is given for both ends"):
+            net.connect("a:eth0", other)
+    net.connect("a:eth0", "b:eth0")
+    with pytest.raises(ValueError, match="a:eth0 is already connected to a link"):
+        net.connect("a:eth0", "b:eth0")
