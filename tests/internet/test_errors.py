@@ -295,3 +295,59 @@ def test_a_forged_frag_needed_leaves_an_entry_where_it_was_in_the_cache():
     inject(a, icmp("10.0.0.2", "10.0.0.1", 3, 4, quoted_udp("10.0.0.1", 40000, "10.9.0.1", 53), rest=600))
     net.run(until=net.now + 10**7)
     assert list(ip.pmtu.items()) == before
+
+
+@pytest.mark.parametrize("outer_takes", [True, False])
+def test_a_frag_needed_while_the_transport_reacts_to_another_keeps_what_it_learned(outer_takes):
+    # The transport's reaction (a resend) can bring a second error about the same destination
+    # before the first returns: the second, lower and locked, was overwritten by the first's
+    # 1000 (the path MTU rose) or by the entry the first put back.
+    from minternet.stack.errors import TransportError
+    net = lan()
+    ip = net["a"].ip
+    ip._remember_pmtu("10.9.0.1", 1400)
+
+    def frag_needed(mtu):
+        return TransportError(ErrorKind.FRAG_NEEDED, 99, "10.0.0.1", 1, "10.9.0.1", 2, reporter="10.0.0.2", mtu=mtu)
+
+    class Transport:
+        depth = 0
+
+        def error(self, err):
+            self.depth += 1
+            if self.depth == 1:
+                ip.transport_error(frag_needed(300))
+                return outer_takes
+            return True
+
+    ip.transports[99] = Transport()
+    ip.transport_error(frag_needed(1000))
+    mtu, _, locked = ip.pmtu[b"\x0a\x09\x00\x01"]
+    assert (mtu, locked) == (552, True)
+
+
+def test_a_frag_needed_while_reacting_that_evicts_the_first_from_a_full_cache():
+    # The first error's entry is the oldest of a full cache; the nested error, about another
+    # destination, is learned and evicts it: the first is still learned when it is taken.
+    from minternet.stack.errors import TransportError
+    net = lan()
+    ip = net["a"].ip
+    for i in range(PMTU_MAX_ENTRIES):
+        ip._remember_pmtu(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 1400)
+
+    def frag_needed(dst, mtu):
+        return TransportError(ErrorKind.FRAG_NEEDED, 99, "10.0.0.1", 1, dst, 2, reporter="10.0.0.2", mtu=mtu)
+
+    class Transport:
+        depth = 0
+
+        def error(self, err):
+            self.depth += 1
+            if self.depth == 1:
+                ip.transport_error(frag_needed("10.200.0.1", 1200))
+            return True
+
+    ip.transports[99] = Transport()
+    ip.transport_error(frag_needed("10.0.0.0", 1000))
+    assert ip.pmtu[b"\x0a\x00\x00\x00"][0] == 1000 and ip.pmtu[b"\x0a\xc8\x00\x01"][0] == 1200
+    assert len(ip.pmtu) == PMTU_MAX_ENTRIES

@@ -385,10 +385,16 @@ class IPLayer:
             # In force while the transport reacts (it resends at once, along a fresh handle);
             # kept only if it took the error, else what was there is put back in its place (an
             # entry's place is its age when the bounded cache evicts).
-            pmtu[dst4] = (err.mtu, self.clock.now + PMTU_EXPIRES, locked)
+            entry = pmtu[dst4] = (err.mtu, self.clock.now + PMTU_EXPIRES, locked)
             taken = transport.error(err)
+            now_there = pmtu.get(dst4)
+            if now_there is not None and now_there is not entry:
+                # An error about the same destination came while the transport reacted and was
+                # taken: what it learned (no higher than ours, which was in force) stands.
+                return
+            # (Or one about another evicted ours from the full cache: no KeyError.)
             if taken:
-                pmtu.pop(dst4, None)  # a nested error may have replaced it: no KeyError
+                pmtu.pop(dst4, None)
                 self._remember_pmtu(err.dst, err.mtu, locked)
             elif before is not None:
                 pmtu[dst4] = before
