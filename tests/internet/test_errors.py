@@ -246,3 +246,108 @@ def test_udp_with_pmtudisc_do_keeps_df_on_a_locked_path_mtu():
     # (IP_PMTUDISC_DO), and r1 refuses them for its 68 as it did the first: nothing fragmented.
     assert results == [1000, errno.EMSGSIZE, 500]
     assert net["r1"].stats["drop.frag-needed"] == 2 and net["r1"].stats["ip.fragmented"] == 0
+
+
+def test_a_locked_path_mtu_ignores_later_reports_until_it_expires():
+    # Linux's __ip_rt_update_pmtu returns at once on a locked MTU: a frag-needed saying 1000 (in
+    # window, say a stale one) after the lock left (552, unlocked) here, and DF came back on
+    # toward the 68-byte link.
+    net = narrow(68)
+    c, s = net["c"], net["s"]
+    dst4 = bytes([10, 0, 2, 10])
+    state = {}
+
+    async def server():
+        lst = s.socket(AF_INET, SOCK_STREAM)
+        lst.bind(("0.0.0.0", 80))
+        lst.listen(5)
+        conn, _ = await lst.accept()
+        while await conn.recv(65536):
+            pass
+
+    async def client():
+        k = c.socket(AF_INET, SOCK_STREAM)
+        await k.connect(("10.0.2.10", 80))
+        await k.sendall(bytes(5000))
+        await asyncio.sleep(1)
+        state["locked"] = c.ip.pmtu[dst4]
+        ((lip, lport, rip, rport), conn), = c.tcp.connections.items()
+        q = quoted_tcp(lip, lport, rip, rport, conn.snd.snd_una)
+        inject(c, icmp("10.0.1.1", "10.0.1.10", 3, 4, q, rest=1000), dst_mac=c.interfaces["eth0"].mac)
+        state["after"] = c.ip.pmtu[dst4]
+        k.close()
+
+    net.spawn(server())
+    net.run_app(client())
+    assert state["locked"][0] == 552 and state["locked"][2] is True
+    assert state["after"] == state["locked"]  # untouched: still locked, same expiry
+
+
+def test_a_forged_frag_needed_leaves_an_entry_where_it_was_in_the_cache():
+    # Not taken (no such flow): the entry it names is not moved to the newest end, where it
+    # would outlive the others when the bounded cache evicts the oldest.
+    net = lan()
+    a = net["a"]
+    ip = a.ip
+    ip._remember_pmtu("10.9.0.1", 1280)
+    ip._remember_pmtu("10.9.0.2", 1280)
+    before = list(ip.pmtu.items())
+    inject(a, icmp("10.0.0.2", "10.0.0.1", 3, 4, quoted_udp("10.0.0.1", 40000, "10.9.0.1", 53), rest=600))
+    net.run(until=net.now + 10**7)
+    assert list(ip.pmtu.items()) == before
+
+
+@pytest.mark.parametrize("outer_takes", [True, False])
+def test_a_frag_needed_while_the_transport_reacts_to_another_keeps_what_it_learned(outer_takes):
+    # The transport's reaction (a resend) can bring a second error about the same destination
+    # before the first returns: the second, lower and locked, was overwritten by the first's
+    # 1000 (the path MTU rose) or by the entry the first put back.
+    from minternet.stack.errors import TransportError
+    net = lan()
+    ip = net["a"].ip
+    ip._remember_pmtu("10.9.0.1", 1400)
+
+    def frag_needed(mtu):
+        return TransportError(ErrorKind.FRAG_NEEDED, 99, "10.0.0.1", 1, "10.9.0.1", 2, reporter="10.0.0.2", mtu=mtu)
+
+    class Transport:
+        depth = 0
+
+        def error(self, err):
+            self.depth += 1
+            if self.depth == 1:
+                ip.transport_error(frag_needed(300))
+                return outer_takes
+            return True
+
+    ip.transports[99] = Transport()
+    ip.transport_error(frag_needed(1000))
+    mtu, _, locked = ip.pmtu[b"\x0a\x09\x00\x01"]
+    assert (mtu, locked) == (552, True)
+
+
+def test_a_frag_needed_while_reacting_that_evicts_the_first_from_a_full_cache():
+    # The first error's entry is the oldest of a full cache; the nested error, about another
+    # destination, is learned and evicts it: the first is still learned when it is taken.
+    from minternet.stack.errors import TransportError
+    net = lan()
+    ip = net["a"].ip
+    for i in range(PMTU_MAX_ENTRIES):
+        ip._remember_pmtu(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", 1400)
+
+    def frag_needed(dst, mtu):
+        return TransportError(ErrorKind.FRAG_NEEDED, 99, "10.0.0.1", 1, dst, 2, reporter="10.0.0.2", mtu=mtu)
+
+    class Transport:
+        depth = 0
+
+        def error(self, err):
+            self.depth += 1
+            if self.depth == 1:
+                ip.transport_error(frag_needed("10.200.0.1", 1200))
+            return True
+
+    ip.transports[99] = Transport()
+    ip.transport_error(frag_needed("10.0.0.0", 1000))
+    assert ip.pmtu[b"\x0a\x00\x00\x00"][0] == 1000 and ip.pmtu[b"\x0a\xc8\x00\x01"][0] == 1200
+    assert len(ip.pmtu) == PMTU_MAX_ENTRIES

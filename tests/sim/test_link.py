@@ -107,3 +107,32 @@ def test_mtu_sets_interfaces_and_big_datagrams_fragment():
     blast(net, a, 1, size=2000)
     assert len(got) == 1 and len(got[0][1]) == 2000
     assert a.stats["ip.fragments_created"] == 4
+
+
+@pytest.mark.parametrize("kw", [{"mtu": "abc"}, {"mtu": -5}, {"mtu": 0}, {"mtu": 20}, {"mtu": 1500.5},
+                                {"mtu": True}, {"mtu": 70_000}, {"queue": 0}, {"queue": -1}, {"queue": 2.5},
+                                {"back": {"mtu": 10}}])
+def test_connect_refuses_an_mtu_or_queue_the_topology_file_would_refuse_naming_it(kw):
+    # As a topology file: an MTU is 68..65535 bytes (Linux's IPv4 minimum; mtu 0 dropped every
+    # frame, "abc" or 1500.5 became the interfaces' MTU), a queue at least one frame.
+    net = Network(seed=1)
+    a = net.add_host("a", {"eth0": "10.0.0.1/24"})
+    net.add_host("b", {"eth0": "10.0.0.2/24"})
+    with pytest.raises(ValueError, match="mtu|queue"):
+        net.connect("a:eth0", "b:eth0", **kw)
+    assert a.interfaces["eth0"].mtu == 1500 and not net.links
+    net.connect("a:eth0", "b:eth0", mtu=68, queue=1)  # the ends are free again
+    assert a.interfaces["eth0"].mtu == 68
+
+
+def test_one_interface_given_for_both_ends_is_refused_as_such():
+    # It said "a:eth0 is already connected to a link", which it was not (and stays free).
+    net = Network(seed=1)
+    a = net.add_host("a", {"eth0": "10.0.0.1/24"})
+    net.add_host("b", {"eth0": "10.0.0.2/24"})
+    for other in ("a:eth0", a.interfaces["eth0"]):
+        with pytest.raises(ValueError, match="a:eth0 is given for both ends"):
+            net.connect("a:eth0", other)
+    net.connect("a:eth0", "b:eth0")
+    with pytest.raises(ValueError, match="a:eth0 is already connected to a link"):
+        net.connect("a:eth0", "b:eth0")

@@ -373,19 +373,33 @@ class IPLayer:
         if err.kind is ErrorKind.FRAG_NEEDED and err.reporter is not None:
             # Linux's __ip_rt_update_pmtu: a report below min_pmtu (or none) is floored there and
             # locks the route's MTU, and a locked route sends without DF (the path fragments).
+            pmtu = self.pmtu
+            dst4 = _inet_aton(err.dst)
+            before = pmtu.get(dst4)
+            if before is not None and before[2] and before[1] > self.clock.now:
+                # Locked: Linux changes nothing until it expires (ip_mtu_locked returns at once).
+                transport.error(dataclasses.replace(err, mtu=before[0]))
+                return
             locked = not err.mtu or err.mtu < MIN_PMTU
             err = dataclasses.replace(err, mtu=self.path_mtu_for(err.dst, err.mtu))
             # In force while the transport reacts (it resends at once, along a fresh handle);
-            # kept only if it took the error.
-            dst4 = _inet_aton(err.dst)
-            before = self.pmtu.pop(dst4, None)
-            self.pmtu[dst4] = (err.mtu, self.clock.now + PMTU_EXPIRES, locked)
+            # kept only if it took the error, else what was there is put back in its place (an
+            # entry's place is its age when the bounded cache evicts).
+            entry = pmtu[dst4] = (err.mtu, self.clock.now + PMTU_EXPIRES, locked)
             taken = transport.error(err)
-            del self.pmtu[dst4]
+            now_there = pmtu.get(dst4)
+            if now_there is not None and now_there is not entry:
+                # An error about the same destination came while the transport reacted and was
+                # taken: what it learned (no higher than ours, which was in force) stands.
+                return
+            # (Or one about another evicted ours from the full cache: no KeyError.)
             if taken:
+                pmtu.pop(dst4, None)
                 self._remember_pmtu(err.dst, err.mtu, locked)
             elif before is not None:
-                self.pmtu[dst4] = before
+                pmtu[dst4] = before
+            else:
+                pmtu.pop(dst4, None)
             return
         transport.error(err)
 

@@ -30,6 +30,18 @@ class LinkParams(Netem):
     mtu: int | None = None  # bytes of IP packet the link carries (sets the interfaces' MTU)
     queue: int = 1000  # frames waiting to be sent before drop-tail (Linux's txqueuelen)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # As a topology file checks them (an MTU of 0 dropped every frame; "abc" or 1500.5
+        # became the interfaces' MTU).
+        mtu, queue = self.mtu, self.queue
+        if mtu is not None and (isinstance(mtu, bool) or not isinstance(mtu, int) or not 68 <= mtu <= 65535):
+            raise ValueError(f"mtu must be a whole number of bytes from 68 to 65535 (1500 is Ethernet), "
+                             f"not {mtu!r}")
+        if isinstance(queue, bool) or not isinstance(queue, int) or queue < 1:
+            raise ValueError(f"queue must be a whole number of frames >= 1 (Linux's default is 1000), "
+                             f"not {queue!r}")
+
     def describe(self) -> str:
         parts = [format_time(self.delay)]
         if self.bandwidth:

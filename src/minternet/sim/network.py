@@ -189,7 +189,7 @@ class Network:
         elif isinstance(end, SwitchPort) and end in end.switch.ports:
             end.switch.ports.remove(end)
 
-    def _endpoint(self, spec: str | Interface | Switch):
+    def _endpoint(self, spec: str | Interface | Switch, other: Any = None):
         if isinstance(spec, Switch):
             return spec.new_port()
         if isinstance(spec, Interface):
@@ -207,6 +207,8 @@ class Network:
             iface = node.interfaces[ifname]
         key = (iface.node.name, iface.name)
         if key in self._ends:
+            if other is not None and self._ends[key] is other:
+                raise ValueError(f"{key[0]}:{key[1]} is given for both ends of the link")
             raise ValueError(f"{key[0]}:{key[1]} is already connected to a link")
         end = self._ends[key] = IfaceEnd(iface)
         return end
@@ -225,7 +227,7 @@ class Network:
             cost = (float(cost), float(cost))
         end_a, end_b = self._endpoint(a), None
         try:
-            end_b = self._endpoint(b)
+            end_b = self._endpoint(b, end_a)
             link = Link(self, end_a, end_b, p_ab, p_ba, cost, name)
         except BaseException:
             # Nothing of a refused link stays: its interfaces can be connected again.
