@@ -136,3 +136,16 @@ def test_one_interface_given_for_both_ends_is_refused_as_such():
     net.connect("a:eth0", "b:eth0")
     with pytest.raises(ValueError, match="a:eth0 is already connected to a link"):
         net.connect("a:eth0", "b:eth0")
+
+
+def test_set_params_takes_the_units_connect_takes_and_back_sets_the_far_interface_mtu():
+    from minternet.sim.network import Network
+    net = Network()
+    net.add_host("a", {"eth0": "10.0.0.1/24"})
+    net.add_host("b", {"eth0": "10.0.0.2/24"})
+    link = net.connect("a:eth0", "b:eth0", delay="1ms", mtu=1400, back={"mtu": 1000})
+    # Each interface sends on its own direction: b's packets must fit the b->a MTU.
+    assert net["a"].interfaces["eth0"].mtu == 1400 and net["b"].interfaces["eth0"].mtu == 1000
+    link.set_params(delay="5ms", bandwidth="10Mbps")
+    assert link.ab.params.delay == link.ba.params.delay == 5_000_000
+    assert link.ab.params.bandwidth == 10_000_000

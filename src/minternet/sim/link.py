@@ -8,7 +8,7 @@ entry per frame per hop.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from ..netem import Netem, impair
@@ -222,9 +222,11 @@ class Link:
         return self.b if end is self.a else self.a
 
     def set_params(self, **changes: Any) -> None:
-        """Change parameters of both directions at once (``link.set_params(loss=0.1)``)."""
+        """Change parameters of both directions at once (``link.set_params(loss=0.1)``), in the
+        units :meth:`Network.connect` takes (``delay="5ms"``, ``bandwidth="10Mbps"``)."""
+        from .network import make_params
         for ch in (self.ab, self.ba):
-            ch.set_params(replace(ch.params, **changes))
+            ch.set_params(make_params(ch.params, **changes))
 
     def describe(self) -> str:
         text = self.ab.params.describe()

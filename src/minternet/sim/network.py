@@ -237,8 +237,8 @@ class Network:
         for end, ch in ((end_a, link.ab), (end_b, link.ba)):
             if isinstance(end, IfaceEnd):
                 end.iface.attach(ch.send)
-                if p_ab.mtu:
-                    end.iface.mtu = p_ab.mtu
+                if ch.params.mtu:  # the direction this interface sends on (``back`` may differ)
+                    end.iface.mtu = ch.params.mtu
             else:
                 end.channel = ch
         self.links.append(link)
