@@ -94,6 +94,7 @@ class Topology:
     path: str
     events: list[tuple[int, str]] = field(default_factory=list)  # (time, description)
     warnings: list[str] = field(default_factory=list)  # "PATH:LINE: message", e.g. from a zone file
+    files: list[str] = field(default_factory=list)  # the files it read besides itself (zone files)
 
     @property
     def last_event(self) -> int:
@@ -135,6 +136,7 @@ class _Builder:
         self.out = out
         self.addresses: dict[str, str] = {}  # address -> "node:iface"
         self.warnings: list[str] = []
+        self.files: list[str] = []
 
     def error(self, kind: str, index: int, key: str | None, message: str, needle: str | None = None) -> TopologyError:
         return TopologyError(self.path, self.loc.line(kind, index, key, needle), message)
@@ -170,7 +172,7 @@ class _Builder:
             else:
                 reconverge = self.time("routing", 0, "reconverge", value)
         net = Network(seed=seed, reconverge=reconverge, name=str(self.data.get("name", Path(self.path).stem)))
-        topo = Topology(net, self.path, warnings=self.warnings)
+        topo = Topology(net, self.path, warnings=self.warnings, files=self.files)
         for kind in ("host", "router", "switch"):
             for i, spec in self.items(kind):
                 self.node(net, kind, i, spec)
@@ -275,6 +277,7 @@ class _Builder:
 
     def zone_file(self, net: Network, host, path: str) -> None:
         full = Path(self.path).parent / path
+        self.files.append(str(full))
         try:
             zone = load_zone(str(full))
         except ZoneError as exc:

@@ -60,25 +60,16 @@ def _topology_files(text: str, path: str) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=64)
 def _zone_files(text: str, path: str) -> tuple[str, ...]:
-    import tomllib
+    """The files the topology reads, as its loader reports them (built once per sweep)."""
+    from ..sim.topology import loads
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return ()
-    found: list[str] = []
-
-    def walk(v: Any) -> None:
-        if isinstance(v, dict):
-            files = v.get("zone_files")
-            if isinstance(files, list):
-                found.extend(str(Path(path).parent / f) for f in files if isinstance(f, str))
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-    walk(data)
-    return tuple(found)
+        topo = loads(text, path, out=lambda line: None)
+    except ValueError:
+        return ()  # the cells will fail and say why
+    try:
+        return tuple(topo.files)
+    finally:
+        topo.network.close()
 
 
 @functools.lru_cache(maxsize=64)
