@@ -227,6 +227,15 @@ class Link:
         from .network import make_params
         for ch in (self.ab, self.ba):
             ch.set_params(make_params(ch.params, **changes))
+        if changes.get("mtu"):
+            self.mtu_to_interfaces()
+
+    def mtu_to_interfaces(self) -> None:
+        """A link's MTU is its interfaces': each takes the MTU of the direction it sends on."""
+        for ch in (self.ab, self.ba):
+            iface = getattr(ch.src, "iface", None)
+            if iface is not None and ch.params.mtu:
+                iface.mtu = ch.params.mtu
 
     def describe(self) -> str:
         text = self.ab.params.describe()

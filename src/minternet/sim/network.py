@@ -237,10 +237,9 @@ class Network:
         for end, ch in ((end_a, link.ab), (end_b, link.ba)):
             if isinstance(end, IfaceEnd):
                 end.iface.attach(ch.send)
-                if ch.params.mtu:  # the direction this interface sends on (``back`` may differ)
-                    end.iface.mtu = ch.params.mtu
             else:
                 end.channel = ch
+        link.mtu_to_interfaces()
         self.links.append(link)
         return link
 

@@ -57,14 +57,8 @@ def _configure(net: Any, cell: dict[str, Any]) -> None:
     link_params = dict(cell["link"])
     if link_params:
         links = [net.link(sel) for sel in cell["links"]] if cell["links"] else list(net.links)
-        mtu = link_params.get("mtu")
         for link in links:
-            link.set_params(**link_params)
-            if mtu is not None:  # as Network.connect does for a link's mtu: the interfaces carry it
-                for end in link.ends():
-                    iface = getattr(end, "iface", None)
-                    if iface is not None:
-                        iface.mtu = mtu
+            link.set_params(**link_params)  # an mtu goes to the link's interfaces too
     tcp = cell["tcp"]
     names = {"cc": "congestion", "reassembly": "reassembly", "recovery": "recovery", "rto_min": "min_rto"}
     for host in net.hosts:
